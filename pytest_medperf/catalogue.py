@@ -1,0 +1,107 @@
+"""The rule catalogue: one place that the checks, the item names, the report and
+the README read from. Rule ids are public interface (contract.md section 6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CONFIG_LEVEL = "config"
+EVERY_TASK = "every task"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    applies_to: str
+    fails_when: str
+    fix: str
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "config-valid",
+        CONFIG_LEVEL,
+        "the config breaks the schema or MedPerf's rules (unknown run_args key, relative "
+        "mount path, unknown volume key for the task, duplicate mount path, bad type)",
+        "correct the key named in the message; schemas/container_config.schema.json "
+        "lists what MedPerf accepts",
+    ),
+    Rule(
+        "image-available",
+        CONFIG_LEVEL,
+        "the image cannot be found or loaded locally",
+        "build the image with the tag the config names (docker build -t IMAGE .) or "
+        "load it (docker load -i IMAGE.tar); the kit never pulls",
+    ),
+    Rule(
+        "exit-status",
+        EVERY_TASK,
+        "the task exits non-zero or times out (sanity_check on good data included)",
+        "run the task by hand with the same mounts and read the log tail in the message",
+    ),
+    Rule(
+        "outputs-present",
+        "tasks with outputs",
+        "a declared output is missing, empty, or of the wrong type (file vs directory)",
+        "write each output at the mount path the config declares for it",
+    ),
+    Rule(
+        "no-network",
+        EVERY_TASK,
+        "the task tried to use the network (it runs with none; the kit names the attempt)",
+        "ship weights in the image or in additional_files and remove downloads, "
+        "telemetry and uploads",
+    ),
+    Rule(
+        "no-writes-outside",
+        EVERY_TASK,
+        "the task wrote, or tried to write, outside its output mounts and /tmp",
+        "write only to the output mounts and /tmp (set HOME, caches and temp dirs to /tmp)",
+    ),
+    Rule(
+        "inputs-untouched",
+        EVERY_TASK,
+        "any input (data, labels, parameters, additional files) differs after the run",
+        "treat inputs as read-only; copy to /tmp what you must change",
+    ),
+    Rule(
+        "non-root",
+        EVERY_TASK,
+        "the task only works as root (it runs as a non-root uid)",
+        "make what the task reads world-readable and what it writes live under /tmp or "
+        "an output mount",
+    ),
+    Rule(
+        "statistics-valid",
+        "statistics",
+        "statistics.yaml is not a non-empty, JSON-representable mapping (or breaks a "
+        "given schema)",
+        "write a YAML mapping of plain numbers, strings, lists and mappings",
+    ),
+    Rule(
+        "results-valid",
+        "evaluate",
+        "results.yaml is not a non-empty, JSON-representable mapping of metrics (or "
+        "breaks a given schema)",
+        "write a YAML mapping of metric name to number (nested mappings allowed)",
+    ),
+    Rule(
+        "sanity-check-rejects-bad-data",
+        "sanity_check",
+        "sanity_check exits 0 on prepared data the kit has emptied or corrupted",
+        "make sanity_check exit non-zero when cases are missing, empty or unreadable",
+    ),
+    Rule(
+        "deterministic",
+        "infer, evaluate (opt-in)",
+        "two runs on the same input give different outputs",
+        "seed every random generator and sort what you list from disk",
+    ),
+)
+
+RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
+
+
+def rule(rule_id: str) -> Rule:
+    """The catalogue entry for an id; a KeyError here is a bug in the kit."""
+    return RULES_BY_ID[rule_id]

@@ -1,0 +1,85 @@
+"""Checks: a RunResult (and what the run saw) in, an Outcome with evidence out.
+
+One small function per rule; the registry below is what the plugin collects
+items from, so a rule without a function never appears as an item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..catalogue import rule
+
+Status = Literal["passed", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Why a check failed: what a container author needs to act, in their words."""
+
+    rule: str
+    task: str | None
+    summary: str
+    evidence: tuple[str, ...] = ()
+    fix: str | None = None
+
+    def render(self) -> str:
+        subject = f"{self.task}: " if self.task else ""
+        lines = [f"[{self.rule}] {subject}{self.summary}"]
+        if self.evidence:
+            lines.append("Evidence:")
+            lines += [f"  {line}" for line in self.evidence]
+        lines.append(f"Fix: {self.fix or rule(self.rule).fix}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    finding: Finding | None = None
+    reason: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def passed(cls, *notes: str) -> Outcome:
+        return cls("passed", notes=notes)
+
+    @classmethod
+    def failed(cls, finding: Finding) -> Outcome:
+        return cls("failed", finding=finding)
+
+    @classmethod
+    def skipped(cls, reason: str) -> Outcome:
+        return cls("skipped", reason=reason)
+
+
+@dataclass(frozen=True)
+class TaskCheck:
+    rule_id: str
+    tasks: frozenset[str]
+    run: Callable[..., Outcome]
+
+
+TASK_CHECKS: dict[str, TaskCheck] = {}
+ALL_TASKS = frozenset({"prepare", "sanity_check", "statistics", "infer", "evaluate"})
+
+
+def task_check(rule_id: str, tasks: frozenset[str] = ALL_TASKS) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
+    """Register a check function for the rule id (which must be in the catalogue)."""
+    rule(rule_id)
+
+    def register(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
+        TASK_CHECKS[rule_id] = TaskCheck(rule_id=rule_id, tasks=tasks, run=func)
+        return func
+
+    return register
+
+
+def checks_for_task(task: str) -> list[TaskCheck]:
+    """The registered checks that apply to a task, in catalogue order."""
+    from ..catalogue import RULES
+    from . import basic  # noqa: F401  (registers)
+
+    return [TASK_CHECKS[r.id] for r in RULES if r.id in TASK_CHECKS and task in TASK_CHECKS[r.id].tasks]

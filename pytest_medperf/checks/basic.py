@@ -1,0 +1,120 @@
+"""exit-status and outputs-present: did the task finish, and did it leave its outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import Finding, Outcome, task_check
+
+if TYPE_CHECKING:
+    from ..session import TaskRun
+
+OUTPUT_TASKS = frozenset({"prepare", "statistics", "infer", "evaluate"})
+
+
+def log_evidence(run: TaskRun, lines: int = 12) -> tuple[str, ...]:
+    tail = run.result.log_tail(lines)
+    if not tail:
+        return ("(the container printed nothing)",)
+    return tuple(f"| {line}" for line in tail)
+
+
+@task_check("exit-status")
+def exit_status(run: TaskRun) -> Outcome:
+    result = run.result
+    task = run.task.name
+    if result.start_error:
+        return Outcome.failed(
+            Finding("exit-status", task, result.start_error, fix=_start_fix(run))
+        )
+    if result.timed_out:
+        return Outcome.failed(
+            Finding(
+                "exit-status",
+                task,
+                f"the task was still running after the {run.spec.timeout:g} s timeout "
+                "(--medperf-timeout) and was killed.",
+                log_evidence(run),
+                "make the task finish sooner on this data, or raise --medperf-timeout if "
+                "the benchmark allows that long.",
+            )
+        )
+    if result.exit_code != 0:
+        if task == "sanity_check":
+            summary = (
+                f"sanity_check rejected the data (exit status {result.exit_code}); MedPerf "
+                "would refuse this dataset."
+            )
+            fix = (
+                "sanity_check must accept good prepared data: read its log below, and check "
+                "that prepare writes what sanity_check expects."
+            )
+        else:
+            summary = f"the task exited with status {result.exit_code}{_signal(result.exit_code)}."
+            fix = None
+        return Outcome.failed(Finding("exit-status", task, summary, log_evidence(run), fix))
+    return Outcome.passed(f"exit status 0 in {result.duration:.1f} s")
+
+
+def _signal(code: int | None) -> str:
+    if code == 137:
+        return " (killed: SIGKILL, often the memory limit)"
+    if code == 139:
+        return " (segmentation fault)"
+    return ""
+
+
+def _start_fix(run: TaskRun) -> str:
+    args = run.task.run_args
+    if args.entrypoint:
+        return (
+            f"check that {args.entrypoint!r} exists in the image and is executable; "
+            "an entrypoint is one program, its arguments go in command."
+        )
+    if args.command:
+        return f"check that {args.command[0]!r} exists in the image and is on PATH."
+    return "check the image's ENTRYPOINT and CMD."
+
+
+@task_check("outputs-present", OUTPUT_TASKS)
+def outputs_present(run: TaskRun) -> Outcome:
+    problems: list[str] = []
+    for volume in run.task.outputs:
+        host = run.outputs[volume.key]
+        problem = _output_problem(host, volume.type)
+        if problem:
+            problems.append(f"{volume.key} ({volume.type} at {volume.mount_path}): {problem}")
+    if not problems:
+        return Outcome.passed()
+    stray = [c.path for c in run.result.changes if c.kind == "added"][:5]
+    evidence = tuple(problems)
+    if stray:
+        evidence += ("the task wrote, outside its output mounts: " + ", ".join(stray),)
+    names = ", ".join(v.mount_path for v in run.task.outputs)
+    return Outcome.failed(
+        Finding(
+            "outputs-present",
+            run.task.name,
+            f"{len(problems)} declared output(s) missing or empty after the run.",
+            evidence,
+            f"write the outputs at the mount paths the config declares ({names}); MedPerf "
+            "reads them from there and finds nothing else.",
+        )
+    )
+
+
+def _output_problem(host: Path, expected: str) -> str | None:
+    if not host.exists() and not host.is_symlink():
+        return "it does not exist after the run"
+    if expected == "directory":
+        if not host.is_dir():
+            return "it is a file, but the config declares a directory"
+        if not any(p.is_file() for p in host.rglob("*")):
+            return "the directory holds no file"
+        return None
+    if host.is_dir():
+        return "it is a directory, but the config declares a file"
+    if host.stat().st_size == 0:
+        return "the file is empty (0 bytes)"
+    return None

@@ -1,0 +1,30 @@
+"""Config files in, typed ContainerConfig out (container_config.yaml; mlcube.yaml later)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .loader import load_container_config
+from .model import ContainerConfig, RunArgs, TaskSpec, Volume
+
+__all__ = ["ContainerConfig", "RunArgs", "TaskSpec", "Volume", "load_config"]
+
+
+def load_config(path: Path, shown: str | None = None) -> ContainerConfig:
+    """Load any config format the kit knows; raises ConfigErrors."""
+    return load_container_config(path, shown)
+
+
+def task_names_of_broken(path: Path) -> list[str]:
+    """Task names readable from a config that failed validation (for item names only)."""
+    from .model import TASK_ORDER
+    from .yamlsafe import read_yaml
+
+    try:
+        data = read_yaml(path).data
+    except Exception:  # the config-valid item reports the real problem
+        return []
+    tasks = data.get("tasks") if isinstance(data, dict) else None
+    if not isinstance(tasks, dict):
+        return []
+    return [name for name in TASK_ORDER if name in tasks]

@@ -1,0 +1,241 @@
+"""container_config.yaml -> ContainerConfig: schema first, then MedPerf's own rules.
+
+Every problem becomes a ConfigError naming the file, the key path, the problem
+and the fix; all problems of a file are reported together.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, ConfigErrors
+from .model import (
+    DATA_PREPARATOR_TASKS,
+    INPUT_KEYS,
+    OUTPUT_KEYS,
+    REQUIRED_INPUT_KEYS,
+    REQUIRED_OUTPUT_KEYS,
+    ContainerConfig,
+    RunArgs,
+    TaskSpec,
+    Volume,
+)
+from .schema import dotted, schema_errors
+from .yamlsafe import LoadedYaml, read_yaml
+
+SCHEMA = "container_config.schema.json"
+
+# Container paths a volume must never hide: the runtime needs them, or the mount
+# would replace the whole image.
+FORBIDDEN_MOUNTS = ("/", "/proc", "/sys", "/dev", "/etc", "/bin", "/sbin", "/usr", "/lib", "/tmp")
+FORBIDDEN_TREES = ("/proc/", "/sys/", "/dev/")
+
+FILE_KEYS = {"parameters_file", "report_file"}
+FILE_OUTPUT_OF = {"statistics": "output_path", "evaluate": "output_path"}
+
+
+def load_container_config(path: Path, shown: str | None = None) -> ContainerConfig:
+    """Load and validate one container_config.yaml; raise ConfigErrors listing every problem."""
+    shown = shown or str(path)
+    loaded = read_yaml(path, what="container config")
+    if loaded.data is None:
+        raise ConfigErrors(
+            [ConfigError(shown, "the file is empty.", fix="write container_type, image and tasks.")]
+        )
+    problems = [
+        _error(shown, loaded, key_path, problem, fix)
+        for key_path, problem, fix in schema_errors(loaded.data, SCHEMA)
+    ]
+    if not problems:
+        problems = [
+            _error(shown, loaded, key_path, problem, fix)
+            for key_path, problem, fix in medperf_rule_errors(loaded.data)
+        ]
+    if problems:
+        raise ConfigErrors(problems)
+    return _build(path, loaded.data)
+
+
+def _error(
+    shown: str, loaded: LoadedYaml, key_path: tuple[str | int, ...], problem: str, fix: str | None
+) -> ConfigError:
+    return ConfigError(
+        shown, problem, key=dotted(key_path), fix=fix, line=loaded.line_of(key_path)
+    )
+
+
+def medperf_rule_errors(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    """MedPerf's rules that a JSON Schema cannot say: per-task keys, duplicates, paths."""
+    found: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    tasks: dict[str, Any] = data["tasks"]
+    for task, body in tasks.items():
+        body = body or {}
+        found += _volume_key_errors(task, body)
+        found += _mount_path_errors(task, body)
+    present = [t for t in DATA_PREPARATOR_TASKS if t in tasks]
+    if present and len(present) < len(DATA_PREPARATOR_TASKS):
+        missing = [t for t in DATA_PREPARATOR_TASKS if t not in tasks]
+        found.append(
+            (
+                ("tasks",),
+                f"a data preparator offers {', '.join(present)} but not {', '.join(missing)}; "
+                "MedPerf runs all three.",
+                f"add the task(s) {', '.join(missing)}.",
+            )
+        )
+    return found
+
+
+def _volume_key_errors(task: str, body: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    found: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    directions = (
+        ("input_volumes", INPUT_KEYS[task], OUTPUT_KEYS[task], "output_volumes"),
+        ("output_volumes", OUTPUT_KEYS[task], INPUT_KEYS[task], "input_volumes"),
+    )
+    for section, allowed, other, other_section in directions:
+        for key, volume in (body.get(section) or {}).items():
+            path = ("tasks", task, section, key)
+            if key in other and key not in allowed:
+                found.append(
+                    (
+                        path,
+                        f"'{key}' is an {other_section.split('_')[0]} of {task}, not an "
+                        f"{section.split('_')[0]}.",
+                        f"move it under {other_section}.",
+                    )
+                )
+            elif key not in allowed:
+                found.append(
+                    (
+                        path,
+                        f"MedPerf supplies no volume '{key}' to {task}, so the task would fail "
+                        "to start.",
+                        f"use MedPerf's keys for {task}: "
+                        + ", ".join(sorted(allowed))
+                        + (f" (outputs: {', '.join(sorted(other))})" if other else "")
+                        + ".",
+                    )
+                )
+            else:
+                found += _type_errors(task, path, key, volume)
+    inputs = set(body.get("input_volumes") or {})
+    outputs = set(body.get("output_volumes") or {})
+    for key in sorted(REQUIRED_INPUT_KEYS[task] - inputs):
+        found.append(
+            (
+                ("tasks", task, "input_volumes"),
+                f"{task} declares no '{key}' input, so it never sees that data.",
+                f"add input_volumes.{key} with its mount_path and type.",
+            )
+        )
+    for key in sorted(REQUIRED_OUTPUT_KEYS[task] - outputs):
+        found.append(
+            (
+                ("tasks", task, "output_volumes"),
+                f"{task} declares no '{key}' output, so MedPerf finds nothing after the run.",
+                f"add output_volumes.{key} with its mount_path and type.",
+            )
+        )
+    return found
+
+
+def _type_errors(
+    task: str, path: tuple[str | int, ...], key: str, volume: dict[str, Any]
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    expected = "file" if key in FILE_KEYS or FILE_OUTPUT_OF.get(task) == key else "directory"
+    if path[2] == "output_volumes" and task == "prepare" and key == "output_path":
+        expected = "directory"
+    if volume["type"] != expected:
+        return [
+            (
+                (*path, "type"),
+                f"MedPerf mounts a {expected} as '{key}' of {task}, but the config says "
+                f"{volume['type']}.",
+                f"set type: {expected}.",
+            )
+        ]
+    return []
+
+
+def _mount_path_errors(task: str, body: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    found: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    seen: dict[str, str] = {}
+    for section in ("input_volumes", "output_volumes"):
+        for key, volume in (body.get(section) or {}).items():
+            mount = volume["mount_path"]
+            path = ("tasks", task, section, key, "mount_path")
+            normal = posixpath.normpath(mount)
+            if ".." in mount.split("/"):
+                found.append(
+                    (path, f"mount path {mount!r} contains '..'.", f"write it as {normal!r}.")
+                )
+                continue
+            normal = normal.rstrip("/") or "/"
+            if normal in FORBIDDEN_MOUNTS or normal.startswith(FORBIDDEN_TREES):
+                found.append(
+                    (
+                        path,
+                        f"mount path {mount!r} would hide a system directory of the container"
+                        + (" (MedPerf mounts its own /tmp)" if normal == "/tmp" else "")
+                        + ".",
+                        f"mount it under /mlcommons/volumes/, e.g. '/mlcommons/volumes/{key}'.",
+                    )
+                )
+                continue
+            if normal in seen:
+                found.append(
+                    (
+                        path,
+                        f"'{key}' and '{seen[normal]}' are both mounted at {normal!r}; one "
+                        "would hide the other.",
+                        "give each volume its own mount path.",
+                    )
+                )
+            seen.setdefault(normal, key)
+    return found
+
+
+def _build(path: Path, data: dict[str, Any]) -> ContainerConfig:
+    tasks = {name: _build_task(name, body or {}) for name, body in data["tasks"].items()}
+    return ContainerConfig(
+        path=path,
+        container_type=data["container_type"],
+        image=data["image"],
+        tasks=tasks,
+    )
+
+
+def _build_task(name: str, body: dict[str, Any]) -> TaskSpec:
+    raw = body.get("run_args") or {}
+    command = raw.get("command")
+    if isinstance(command, str):
+        command = shlex.split(command)
+    shm = raw.get("shm_size")
+    run_args = RunArgs(
+        command=tuple(command) if command else None,
+        entrypoint=raw.get("entrypoint"),
+        environment={str(k): _env_value(v) for k, v in (raw.get("environment") or {}).items()},
+        gpus=raw.get("gpus"),
+        shm_size=str(shm) if shm is not None else None,
+    )
+    return TaskSpec(
+        name=name,
+        run_args=run_args,
+        inputs=_volumes(body.get("input_volumes")),
+        outputs=_volumes(body.get("output_volumes")),
+    )
+
+
+def _env_value(value: Any) -> str:
+    # docker-py formats values with str(); booleans become 'True'/'False' there too.
+    return str(value)
+
+
+def _volumes(raw: dict[str, Any] | None) -> tuple[Volume, ...]:
+    return tuple(
+        Volume(key=key, mount_path=posixpath.normpath(v["mount_path"]), type=v["type"])
+        for key, v in (raw or {}).items()
+    )

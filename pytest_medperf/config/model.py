@@ -1,0 +1,119 @@
+"""Typed, validated form of a container config: what the rest of the kit reads.
+
+Both formats (container_config.yaml and the legacy mlcube.yaml) load into these
+frozen dataclasses, so planning and running never look at raw YAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+VolumeType = Literal["file", "directory"]
+
+# MedPerf task names, in the order a benchmark runs them.
+TASK_ORDER: tuple[str, ...] = ("prepare", "sanity_check", "statistics", "infer", "evaluate")
+
+DATA_PREPARATOR_TASKS = ("prepare", "sanity_check", "statistics")
+KIND_OF_TASK: dict[str, str] = {
+    "prepare": "data_preparator",
+    "sanity_check": "data_preparator",
+    "statistics": "data_preparator",
+    "infer": "model",
+    "evaluate": "metrics",
+}
+
+# Volume keys MedPerf supplies per task (contract.md section 2), by direction.
+COMMON_INPUT_KEYS = frozenset({"parameters_file", "additional_files"})
+INPUT_KEYS: dict[str, frozenset[str]] = {
+    "prepare": frozenset({"data_path", "labels_path"}) | COMMON_INPUT_KEYS,
+    "sanity_check": frozenset({"data_path", "labels_path", "metadata_path"}) | COMMON_INPUT_KEYS,
+    "statistics": frozenset({"data_path", "labels_path", "metadata_path"}) | COMMON_INPUT_KEYS,
+    "infer": frozenset({"data_path"}) | COMMON_INPUT_KEYS,
+    "evaluate": frozenset({"predictions", "labels"}) | COMMON_INPUT_KEYS,
+}
+OUTPUT_KEYS: dict[str, frozenset[str]] = {
+    "prepare": frozenset({"output_path", "output_labels_path", "metadata_path", "report_file"}),
+    "sanity_check": frozenset(),
+    "statistics": frozenset({"output_path"}),
+    "infer": frozenset({"output_path"}),
+    "evaluate": frozenset({"output_path", "local_outputs_path"}),
+}
+# Keys MedPerf always supplies for the task: a config that leaves one out still
+# runs, but the kit needs the required ones to know where data goes.
+REQUIRED_INPUT_KEYS: dict[str, frozenset[str]] = {
+    "prepare": frozenset({"data_path", "labels_path"}),
+    "sanity_check": frozenset({"data_path"}),
+    "statistics": frozenset({"data_path"}),
+    "infer": frozenset({"data_path"}),
+    "evaluate": frozenset({"predictions", "labels"}),
+}
+REQUIRED_OUTPUT_KEYS: dict[str, frozenset[str]] = {
+    "prepare": frozenset({"output_path", "output_labels_path"}),
+    "sanity_check": frozenset(),
+    "statistics": frozenset({"output_path"}),
+    "infer": frozenset({"output_path"}),
+    "evaluate": frozenset({"output_path"}),
+}
+
+CONTAINER_TYPES = (
+    "DockerImage",
+    "DockerArchive",
+    "SingularityFile",
+    "EncryptedDockerArchive",
+    "EncryptedSingularityFile",
+)
+
+
+@dataclass(frozen=True)
+class Volume:
+    key: str
+    mount_path: str
+    type: VolumeType
+
+
+@dataclass(frozen=True)
+class RunArgs:
+    command: tuple[str, ...] | None = None
+    entrypoint: str | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+    gpus: int | str | None = None
+    shm_size: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    run_args: RunArgs
+    inputs: tuple[Volume, ...]
+    outputs: tuple[Volume, ...]
+
+    def input(self, key: str) -> Volume | None:
+        return next((v for v in self.inputs if v.key == key), None)
+
+    def output(self, key: str) -> Volume | None:
+        return next((v for v in self.outputs if v.key == key), None)
+
+
+@dataclass(frozen=True)
+class ContainerConfig:
+    path: Path
+    container_type: str
+    image: str
+    tasks: Mapping[str, TaskSpec]
+    format: Literal["container_config", "mlcube"] = "container_config"
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The MedPerf roles this config plays, from the tasks it offers."""
+        seen: list[str] = []
+        for name in self.ordered_task_names():
+            kind = KIND_OF_TASK[name]
+            if kind not in seen:
+                seen.append(kind)
+        return tuple(seen)
+
+    def ordered_task_names(self) -> list[str]:
+        return [name for name in TASK_ORDER if name in self.tasks]

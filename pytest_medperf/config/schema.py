@@ -1,0 +1,130 @@
+"""JSON Schema validation of container configs, with errors in an author's words."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+ALLOWED_RUN_ARGS = ("command", "entrypoint", "environment", "gpus", "shm_size")
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """A schema from the kit's schemas/ folder (shared with editors and CI)."""
+    with open(SCHEMA_DIR / name, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def dotted(path: tuple[str | int, ...]) -> str:
+    return ".".join(str(part) for part in path) if path else "(top level)"
+
+
+def schema_errors(
+    data: Any, schema_name: str
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    """(key path, problem, fix) for each schema violation, outermost first."""
+    schema = load_schema(schema_name)
+    validator = jsonschema.Draft202012Validator(schema)
+    found = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: (len(e.path), list(map(str, e.path)))):
+        found.extend(_describe(error))
+    return found
+
+
+def _describe(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    path = tuple(error.absolute_path)
+    parent = path[-1] if path else None
+    kind = error.validator
+    if kind == "additionalProperties":
+        extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
+        out = []
+        for key in extra:
+            if parent == "run_args":
+                problem = (
+                    f"run_args key '{key}' is not allowed: MedPerf refuses the task "
+                    f"('Run args {key} are not allowed')."
+                )
+                fix = f"use only {', '.join(ALLOWED_RUN_ARGS)}."
+            else:
+                allowed = ", ".join(error.schema.get("properties", {})) or "none"
+                problem = f"unknown key '{key}'."
+                fix = f"remove it or correct its spelling; the keys allowed here are {allowed}."
+            out.append(((*path, key), problem, fix))
+        return out
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return [((*path, missing), f"the required key '{missing}' is missing.", f"add {missing}.")]
+    if kind == "propertyNames":
+        name = error.instance
+        return [
+            (
+                (*path, name),
+                f"'{name}' is not a MedPerf task.",
+                "MedPerf runs only prepare, sanity_check, statistics, infer and evaluate.",
+            )
+        ]
+    if kind == "enum":
+        options = ", ".join(str(o) for o in error.validator_value)
+        return [(path, f"{error.instance!r} is not allowed here.", f"use one of {options}.")]
+    if kind == "pattern" and parent == "mount_path":
+        return [
+            (
+                path,
+                f"mount path {error.instance!r} is not absolute; MedPerf mounts volumes at "
+                "absolute container paths.",
+                f"write it as an absolute path, e.g. '/mlcommons/volumes/{error.instance}'.",
+            )
+        ]
+    if kind == "pattern":
+        return [(path, f"{error.instance!r} has the wrong form.", _field_hint(parent))]
+    if kind == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        words = {"object": "a mapping", "array": "a list", "string": "a string"}
+        return [
+            (
+                path,
+                f"expected {words.get(expected, expected)}, found {_yaml_kind(error.instance)}.",
+                _field_hint(parent),
+            )
+        ]
+    if kind in ("oneOf", "anyOf"):
+        return [(path, f"{error.instance!r} has the wrong form.", _field_hint(parent))]
+    if kind in ("minProperties", "minItems", "minLength"):
+        return [(path, "must not be empty.", _field_hint(parent))]
+    return [(path, error.message + ".", _field_hint(parent))]
+
+
+def _field_hint(field: str | int | None) -> str | None:
+    hints = {
+        "command": "give a string (split like a shell would) or a list of strings.",
+        "entrypoint": "give the executable as a string.",
+        "environment": "give a mapping of variable name to string value.",
+        "gpus": "give a count, \"all\" or \"device=0,1\".",
+        "shm_size": "give bytes or a size like \"2g\".",
+        "tasks": "give a mapping of task name to its run_args and volumes.",
+        "image": "give the image reference, e.g. myorg/model:1.0.",
+    }
+    return hints.get(field) if isinstance(field, str) else None
+
+
+def _yaml_kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__

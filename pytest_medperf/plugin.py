@@ -1,0 +1,347 @@
+"""pytest wiring only: options, collection of config files into items, reporting.
+
+The engine (session.py and below) knows nothing of pytest. Without
+--medperf-config (or the medperf_config ini setting) this plugin adds options
+and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .catalogue import rule
+from .checks import Finding, Outcome, TaskCheck, checks_for_task
+from .config import task_names_of_broken
+from .errors import ConfigErrors, KitError
+from .runners.base import ImageInfo
+from .runners.docker import DockerRunner
+from .session import KitOptions, KitSession, NotRun, TaskRun, default_user
+
+KIT_KEY = pytest.StashKey["Kit"]()
+
+# (option, ini name, kind, help)
+PATH_OPTIONS = (
+    ("demo_data", "PATH", "raw input of a data preparator: a folder or .tar.gz with paths.yaml"),
+    ("data", "DIR", "a prepared dataset: a folder holding data/ and labels/"),
+    ("predictions", "DIR", "predictions for a metrics container run on its own"),
+    ("parameters", "FILE", "parameters file (default: workspace/parameters.yaml beside the config)"),
+    (
+        "additional_files",
+        "DIR|TAR.GZ",
+        "additional files (default: workspace/additional_files/ beside the config)",
+    ),
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("medperf", "MedPerf container conformance (pytest-medperf)")
+    group.addoption(
+        "--medperf-config",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="container_config.yaml (or mlcube.yaml) to check; repeat for several.",
+    )
+    parser.addini("medperf_config", "container configs to check (relative to rootdir)", type="linelist")
+    for name, metavar, text in PATH_OPTIONS:
+        flag = "--medperf-" + name.replace("_", "-")
+        group.addoption(flag, default=None, metavar=metavar, help=text + ".")
+        parser.addini("medperf_" + name, text + " (relative to rootdir)", type="string")
+    group.addoption(
+        "--medperf-user",
+        default=None,
+        metavar="UID:GID",
+        help="user to run containers as (default: yours, or 1000:1000 when you are root).",
+    )
+    parser.addini("medperf_user", "uid:gid to run containers as", type="string")
+    group.addoption(
+        "--medperf-timeout",
+        default=None,
+        metavar="SECONDS",
+        help="kill a task that runs longer and fail its exit-status (default: no limit).",
+    )
+    parser.addini("medperf_timeout", "per-task timeout in seconds", type="string")
+    group.addoption(
+        "--medperf-gpus",
+        default=None,
+        metavar="N|all|device=..",
+        help="override the config's gpus, as MedPerf's --gpus does (0: none).",
+    )
+    parser.addini("medperf_gpus", "GPUs to give containers, overriding the config", type="string")
+    group.addoption(
+        "--medperf-shm-size", default=None, metavar="SIZE", help="override the config's shm_size."
+    )
+    parser.addini("medperf_shm_size", "shm size, overriding the config", type="string")
+    group.addoption(
+        "--medperf-keep",
+        action="store_true",
+        default=None,
+        help="keep the sandbox (mounted folders and outputs) and print where it is.",
+    )
+    parser.addini("medperf_keep", "keep the sandbox after the session", type="bool", default=False)
+
+
+def _value(config: pytest.Config, name: str) -> Any:
+    cli = config.getoption("medperf_" + name)
+    if cli not in (None, [], ""):
+        return cli
+    ini = config.getini("medperf_" + name)
+    return ini if ini not in ("", []) else None
+
+
+def _path(config: pytest.Config, name: str) -> Path | None:
+    """CLI paths are relative to the working directory, ini paths to rootdir."""
+    cli = config.getoption("medperf_" + name)
+    if cli:
+        return Path(cli).absolute()
+    ini = config.getini("medperf_" + name)
+    return (config.rootpath / ini).absolute() if ini else None
+
+
+def _config_paths(config: pytest.Config) -> list[Path]:
+    paths = [Path(p).absolute() for p in config.getoption("medperf_config")]
+    paths += [(config.rootpath / p).absolute() for p in config.getini("medperf_config")]
+    unique: list[Path] = []
+    for path in paths:
+        if path not in unique:
+            unique.append(path)
+    return unique
+
+
+def _options(config: pytest.Config, configs: list[Path]) -> KitOptions:
+    timeout = _value(config, "timeout")
+    try:
+        timeout_s = float(timeout) if timeout is not None else None
+    except ValueError:
+        raise pytest.UsageError(f"--medperf-timeout {timeout!r}: give a number of seconds.") from None
+    keep = config.getoption("medperf_keep")
+    return KitOptions(
+        configs=tuple(configs),
+        user=_value(config, "user") or default_user(),
+        timeout=timeout_s,
+        keep=bool(keep if keep is not None else config.getini("medperf_keep")),
+        demo_data=_path(config, "demo_data"),
+        data=_path(config, "data"),
+        predictions=_path(config, "predictions"),
+        parameters=_path(config, "parameters"),
+        additional_files=_path(config, "additional_files"),
+        gpus=_value(config, "gpus"),
+        shm_size=_value(config, "shm_size"),
+    )
+
+
+class Kit:
+    """What the plugin keeps for one pytest session."""
+
+    def __init__(self, config: pytest.Config, configs: list[Path]) -> None:
+        self.configs = configs
+        shown = {p: _shown(config, p) for p in configs}
+        try:
+            self.session = KitSession(_options(config, configs), DockerRunner(), shown_paths=shown)
+        except KitError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+
+def _shown(config: pytest.Config, path: Path) -> str:
+    try:
+        return str(path.relative_to(config.rootpath))
+    except ValueError:
+        return str(path)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "medperf: a MedPerf container conformance check")
+    configs = _config_paths(config)
+    if not configs:
+        return
+    missing = [str(p) for p in configs if not p.is_file()]
+    if missing:
+        raise pytest.UsageError(
+            f"--medperf-config: no such file: {', '.join(missing)}. Give the path of a "
+            "container_config.yaml (or mlcube.yaml)."
+        )
+    config.stash[KIT_KEY] = Kit(config, configs)
+    # Collect the configs themselves: with no test paths given, only them.
+    wanted = [str(p) for p in configs]
+    if config.args_source == pytest.Config.ArgsSource.ARGS:
+        config.args = [*config.args, *[w for w in wanted if w not in config.args]]
+    else:
+        config.args = wanted
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    kit = config.stash.get(KIT_KEY, None)
+    if kit is not None:
+        kit.session.close()
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    kit = parent.config.stash.get(KIT_KEY, None)
+    if kit is not None and file_path.absolute() in kit.configs:
+        return ConfigFile.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    kit = config.stash.get(KIT_KEY, None)
+    if kit is None:
+        return
+    where = kit.session.sandbox_path
+    if where is not None and kit.session.options.keep:
+        terminalreporter.write_line(f"pytest-medperf: sandbox kept at {where}")
+
+
+class CheckFailed(Exception):
+    """A rule failed: the item shows the finding, not a traceback."""
+
+    def __init__(self, finding: Finding) -> None:
+        self.finding = finding
+        super().__init__(finding.render())
+
+
+class ConfigFile(pytest.File):
+    """A container config: its config-level items, then one collector per task."""
+
+    def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
+        session = self.config.stash[KIT_KEY].session
+        loaded = session.config(self.path.absolute())
+        yield ConfigValidItem.from_parent(self, name="config-valid")
+        yield ImageAvailableItem.from_parent(self, name="image-available")
+        if isinstance(loaded, ConfigErrors):
+            names = task_names_of_broken(self.path)
+        else:
+            names = loaded.ordered_task_names()
+        for task in names:
+            yield TaskNode.from_parent(self, name=task)
+
+
+class TaskNode(pytest.Collector):
+    """One MedPerf task of a config; its items are the rules that apply to it."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        for check in checks_for_task(self.name):
+            yield TaskCheckItem.from_parent(self, name=check.rule_id, check=check)
+
+
+class KitItem(pytest.Item):
+    """Shared behaviour: markers, a finding instead of a traceback, a readable location."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.add_marker("medperf")
+        self.user_properties.append(("rule", self.rule_id))
+
+    @property
+    def rule_id(self) -> str:
+        return self.name
+
+    @property
+    def session_(self) -> KitSession:
+        return self.config.stash[KIT_KEY].session
+
+    @property
+    def config_path(self) -> Path:
+        return self.path.absolute()
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, CheckFailed):
+            return excinfo.value.finding.render()
+        if isinstance(excinfo.value, KitError):
+            return f"[{self.rule_id}] {excinfo.value}"
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        # The domain is the part after the file: "infer::exit-status" (no dots, which
+        # the terminal would turn into "::").
+        return self.path, None, self.nodeid.split("::", 1)[1]
+
+    def apply(self, outcome: Outcome) -> None:
+        if outcome.status == "failed" and outcome.finding is not None:
+            raise CheckFailed(outcome.finding)
+        if outcome.status == "skipped":
+            pytest.skip(outcome.reason or "not applicable")
+
+
+class ConfigValidItem(KitItem):
+    def runtest(self) -> None:
+        loaded = self.session_.config(self.config_path)
+        if not isinstance(loaded, ConfigErrors):
+            return
+        errors = loaded.errors
+        shown = errors[0].file
+        evidence = tuple(
+            f"{_where(e)}: {e.problem}" + (f" Fix: {e.fix}" if e.fix else "") for e in errors
+        )
+        count = f"{len(errors)} problem" + ("s" if len(errors) > 1 else "")
+        raise CheckFailed(
+            Finding(
+                "config-valid",
+                None,
+                f"{shown} cannot be used by MedPerf ({count}).",
+                evidence,
+                "correct each key named above; schemas/container_config.schema.json describes "
+                "what MedPerf accepts.",
+            )
+        )
+
+
+def _where(error: Any) -> str:
+    parts = []
+    if error.line is not None:
+        parts.append(f"line {error.line}" + (f", column {error.column}" if error.column else ""))
+    if error.key:
+        parts.append(error.key)
+    return " ".join(parts) if parts else error.file
+
+
+class ImageAvailableItem(KitItem):
+    def runtest(self) -> None:
+        found = self.session_.image(self.config_path)
+        if isinstance(found, ImageInfo):
+            self.user_properties.append(("image_id", found.image_id))
+            return
+        if found.cause == "config":
+            pytest.skip(found.reason)
+        config = self.session_.config(self.config_path)
+        image = getattr(config, "image", "?")
+        raise CheckFailed(Finding("image-available", None, found.reason, (f"image: {image}",)))
+
+
+class TaskCheckItem(KitItem):
+    def __init__(self, *, check: TaskCheck, **kwargs: Any) -> None:
+        self.check = check
+        super().__init__(**kwargs)
+
+    @property
+    def task(self) -> str:
+        assert self.parent is not None
+        return self.parent.name
+
+    def runtest(self) -> None:
+        outcome = self.session_.outcome(self.config_path, self.task)
+        if isinstance(outcome, NotRun):
+            self._not_run(outcome)
+            return
+        self.user_properties.append(("task", self.task))
+        self.user_properties.append(("exit_code", outcome.result.exit_code))
+        self.apply(self.check.run(outcome))
+
+    def _not_run(self, outcome: NotRun) -> None:
+        if outcome.cause in ("input", "engine") and self.rule_id == "exit-status":
+            fix = (
+                "give the option named above."
+                if outcome.cause == "input"
+                else "start the Docker engine and run the kit again."
+            )
+            raise CheckFailed(
+                Finding("exit-status", self.task, f"the task could not run: {outcome.reason}", fix=fix)
+            )
+        pytest.skip(f"{self.task} did not run: {outcome.reason}")
+
+
+__all__ = ["TaskRun", "rule"]

@@ -1,0 +1,96 @@
+"""What every runtime takes and gives back: a RunSpec in, a RunResult out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+# Every container the kit starts carries these labels, so a later session can
+# find and remove what a killed one left behind.
+LABEL_KIT = "io.github.pytest-medperf"
+LABEL_PID = "io.github.pytest-medperf.pid"
+LABEL_HOST = "io.github.pytest-medperf.host"
+
+
+@dataclass(frozen=True)
+class Mount:
+    host: Path
+    container: str
+    read_only: bool
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One task run, exactly as MedPerf would start it."""
+
+    image: str
+    command: tuple[str, ...] | None
+    entrypoint: str | None
+    environment: Mapping[str, str]
+    mounts: tuple[Mount, ...]
+    user: str
+    name: str
+    gpus: int | str | None = None
+    shm_size: str | None = None
+    timeout: float | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FsChange:
+    path: str
+    kind: str  # "added" | "changed" | "deleted"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What happened: the facts every check reads; no verdicts here."""
+
+    exit_code: int | None
+    log: str
+    duration: float
+    runtime: str
+    user: str
+    timed_out: bool = False
+    start_error: str | None = None
+    changes: tuple[FsChange, ...] = ()
+
+    @property
+    def succeeded(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out and self.start_error is None
+
+    def log_tail(self, lines: int = 15) -> list[str]:
+        return self.log.rstrip("\n").splitlines()[-lines:] if self.log.strip() else []
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    reference: str
+    image_id: str
+
+
+Progress = Callable[[float, str], None]
+
+
+class Runner(Protocol):
+    """A container runtime the kit can drive (docker; singularity later)."""
+
+    name: str
+
+    def inspect_image(self, reference: str) -> ImageInfo:
+        """Find the image locally; raise ImageUnavailable with the reason, never pull."""
+        ...
+
+    def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
+        """Run to completion (or timeout) and always remove the container."""
+        ...
+
+    def sweep_leftovers(self) -> int:
+        """Remove containers that a killed earlier session left; return how many."""
+        ...
+
+
+class ImageUnavailable(Exception):
+    """The image is not on this machine; the message says how to get it there."""

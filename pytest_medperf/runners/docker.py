@@ -1,0 +1,304 @@
+"""The Docker runtime, on docker-py, reproducing MedPerf's `docker run` (contract.md §3).
+
+MedPerf's own client drives Docker through docker-py as well; the kit passes the
+same arguments it does: non-root user, network_mode none, inputs ro, outputs rw,
+a fresh /tmp, environment, entrypoint, command, gpus and shm_size.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import Any
+
+import docker
+import requests
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+
+from ..errors import EngineUnavailable
+from .base import (
+    LABEL_HOST,
+    LABEL_KIT,
+    LABEL_PID,
+    FsChange,
+    ImageInfo,
+    ImageUnavailable,
+    Progress,
+    RunResult,
+    RunSpec,
+)
+
+POLL_SECONDS = 1.0
+_KINDS = {0: "changed", 1: "added", 2: "deleted"}
+
+
+def engine_address() -> str:
+    return os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+
+
+def connect() -> docker.DockerClient:
+    """A client for the engine the docker CLI would use; EngineUnavailable if none answers."""
+    try:
+        client = docker.from_env()
+        client.ping()
+    except (DockerException, requests.exceptions.RequestException) as exc:
+        raise EngineUnavailable(
+            f"No Docker engine answers at {engine_address()} ({_reason(exc)}). Start it "
+            "(`sudo systemctl start docker`, or `make docker` in this repository) or point "
+            "DOCKER_HOST at a running engine."
+        ) from None
+    return client
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    if "FileNotFoundError" in text or "No such file" in text:
+        return "the socket does not exist"
+    if "PermissionError" in text or "Permission denied" in text:
+        return "permission denied on the socket: add your user to the docker group"
+    if "Connection refused" in text:
+        return "connection refused"
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def gpu_device_request(gpus: int | str) -> docker.types.DeviceRequest:
+    """--gpus N | all | device=0,1 as the DeviceRequest docker-py sends for it."""
+    if isinstance(gpus, int) or (isinstance(gpus, str) and gpus.isdigit()):
+        return docker.types.DeviceRequest(count=int(gpus), capabilities=[["gpu"]])
+    if gpus == "all":
+        return docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])
+    ids = gpus.removeprefix("device=").split(",")
+    return docker.types.DeviceRequest(device_ids=ids, capabilities=[["gpu"]])
+
+
+def create_kwargs(spec: RunSpec) -> dict[str, Any]:
+    """The docker-py arguments for a spec: what `docker run` gets from MedPerf."""
+    kwargs: dict[str, Any] = {
+        "image": spec.image,
+        "command": list(spec.command) if spec.command else None,
+        "name": spec.name,
+        "user": spec.user,
+        "network_mode": "none",
+        "volumes": [
+            f"{m.host}:{m.container}:{'ro' if m.read_only else 'rw'}" for m in spec.mounts
+        ],
+        "environment": dict(spec.environment),
+        "labels": dict(spec.labels),
+        "detach": True,
+    }
+    if spec.entrypoint:
+        # `docker run --entrypoint E` takes E as one executable, unsplit.
+        kwargs["entrypoint"] = [spec.entrypoint]
+    if spec.shm_size:
+        kwargs["shm_size"] = spec.shm_size
+    if spec.gpus not in (None, 0, "0"):
+        kwargs["device_requests"] = [gpu_device_request(spec.gpus)]  # type: ignore[arg-type]
+    return kwargs
+
+
+def docker_cli_argv(spec: RunSpec) -> list[str]:
+    """The equivalent `docker run` command line, for messages and the benchmark."""
+    argv = ["docker", "run", "--rm", "--name", spec.name, "-u", spec.user]
+    for mount in spec.mounts:
+        argv += ["--volume", f"{mount.host}:{mount.container}:{'ro' if mount.read_only else 'rw'}"]
+    argv += ["--network", "none"]
+    if spec.gpus not in (None, 0, "0"):
+        argv += ["--gpus", str(spec.gpus)]
+    if spec.shm_size:
+        argv += ["--shm-size", spec.shm_size]
+    for key, value in spec.environment.items():
+        argv += ["--env", f"{key}={value}"]
+    if spec.entrypoint:
+        argv += ["--entrypoint", spec.entrypoint]
+    argv.append(spec.image)
+    argv += list(spec.command or ())
+    return argv
+
+
+class DockerRunner:
+    """Runs task containers on the local (or DOCKER_HOST) engine; never pulls."""
+
+    name = "docker"
+
+    def __init__(self) -> None:
+        self._client: docker.DockerClient | None = None
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            self._client = connect()
+        return self._client
+
+    def inspect_image(self, reference: str) -> ImageInfo:
+        try:
+            image = self.client.images.get(reference)
+        except ImageNotFound:
+            raise ImageUnavailable(
+                f"the image {reference!r} is not on this Docker engine, and the kit never "
+                f"pulls. Build it (`docker build -t {reference} .` in the container's "
+                f"folder) or load it (`docker load -i image.tar`), then run the kit again."
+            ) from None
+        except (APIError, requests.exceptions.RequestException) as exc:
+            raise ImageUnavailable(f"the engine could not look up {reference!r}: {exc}") from None
+        return ImageInfo(reference=reference, image_id=image.id)
+
+    def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
+        labels = {
+            LABEL_KIT: "1",
+            LABEL_PID: str(os.getpid()),
+            LABEL_HOST: socket.gethostname(),
+            **spec.labels,
+        }
+        kwargs = create_kwargs(spec)
+        kwargs["labels"] = labels
+        started = time.monotonic()
+        try:
+            container = self.client.containers.create(**kwargs)
+        except ImageNotFound:
+            return self._not_started(spec, started, f"the image {spec.image!r} is not available.")
+        except APIError as exc:
+            return self._not_started(spec, started, _explain(exc))
+        except requests.exceptions.ConnectionError:
+            raise EngineUnavailable(
+                f"The Docker engine at {engine_address()} stopped answering."
+            ) from None
+        try:
+            return self._start_and_wait(container, spec, started, progress)
+        except requests.exceptions.ConnectionError:
+            raise EngineUnavailable(
+                f"The Docker engine at {engine_address()} stopped answering while "
+                f"{spec.name} ran."
+            ) from None
+        finally:
+            _remove(container)
+
+    def _start_and_wait(
+        self, container: Any, spec: RunSpec, started: float, progress: Progress | None
+    ) -> RunResult:
+        try:
+            container.start()
+        except APIError as exc:
+            return self._not_started(spec, started, _explain(exc))
+        timed_out = False
+        status: dict[str, Any] | None = None
+        while status is None:
+            elapsed = time.monotonic() - started
+            if spec.timeout is not None and elapsed >= spec.timeout:
+                timed_out = True
+                _kill(container)
+                status = container.wait()
+                break
+            slice_ = POLL_SECONDS if spec.timeout is None else min(POLL_SECONDS, spec.timeout - elapsed)
+            try:
+                status = container.wait(timeout=max(slice_, 0.05))
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as exc:
+                if not _is_timeout(exc):
+                    raise
+                if progress is not None:
+                    progress(time.monotonic() - started, _last_line(container))
+        duration = time.monotonic() - started
+        log = container.logs(stdout=True, stderr=True).decode("utf-8", errors="replace")
+        changes = tuple(
+            FsChange(path=c["Path"], kind=_KINDS.get(c["Kind"], str(c["Kind"])))
+            for c in (container.diff() or [])
+        )
+        return RunResult(
+            exit_code=status.get("StatusCode"),
+            log=log,
+            duration=duration,
+            runtime=self.name,
+            user=spec.user,
+            timed_out=timed_out,
+            changes=changes,
+        )
+
+    def _not_started(self, spec: RunSpec, started: float, why: str) -> RunResult:
+        return RunResult(
+            exit_code=None,
+            log="",
+            duration=time.monotonic() - started,
+            runtime=self.name,
+            user=spec.user,
+            start_error=why,
+        )
+
+    def sweep_leftovers(self) -> int:
+        """Remove the kit's containers whose session process on this host is gone."""
+        host = socket.gethostname()
+        removed = 0
+        for container in self.client.containers.list(all=True, filters={"label": LABEL_KIT}):
+            labels = container.labels or {}
+            if labels.get(LABEL_HOST) != host or _alive(labels.get(LABEL_PID, "")):
+                continue
+            _remove(container)
+            removed += 1
+        return removed
+
+
+def _is_timeout(exc: Exception) -> bool:
+    text = repr(exc)
+    return isinstance(exc, requests.exceptions.ReadTimeout) or "timed out" in text.lower()
+
+
+def _alive(pid_text: str) -> bool:
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _last_line(container: Any) -> str:
+    try:
+        tail = container.logs(stdout=True, stderr=True, tail=1)
+    except (APIError, requests.exceptions.RequestException):
+        return ""
+    return tail.decode("utf-8", errors="replace").strip()
+
+
+def _kill(container: Any) -> None:
+    try:
+        container.kill()
+    except (NotFound, APIError):
+        pass
+
+
+def _remove(container: Any) -> None:
+    for _ in range(3):
+        try:
+            container.remove(force=True)
+            return
+        except NotFound:
+            return
+        except APIError as exc:
+            if "already in progress" in str(exc):
+                return
+            time.sleep(0.2)
+        except requests.exceptions.RequestException:
+            return
+
+
+def _explain(exc: APIError) -> str:
+    text = exc.explanation if isinstance(exc.explanation, str) else str(exc)
+    text = text.strip()
+    if "executable file not found" in text or "no such file or directory" in text:
+        return (
+            f"the container could not start: {text}. The command or entrypoint names a "
+            "program that is not in the image (an entrypoint is one executable: put its "
+            "arguments in command)."
+        )
+    if "could not select device driver" in text:
+        return (
+            f"the container could not start: {text}. The config asks for GPUs but this "
+            "engine has none; run on a GPU host or pass --medperf-gpus 0."
+        )
+    return f"the container could not start: {text}."

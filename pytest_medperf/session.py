@@ -1,0 +1,428 @@
+"""The engine of one kit session: loads configs, plans inputs, runs each task once.
+
+Items ask for a task's outcome; the first ask runs it (and whatever it depends
+on: prepare before sanity_check, a model's infer before evaluate) and every
+later ask gets the cached result. Nothing here imports pytest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .config import ContainerConfig, TaskSpec, load_config
+from .errors import ConfigErrors, EngineUnavailable, InputMissing, KitError
+from .datasets import (
+    DATA_OPTION,
+    DEMO_OPTION,
+    PreparedDataset,
+    RawDataset,
+    import_demo_data,
+    import_prepared_data,
+)
+from .runners.base import ImageInfo, ImageUnavailable, Mount, Progress, RunResult, RunSpec, Runner
+from .sandbox import Sandbox, sweep_stale_sandboxes
+
+Cause = Literal["config", "image", "engine", "input", "upstream", "unsupported"]
+
+
+@dataclass(frozen=True)
+class KitOptions:
+    configs: tuple[Path, ...] = ()
+    user: str = "1000:1000"
+    timeout: float | None = None
+    keep: bool = False
+    demo_data: Path | None = None
+    data: Path | None = None
+    predictions: Path | None = None
+    parameters: Path | None = None
+    additional_files: Path | None = None
+    gpus: str | None = None
+    shm_size: str | None = None
+    sandbox_base: Path | None = None
+
+
+@dataclass(frozen=True)
+class NotRun:
+    """A task the kit could not run, and why (never the container's verdict)."""
+
+    cause: Cause
+    reason: str
+
+
+@dataclass(frozen=True)
+class TaskRun:
+    """A finished run: what was mounted where, and what happened."""
+
+    config: ContainerConfig
+    task: TaskSpec
+    spec: RunSpec
+    result: RunResult
+    inputs: Mapping[str, Path]
+    outputs: Mapping[str, Path]
+    run_dir: Path
+
+
+Outcome = TaskRun | NotRun
+
+
+@dataclass
+class _ConfigState:
+    shown: str
+    config: ContainerConfig | None = None
+    errors: ConfigErrors | None = None
+    image: ImageInfo | None = None
+    image_problem: str | None = None
+    image_checked: bool = False
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+
+
+def default_user() -> str:
+    """The invoking user's uid:gid, as MedPerf runs; 1000:1000 when invoked as root."""
+    uid, gid = os.getuid(), os.getgid()
+    return "1000:1000" if uid == 0 else f"{uid}:{gid}"
+
+
+def parse_user(text: str) -> tuple[int, int]:
+    parts = text.split(":")
+    try:
+        uid = int(parts[0])
+        gid = int(parts[1]) if len(parts) > 1 else uid
+    except (ValueError, IndexError):
+        raise KitError(
+            f"--medperf-user {text!r}: give a numeric uid:gid, e.g. 1000:1000."
+        ) from None
+    return uid, gid
+
+
+class KitSession:
+    """Runs each (config, task) at most once and hands out the cached outcome."""
+
+    def __init__(
+        self,
+        options: KitOptions,
+        runner: Runner,
+        *,
+        shown_paths: Mapping[Path, str] | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.options = options
+        self.runner = runner
+        self.progress = progress
+        uid, gid = parse_user(options.user)
+        self._sandbox: Sandbox | None = None
+        self._uid_gid = (uid, gid)
+        self._states: dict[Path, _ConfigState] = {}
+        self._shown = dict(shown_paths or {})
+        self._demo: RawDataset | InputMissing | None = None
+        self._prepared: PreparedDataset | InputMissing | None = None
+        self._swept = False
+
+    # -- configs ---------------------------------------------------------------------
+    def state(self, path: Path) -> _ConfigState:
+        if path not in self._states:
+            shown = self._shown.get(path, str(path))
+            state = _ConfigState(shown=shown)
+            try:
+                state.config = load_config(path, shown)
+            except ConfigErrors as exc:
+                state.errors = exc
+            self._states[path] = state
+        return self._states[path]
+
+    def config(self, path: Path) -> ContainerConfig | ConfigErrors:
+        state = self.state(path)
+        return state.config if state.config is not None else state.errors  # type: ignore[return-value]
+
+    def image(self, path: Path) -> ImageInfo | NotRun:
+        """The image of a config, looked up once; NotRun says why it is not usable."""
+        state = self.state(path)
+        if state.config is None:
+            return NotRun("config", f"{state.shown} is not a valid config (see config-valid).")
+        if not state.image_checked:
+            state.image_checked = True
+            config = state.config
+            if config.container_type != "DockerImage":
+                state.image_problem = (
+                    f"container_type {config.container_type} is not supported by the kit yet; "
+                    "it runs DockerImage configs."
+                )
+            else:
+                try:
+                    self._sweep_once()
+                    state.image = self.runner.inspect_image(config.image)
+                except ImageUnavailable as exc:
+                    state.image_problem = str(exc)
+                except EngineUnavailable as exc:
+                    state.image_problem = str(exc)
+        if state.image is None:
+            return NotRun("image", state.image_problem or "the image is not available.")
+        return state.image
+
+    # -- task outcomes ---------------------------------------------------------------
+    def outcome(self, path: Path, task: str) -> Outcome:
+        state = self.state(path)
+        if task not in state.outcomes:
+            state.outcomes[task] = self._compute(path, task)
+        return state.outcomes[task]
+
+    def _compute(self, path: Path, task: str) -> Outcome:
+        state = self.state(path)
+        config = state.config
+        if config is None:
+            return NotRun("config", f"{state.shown} is not a valid config (see config-valid).")
+        image = self.image(path)
+        if isinstance(image, NotRun):
+            return NotRun("image", f"the image is not available: {image.reason}")
+        spec = config.tasks[task]
+        try:
+            inputs = {v.key: self._input_for(config, task, v.key) for v in spec.inputs}
+        except InputMissing as exc:
+            return NotRun("input", str(exc))
+        except _Upstream as exc:
+            return NotRun("upstream", str(exc))
+        try:
+            return self._run(state, config, spec, inputs)
+        except EngineUnavailable as exc:
+            return NotRun("engine", str(exc))
+
+    def _run(
+        self, state: _ConfigState, config: ContainerConfig, spec: TaskSpec, inputs: dict[str, Path]
+    ) -> TaskRun:
+        sandbox = self.sandbox
+        run_dir = sandbox.new_dir("runs", Path(state.shown).parent.name or "config", spec.name)
+        outputs: dict[str, Path] = {}
+        for volume in spec.outputs:
+            if volume.type == "file":
+                parent = run_dir / "outputs" / volume.key
+                parent.mkdir(parents=True)
+                target = parent / Path(volume.mount_path).name
+                target.touch()
+            else:
+                target = run_dir / "outputs" / volume.key
+                target.mkdir(parents=True)
+            outputs[volume.key] = target
+        tmp = run_dir / "tmp"
+        tmp.mkdir()
+        sandbox.hand_over(run_dir, writable=True)
+        mounts = [Mount(inputs[v.key], v.mount_path, True) for v in spec.inputs]
+        mounts += [Mount(outputs[v.key], v.mount_path, False) for v in spec.outputs]
+        mounts.append(Mount(tmp, "/tmp", False))
+        run_args = spec.run_args
+        gpus: int | str | None = run_args.gpus
+        if self.options.gpus is not None:
+            gpus = self.options.gpus
+        run_spec = RunSpec(
+            image=config.image,
+            command=run_args.command,
+            entrypoint=run_args.entrypoint,
+            environment=dict(run_args.environment),
+            mounts=tuple(mounts),
+            user=self.options.user,
+            name=f"medperf-{spec.name.replace('_', '-')}-{secrets.token_hex(4)}",
+            gpus=gpus,
+            shm_size=self.options.shm_size or run_args.shm_size,
+            timeout=self.options.timeout,
+            labels={"io.github.pytest-medperf.config": state.shown},
+        )
+        result = self.runner.run(run_spec, self.progress)
+        return TaskRun(config, spec, run_spec, result, inputs, outputs, run_dir)
+
+    # -- where inputs come from ----------------------------------------------------
+    def _input_for(self, config: ContainerConfig, task: str, key: str) -> Path:
+        if key == "parameters_file":
+            return self._parameters(config, task)
+        if key == "additional_files":
+            return self._additional_files(config)
+        if task == "prepare":
+            demo = self.demo_data(task)
+            if key == "data_path":
+                return demo.data
+            if key == "labels_path":
+                return demo.labels
+        if task in ("sanity_check", "statistics"):
+            prepared = self._prepared_for_preparator(config, task)
+            return _pick(prepared, key, task)
+        if task == "infer" and key == "data_path":
+            return self._prepared_for_consumer(task).data
+        if task == "evaluate":
+            if key == "labels":
+                return self._prepared_for_consumer(task).labels
+            if key == "predictions":
+                return self._predictions()
+        raise KitError(f"no source for input {key} of {task}")  # the loader prevents this
+
+    def demo_data(self, task: str) -> RawDataset:
+        if self._demo is None:
+            if self.options.demo_data is None:
+                self._demo = InputMissing(
+                    f"{task} needs raw demo data: give {DEMO_OPTION} PATH (a folder or "
+                    ".tar.gz with paths.yaml naming data_path and labels_path)."
+                )
+            else:
+                try:
+                    self._demo = import_demo_data(self.sandbox, self.options.demo_data)
+                except InputMissing as exc:
+                    self._demo = exc
+        if isinstance(self._demo, InputMissing):
+            raise self._demo
+        return self._demo
+
+    def prepared_data(self, task: str) -> PreparedDataset:
+        if self._prepared is None:
+            if self.options.data is None:
+                self._prepared = InputMissing(
+                    f"{task} needs a prepared dataset: give {DATA_OPTION} DIR (a folder "
+                    "with data/ and labels/)."
+                )
+            else:
+                try:
+                    self._prepared = import_prepared_data(self.sandbox, self.options.data)
+                except InputMissing as exc:
+                    self._prepared = exc
+        if isinstance(self._prepared, InputMissing):
+            raise self._prepared
+        return self._prepared
+
+    def _prepared_for_preparator(self, config: ContainerConfig, task: str) -> PreparedDataset:
+        """sanity_check and statistics read what this preparator's prepare wrote."""
+        if "prepare" in config.tasks and (
+            self.options.demo_data is not None or self.options.data is None
+        ):
+            return self._from_prepare(config.path, task)
+        return self.prepared_data(task)
+
+    def _prepared_for_consumer(self, task: str) -> PreparedDataset:
+        """infer and evaluate read --medperf-data, else a preparator's output in this session."""
+        if self.options.data is not None:
+            return self.prepared_data(task)
+        preparators = [p for p in self.options.configs if self._offers(p, "prepare")]
+        if not preparators:
+            return self.prepared_data(task)  # raises with the option to give
+        return self._from_prepare(preparators[0], task)
+
+    def _from_prepare(self, path: Path, task: str) -> PreparedDataset:
+        outcome = self.outcome(path, "prepare")
+        shown = self.state(path).shown
+        if isinstance(outcome, NotRun):
+            raise _Upstream(f"{task} needs prepared data, but prepare of {shown} did not run: {outcome.reason}")
+        if not outcome.result.succeeded:
+            raise _Upstream(
+                f"{task} needs prepared data, but prepare of {shown} did not succeed "
+                f"({_verdict(outcome.result)})."
+            )
+        outputs = outcome.outputs
+        return PreparedDataset(
+            outputs["output_path"], outputs["output_labels_path"], outputs.get("metadata_path")
+        )
+
+    def _predictions(self) -> Path:
+        if self.options.predictions is not None:
+            return self.sandbox.import_input(
+                self.options.predictions, "predictions", option="--medperf-predictions"
+            )
+        models = [p for p in self.options.configs if self._offers(p, "infer")]
+        if not models:
+            raise InputMissing(
+                "evaluate needs predictions: give --medperf-predictions DIR, or add a model's "
+                "config to the session."
+            )
+        outcome = self.outcome(models[0], "infer")
+        shown = self.state(models[0]).shown
+        if isinstance(outcome, NotRun):
+            raise _Upstream(f"evaluate needs predictions, but infer of {shown} did not run: {outcome.reason}")
+        if not outcome.result.succeeded:
+            raise _Upstream(
+                f"evaluate needs predictions, but infer of {shown} did not succeed "
+                f"({_verdict(outcome.result)})."
+            )
+        return outcome.outputs["output_path"]
+
+    def _parameters(self, config: ContainerConfig, task: str) -> Path:
+        given = self.options.parameters
+        source = given or config.path.parent / "workspace" / "parameters.yaml"
+        if given is None and not source.is_file():
+            raise InputMissing(
+                f"{task} declares a parameters_file input, and MedPerf fails such a task when "
+                "no parameters file was submitted: give --medperf-parameters FILE or put "
+                f"workspace/parameters.yaml beside {self.state(config.path).shown}."
+            )
+        return self.sandbox.import_input(source, f"parameters-{config.path.parent.name}", option="--medperf-parameters")
+
+    def _additional_files(self, config: ContainerConfig) -> Path:
+        given = self.options.additional_files
+        workspace = config.path.parent / "workspace"
+        candidates = [given] if given else [
+            workspace / "additional_files",
+            workspace / "additional_files.tar.gz",
+        ]
+        for source in candidates:
+            if source is not None and (source.exists() or source is given):
+                return self.sandbox.import_input(
+                    source, f"additional-files-{config.path.parent.name}",
+                    option="--medperf-additional-files",
+                )
+        # MedPerf mounts an empty folder when no additional files were submitted.
+        empty = self.sandbox.new_dir("inputs", "additional-files-empty")
+        self.sandbox.hand_over(empty, writable=False)
+        return empty
+
+    def _offers(self, path: Path, task: str) -> bool:
+        config = self.state(path).config
+        return config is not None and task in config.tasks
+
+    # -- lifetime ----------------------------------------------------------------------
+    @property
+    def sandbox(self) -> Sandbox:
+        if self._sandbox is None:
+            uid, gid = self._uid_gid
+            self._sandbox = Sandbox(uid, gid, keep=self.options.keep, base=self.options.sandbox_base)
+        return self._sandbox
+
+    @property
+    def sandbox_path(self) -> Path | None:
+        return self._sandbox.root if self._sandbox else None
+
+    def _sweep_once(self) -> None:
+        if self._swept:
+            return
+        self._swept = True
+        with contextlib.suppress(OSError):
+            sweep_stale_sandboxes(self.options.sandbox_base)
+        self.runner.sweep_leftovers()
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+
+
+class _Upstream(Exception):
+    """A task's input should have come from another task that did not deliver it."""
+
+
+def _pick(prepared: PreparedDataset, key: str, task: str) -> Path:
+    if key == "data_path":
+        return prepared.data
+    if key == "labels_path":
+        return prepared.labels
+    if key == "metadata_path":
+        if prepared.metadata is None:
+            raise InputMissing(
+                f"{task} declares a metadata_path input, but no metadata exists: let prepare "
+                "declare a metadata_path output, or give a prepared dataset with metadata/."
+            )
+        return prepared.metadata
+    raise KitError(f"no source for input {key} of {task}")
+
+
+def _verdict(result: RunResult) -> str:
+    if result.start_error:
+        return "it could not start"
+    if result.timed_out:
+        return "it timed out"
+    return f"exit status {result.exit_code}"
