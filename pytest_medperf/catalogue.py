@@ -74,8 +74,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "statistics-valid",
         "statistics",
-        "statistics.yaml is not a non-empty, JSON-representable mapping (or breaks a "
-        "given schema)",
+        "statistics.yaml is not a non-empty, JSON-representable mapping (or breaks a given schema)",
         "write a YAML mapping of plain numbers, strings, lists and mappings",
     ),
     Rule(

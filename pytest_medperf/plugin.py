@@ -28,7 +28,11 @@ PATH_OPTIONS = (
     ("demo_data", "PATH", "raw input of a data preparator: a folder or .tar.gz with paths.yaml"),
     ("data", "DIR", "a prepared dataset: a folder holding data/ and labels/"),
     ("predictions", "DIR", "predictions for a metrics container run on its own"),
-    ("parameters", "FILE", "parameters file (default: workspace/parameters.yaml beside the config)"),
+    (
+        "parameters",
+        "FILE",
+        "parameters file (default: workspace/parameters.yaml beside the config)",
+    ),
     (
         "additional_files",
         "DIR|TAR.GZ",
@@ -46,7 +50,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="container_config.yaml (or mlcube.yaml) to check; repeat for several.",
     )
-    parser.addini("medperf_config", "container configs to check (relative to rootdir)", type="linelist")
+    parser.addini(
+        "medperf_config", "container configs to check (relative to rootdir)", type="linelist"
+    )
     for name, metavar, text in PATH_OPTIONS:
         flag = "--medperf-" + name.replace("_", "-")
         group.addoption(flag, default=None, metavar=metavar, help=text + ".")
@@ -117,7 +123,9 @@ def _options(config: pytest.Config, configs: list[Path]) -> KitOptions:
     try:
         timeout_s = float(timeout) if timeout is not None else None
     except ValueError:
-        raise pytest.UsageError(f"--medperf-timeout {timeout!r}: give a number of seconds.") from None
+        raise pytest.UsageError(
+            f"--medperf-timeout {timeout!r}: give a number of seconds."
+        ) from None
     keep = config.getoption("medperf_keep")
     return KitOptions(
         configs=tuple(configs),
@@ -139,7 +147,7 @@ class Kit:
 
     def __init__(self, config: pytest.Config, configs: list[Path]) -> None:
         self.configs = configs
-        shown = {p: _shown(config, p) for p in configs}
+        self.shown = shown = {p: _shown(config, p) for p in configs}
         try:
             self.session = KitSession(_options(config, configs), DockerRunner(), shown_paths=shown)
         except KitError as exc:
@@ -147,10 +155,13 @@ class Kit:
 
 
 def _shown(config: pytest.Config, path: Path) -> str:
-    try:
-        return str(path.relative_to(config.rootpath))
-    except ValueError:
-        return str(path)
+    """The config's name in node ids and messages: relative to rootdir, else to cwd."""
+    for base in (config.rootpath, config.invocation_params.dir):
+        try:
+            return path.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return path.as_posix()
 
 
 @pytest.hookimpl(trylast=True)
@@ -183,7 +194,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     kit = parent.config.stash.get(KIT_KEY, None)
     if kit is not None and file_path.absolute() in kit.configs:
-        return ConfigFile.from_parent(parent, path=file_path)
+        # An explicit node id keeps '<config path>::<task>::<rule>' readable also for a
+        # config outside rootdir (pytest would otherwise shorten it to '').
+        return ConfigFile.from_parent(
+            parent, path=file_path, nodeid=kit.shown[file_path.absolute()]
+        )
     return None
 
 
@@ -194,6 +209,15 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     where = kit.session.sandbox_path
     if where is not None and kit.session.options.keep:
         terminalreporter.write_line(f"pytest-medperf: sandbox kept at {where}")
+
+
+def skip_here(reason: str) -> None:
+    """Skip, reported at the config file rather than at this plugin's source line."""
+    try:
+        exc = pytest.skip.Exception(reason, _use_item_location=True)
+    except TypeError:  # a pytest without the keyword
+        exc = pytest.skip.Exception(reason)
+    raise exc
 
 
 class CheckFailed(Exception):
@@ -255,16 +279,16 @@ class KitItem(pytest.Item):
             return f"[{self.rule_id}] {excinfo.value}"
         return super().repr_failure(excinfo, style=style)
 
-    def reportinfo(self) -> tuple[Path, int | None, str]:
+    def reportinfo(self) -> tuple[Path, int, str]:
         # The domain is the part after the file: "infer::exit-status" (no dots, which
         # the terminal would turn into "::").
-        return self.path, None, self.nodeid.split("::", 1)[1]
+        return self.path, 0, self.nodeid.split("::", 1)[1]
 
     def apply(self, outcome: Outcome) -> None:
         if outcome.status == "failed" and outcome.finding is not None:
             raise CheckFailed(outcome.finding)
         if outcome.status == "skipped":
-            pytest.skip(outcome.reason or "not applicable")
+            skip_here(outcome.reason or "not applicable")
 
 
 class ConfigValidItem(KitItem):
@@ -306,7 +330,7 @@ class ImageAvailableItem(KitItem):
             self.user_properties.append(("image_id", found.image_id))
             return
         if found.cause == "config":
-            pytest.skip(found.reason)
+            skip_here(found.reason)
         config = self.session_.config(self.config_path)
         image = getattr(config, "image", "?")
         raise CheckFailed(Finding("image-available", None, found.reason, (f"image: {image}",)))
@@ -339,9 +363,11 @@ class TaskCheckItem(KitItem):
                 else "start the Docker engine and run the kit again."
             )
             raise CheckFailed(
-                Finding("exit-status", self.task, f"the task could not run: {outcome.reason}", fix=fix)
+                Finding(
+                    "exit-status", self.task, f"the task could not run: {outcome.reason}", fix=fix
+                )
             )
-        pytest.skip(f"{self.task} did not run: {outcome.reason}")
+        skip_here(f"{self.task} did not run: {outcome.reason}")
 
 
 __all__ = ["TaskRun", "rule"]

@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from .config import ContainerConfig, TaskSpec, load_config
-from .errors import ConfigErrors, EngineUnavailable, InputMissing, KitError
 from .datasets import (
     DATA_OPTION,
     DEMO_OPTION,
@@ -25,7 +25,8 @@ from .datasets import (
     import_demo_data,
     import_prepared_data,
 )
-from .runners.base import ImageInfo, ImageUnavailable, Mount, Progress, RunResult, RunSpec, Runner
+from .errors import ConfigErrors, EngineUnavailable, InputMissing, KitError
+from .runners.base import ImageInfo, ImageUnavailable, Mount, Progress, Runner, RunResult, RunSpec
 from .sandbox import Sandbox, sweep_stale_sandboxes
 
 Cause = Literal["config", "image", "engine", "input", "upstream", "unsupported"]
@@ -66,6 +67,7 @@ class TaskRun:
     inputs: Mapping[str, Path]
     outputs: Mapping[str, Path]
     run_dir: Path
+    reproduce: str | None = None  # the command line, when the sandbox is kept
 
 
 Outcome = TaskRun | NotRun
@@ -231,7 +233,8 @@ class KitSession:
             labels={"io.github.pytest-medperf.config": state.shown},
         )
         result = self.runner.run(run_spec, self.progress)
-        return TaskRun(config, spec, run_spec, result, inputs, outputs, run_dir)
+        reproduce = shlex.join(self.runner.command_line(run_spec)) if self.options.keep else None
+        return TaskRun(config, spec, run_spec, result, inputs, outputs, run_dir, reproduce)
 
     # -- where inputs come from ----------------------------------------------------
     def _input_for(self, config: ContainerConfig, task: str, key: str) -> Path:
@@ -310,7 +313,9 @@ class KitSession:
         outcome = self.outcome(path, "prepare")
         shown = self.state(path).shown
         if isinstance(outcome, NotRun):
-            raise _Upstream(f"{task} needs prepared data, but prepare of {shown} did not run: {outcome.reason}")
+            raise _Upstream(
+                f"{task} needs prepared data, but prepare of {shown} did not run: {outcome.reason}"
+            )
         if not outcome.result.succeeded:
             raise _Upstream(
                 f"{task} needs prepared data, but prepare of {shown} did not succeed "
@@ -335,7 +340,9 @@ class KitSession:
         outcome = self.outcome(models[0], "infer")
         shown = self.state(models[0]).shown
         if isinstance(outcome, NotRun):
-            raise _Upstream(f"evaluate needs predictions, but infer of {shown} did not run: {outcome.reason}")
+            raise _Upstream(
+                f"evaluate needs predictions, but infer of {shown} did not run: {outcome.reason}"
+            )
         if not outcome.result.succeeded:
             raise _Upstream(
                 f"evaluate needs predictions, but infer of {shown} did not succeed "
@@ -352,19 +359,26 @@ class KitSession:
                 "no parameters file was submitted: give --medperf-parameters FILE or put "
                 f"workspace/parameters.yaml beside {self.state(config.path).shown}."
             )
-        return self.sandbox.import_input(source, f"parameters-{config.path.parent.name}", option="--medperf-parameters")
+        return self.sandbox.import_input(
+            source, f"parameters-{config.path.parent.name}", option="--medperf-parameters"
+        )
 
     def _additional_files(self, config: ContainerConfig) -> Path:
         given = self.options.additional_files
         workspace = config.path.parent / "workspace"
-        candidates = [given] if given else [
-            workspace / "additional_files",
-            workspace / "additional_files.tar.gz",
-        ]
+        candidates = (
+            [given]
+            if given
+            else [
+                workspace / "additional_files",
+                workspace / "additional_files.tar.gz",
+            ]
+        )
         for source in candidates:
             if source is not None and (source.exists() or source is given):
                 return self.sandbox.import_input(
-                    source, f"additional-files-{config.path.parent.name}",
+                    source,
+                    f"additional-files-{config.path.parent.name}",
                     option="--medperf-additional-files",
                 )
         # MedPerf mounts an empty folder when no additional files were submitted.
@@ -381,7 +395,9 @@ class KitSession:
     def sandbox(self) -> Sandbox:
         if self._sandbox is None:
             uid, gid = self._uid_gid
-            self._sandbox = Sandbox(uid, gid, keep=self.options.keep, base=self.options.sandbox_base)
+            self._sandbox = Sandbox(
+                uid, gid, keep=self.options.keep, base=self.options.sandbox_base
+            )
         return self._sandbox
 
     @property

@@ -31,7 +31,8 @@ class Finding:
         if self.evidence:
             lines.append("Evidence:")
             lines += [f"  {line}" for line in self.evidence]
-        lines.append(f"Fix: {self.fix or rule(self.rule).fix}")
+        fix = self.fix or rule(self.rule).fix
+        lines.append(f"Fix: {fix}" + ("" if fix.endswith(".") else "."))
         return "\n".join(lines)
 
 
@@ -66,7 +67,9 @@ TASK_CHECKS: dict[str, TaskCheck] = {}
 ALL_TASKS = frozenset({"prepare", "sanity_check", "statistics", "infer", "evaluate"})
 
 
-def task_check(rule_id: str, tasks: frozenset[str] = ALL_TASKS) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
+def task_check(
+    rule_id: str, tasks: frozenset[str] = ALL_TASKS
+) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
     """Register a check function for the rule id (which must be in the catalogue)."""
     rule(rule_id)
 
@@ -82,4 +85,6 @@ def checks_for_task(task: str) -> list[TaskCheck]:
     from ..catalogue import RULES
     from . import basic  # noqa: F401  (registers)
 
-    return [TASK_CHECKS[r.id] for r in RULES if r.id in TASK_CHECKS and task in TASK_CHECKS[r.id].tasks]
+    return [
+        TASK_CHECKS[r.id] for r in RULES if r.id in TASK_CHECKS and task in TASK_CHECKS[r.id].tasks
+    ]

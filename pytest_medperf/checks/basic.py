@@ -25,9 +25,7 @@ def exit_status(run: TaskRun) -> Outcome:
     result = run.result
     task = run.task.name
     if result.start_error:
-        return Outcome.failed(
-            Finding("exit-status", task, result.start_error, fix=_start_fix(run))
-        )
+        return Outcome.failed(Finding("exit-status", task, result.start_error, fix=_start_fix(run)))
     if result.timed_out:
         return Outcome.failed(
             Finding(
@@ -52,8 +50,16 @@ def exit_status(run: TaskRun) -> Outcome:
             )
         else:
             summary = f"the task exited with status {result.exit_code}{_signal(result.exit_code)}."
-            fix = None
-        return Outcome.failed(Finding("exit-status", task, summary, log_evidence(run), fix))
+            fix = "fix the error the log shows; the task must exit 0 when it succeeds"
+        evidence = log_evidence(run)
+        if run.reproduce:
+            evidence += (f"reproduce: {run.reproduce}",)
+        else:
+            fix += (
+                " (rerun with --medperf-keep to keep the mounted folders and get the command "
+                "that reproduces the run)"
+            )
+        return Outcome.failed(Finding("exit-status", task, summary, evidence, fix + "."))
     return Outcome.passed(f"exit status 0 in {result.duration:.1f} s")
 
 

@@ -40,7 +40,10 @@ FILE_OUTPUT_OF = {"statistics": "output_path", "evaluate": "output_path"}
 def load_container_config(path: Path, shown: str | None = None) -> ContainerConfig:
     """Load and validate one container_config.yaml; raise ConfigErrors listing every problem."""
     shown = shown or str(path)
-    loaded = read_yaml(path, what="container config")
+    try:
+        loaded = read_yaml(path, what="container config", shown=shown)
+    except ConfigError as exc:
+        raise ConfigErrors([exc]) from None
     if loaded.data is None:
         raise ConfigErrors(
             [ConfigError(shown, "the file is empty.", fix="write container_type, image and tasks.")]
@@ -62,12 +65,12 @@ def load_container_config(path: Path, shown: str | None = None) -> ContainerConf
 def _error(
     shown: str, loaded: LoadedYaml, key_path: tuple[str | int, ...], problem: str, fix: str | None
 ) -> ConfigError:
-    return ConfigError(
-        shown, problem, key=dotted(key_path), fix=fix, line=loaded.line_of(key_path)
-    )
+    return ConfigError(shown, problem, key=dotted(key_path), fix=fix, line=loaded.line_of(key_path))
 
 
-def medperf_rule_errors(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+def medperf_rule_errors(
+    data: dict[str, Any],
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
     """MedPerf's rules that a JSON Schema cannot say: per-task keys, duplicates, paths."""
     found: list[tuple[tuple[str | int, ...], str, str | None]] = []
     tasks: dict[str, Any] = data["tasks"]
@@ -89,7 +92,9 @@ def medperf_rule_errors(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...
     return found
 
 
-def _volume_key_errors(task: str, body: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+def _volume_key_errors(
+    task: str, body: dict[str, Any]
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
     found: list[tuple[tuple[str | int, ...], str, str | None]] = []
     directions = (
         ("input_volumes", INPUT_KEYS[task], OUTPUT_KEYS[task], "output_volumes"),
@@ -160,7 +165,9 @@ def _type_errors(
     return []
 
 
-def _mount_path_errors(task: str, body: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+def _mount_path_errors(
+    task: str, body: dict[str, Any]
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
     found: list[tuple[tuple[str | int, ...], str, str | None]] = []
     seen: dict[str, str] = {}
     for section in ("input_volumes", "output_volumes"):

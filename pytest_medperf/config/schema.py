@@ -32,7 +32,9 @@ def schema_errors(
     schema = load_schema(schema_name)
     validator = jsonschema.Draft202012Validator(schema)
     found = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: (len(e.path), list(map(str, e.path)))):
+    for error in sorted(
+        validator.iter_errors(data), key=lambda e: (len(e.path), list(map(str, e.path)))
+    ):
         found.extend(_describe(error))
     return found
 
@@ -60,7 +62,7 @@ def _describe(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, 
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return [((*path, missing), f"the required key '{missing}' is missing.", f"add {missing}.")]
-    if kind == "propertyNames":
+    if kind == "propertyNames" or "propertyNames" in error.schema_path:
         name = error.instance
         return [
             (
@@ -78,7 +80,7 @@ def _describe(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, 
                 path,
                 f"mount path {error.instance!r} is not absolute; MedPerf mounts volumes at "
                 "absolute container paths.",
-                f"write it as an absolute path, e.g. '/mlcommons/volumes/{error.instance}'.",
+                f"write it as an absolute path, e.g. '/{error.instance.lstrip('./')}'.",
             )
         ]
     if kind == "pattern":
@@ -106,8 +108,8 @@ def _field_hint(field: str | int | None) -> str | None:
         "command": "give a string (split like a shell would) or a list of strings.",
         "entrypoint": "give the executable as a string.",
         "environment": "give a mapping of variable name to string value.",
-        "gpus": "give a count, \"all\" or \"device=0,1\".",
-        "shm_size": "give bytes or a size like \"2g\".",
+        "gpus": 'give a count, "all" or "device=0,1".',
+        "shm_size": 'give bytes or a size like "2g".',
         "tasks": "give a mapping of task name to its run_args and volumes.",
         "image": "give the image reference, e.g. myorg/model:1.0.",
     }

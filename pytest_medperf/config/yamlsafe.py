@@ -3,6 +3,7 @@ no duplicate keys, a cap on alias expansion, and line numbers for every key."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,16 +74,14 @@ class _StrictLoader(yaml.SafeLoader):
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark
                 )
-            try:
+            with contextlib.suppress(TypeError):
                 seen.add(key)
-            except TypeError:
-                pass
         return super().construct_mapping(node, deep=deep)
 
 
-def read_yaml(path: Path, *, what: str = "YAML file") -> LoadedYaml:
+def read_yaml(path: Path, *, what: str = "YAML file", shown: str | None = None) -> LoadedYaml:
     """Load one YAML document; every failure is a ConfigError naming file, line and column."""
-    shown = str(path)
+    shown = shown or str(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

@@ -87,6 +87,10 @@ class Runner(Protocol):
         """Run to completion (or timeout) and always remove the container."""
         ...
 
+    def command_line(self, spec: RunSpec) -> list[str]:
+        """The equivalent command a person would type to reproduce the run."""
+        ...
+
     def sweep_leftovers(self) -> int:
         """Remove containers that a killed earlier session left; return how many."""
         ...

@@ -7,6 +7,7 @@ a fresh /tmp, environment, entrypoint, command, gpus and shm_size.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -80,9 +81,7 @@ def create_kwargs(spec: RunSpec) -> dict[str, Any]:
         "name": spec.name,
         "user": spec.user,
         "network_mode": "none",
-        "volumes": [
-            f"{m.host}:{m.container}:{'ro' if m.read_only else 'rw'}" for m in spec.mounts
-        ],
+        "volumes": [f"{m.host}:{m.container}:{'ro' if m.read_only else 'rw'}" for m in spec.mounts],
         "environment": dict(spec.environment),
         "labels": dict(spec.labels),
         "detach": True,
@@ -167,8 +166,7 @@ class DockerRunner:
             return self._start_and_wait(container, spec, started, progress)
         except requests.exceptions.ConnectionError:
             raise EngineUnavailable(
-                f"The Docker engine at {engine_address()} stopped answering while "
-                f"{spec.name} ran."
+                f"The Docker engine at {engine_address()} stopped answering while {spec.name} ran."
             ) from None
         finally:
             _remove(container)
@@ -189,7 +187,9 @@ class DockerRunner:
                 _kill(container)
                 status = container.wait()
                 break
-            slice_ = POLL_SECONDS if spec.timeout is None else min(POLL_SECONDS, spec.timeout - elapsed)
+            slice_ = (
+                POLL_SECONDS if spec.timeout is None else min(POLL_SECONDS, spec.timeout - elapsed)
+            )
             try:
                 status = container.wait(timeout=max(slice_, 0.05))
             except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as exc:
@@ -222,6 +222,9 @@ class DockerRunner:
             user=spec.user,
             start_error=why,
         )
+
+    def command_line(self, spec: RunSpec) -> list[str]:
+        return docker_cli_argv(spec)
 
     def sweep_leftovers(self) -> int:
         """Remove the kit's containers whose session process on this host is gone."""
@@ -266,10 +269,8 @@ def _last_line(container: Any) -> str:
 
 
 def _kill(container: Any) -> None:
-    try:
+    with contextlib.suppress(NotFound, APIError):
         container.kill()
-    except (NotFound, APIError):
-        pass
 
 
 def _remove(container: Any) -> None:

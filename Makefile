@@ -1,0 +1,46 @@
+# Two entry points for a fresh machine:
+#   make demo  - install, start a Docker engine if none answers, build the sample
+#                images, and run the kit on the good sample containers
+#   make test  - the same set-up, then the test suite
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+SAMPLES := sample_containers
+
+.PHONY: demo test setup install docker images lint bench clean
+
+demo: setup
+	$(PYTEST) -p no:cacheprovider \
+	  --medperf-config $(SAMPLES)/data_preparator/container_config.yaml \
+	  --medperf-config $(SAMPLES)/model/container_config.yaml \
+	  --medperf-config $(SAMPLES)/metrics/container_config.yaml \
+	  --medperf-demo-data $(SAMPLES)/data/demo
+
+test: setup
+	$(PYTEST) tests
+
+setup: install docker images
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+docker:
+	bash scripts/ensure-docker.sh
+
+images: docker
+	bash scripts/build-images.sh
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: setup
+	$(PY) bench/overhead.py
+
+clean:
+	rm -rf $(VENV) *.egg-info

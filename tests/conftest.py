@@ -1,0 +1,105 @@
+"""Shared helpers: run the kit in-process (pytester) and read back each item's outcome."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "sample_containers"
+VIOLATIONS = SAMPLES / "violations"
+DATA = {
+    "demo": SAMPLES / "data" / "demo",
+    "prepared": SAMPLES / "data" / "prepared",
+    "predictions": SAMPLES / "data" / "predictions",
+}
+GOOD = {
+    "data_preparator": SAMPLES / "data_preparator" / "container_config.yaml",
+    "model": SAMPLES / "model" / "container_config.yaml",
+    "metrics": SAMPLES / "metrics" / "container_config.yaml",
+}
+SEVERITY = {"passed": 0, "skipped": 1, "failed": 2}
+
+
+@dataclass
+class KitRun:
+    """Outcome and message of every item, keyed by '<config>::<task>::<rule>' minus the folder."""
+
+    ret: int
+    outcomes: dict[str, str] = field(default_factory=dict)
+    messages: dict[str, str] = field(default_factory=dict)
+
+    def with_outcome(self, outcome: str) -> set[str]:
+        return {name for name, got in self.outcomes.items() if got == outcome}
+
+    def only(self, config_folder: str) -> KitRun:
+        """The items of one config, named '<task>::<rule>' or '<rule>'."""
+        prefix = f"{config_folder}/container_config.yaml::"
+        picked = KitRun(self.ret)
+        for name, outcome in self.outcomes.items():
+            if name.startswith(prefix):
+                short = name[len(prefix) :]
+                picked.outcomes[short] = outcome
+                picked.messages[short] = self.messages[name]
+        return picked
+
+
+def short_name(nodeid: str) -> str:
+    """'.../violations/x/container_config.yaml::infer::exit-status'
+    -> 'x/container_config.yaml::infer::exit-status'."""
+    path, _, rest = nodeid.partition("::")
+    return f"{Path(path).parent.name}/{Path(path).name}::{rest}"
+
+
+@pytest.fixture
+def run_kit(pytester: pytest.Pytester):
+    """Run the kit in-process on configs with extra args; return each item's outcome."""
+
+    def run(*configs: Path, args: tuple[str, ...] = ()) -> KitRun:
+        argv = ["-p", "no:cacheprovider", "--rootdir", str(REPO)]
+        for config in configs:
+            argv += ["--medperf-config", str(config)]
+        reprec = pytester.inline_run(*argv, *args)
+        result = KitRun(int(reprec.ret))
+        for report in reprec.getreports("pytest_runtest_logreport"):
+            name = short_name(report.nodeid)
+            if SEVERITY[report.outcome] >= SEVERITY[result.outcomes.get(name, "passed")]:
+                result.outcomes[name] = report.outcome
+                if report.outcome != "passed":
+                    result.messages[name] = _message(report)
+            result.messages.setdefault(name, "")
+        return result
+
+    return run
+
+
+def _message(report: pytest.TestReport) -> str:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return report.longrepr[2]
+    return report.longreprtext
+
+
+def tree_digest(root: Path) -> str:
+    """A digest of every path, mode and byte below root."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(oct(path.lstat().st_mode).encode())
+        if path.is_file() and not path.is_symlink():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def kit_containers() -> list:
+    """Containers carrying the kit's label that belong to this test process."""
+    import docker
+
+    from pytest_medperf.runners.base import LABEL_KIT, LABEL_PID
+
+    client = docker.from_env()
+    found = client.containers.list(all=True, filters={"label": LABEL_KIT})
+    return [c for c in found if c.labels.get(LABEL_PID) == str(os.getpid())]

@@ -1,0 +1,129 @@
+"""The Docker runner reproduces MedPerf's runtime: checked from inside a real container,
+and by the exact arguments it passes (GPU flags cannot run here: no GPU)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import docker
+import pytest
+
+from pytest_medperf.runners.base import Mount, RunSpec
+from pytest_medperf.runners.docker import DockerRunner, create_kwargs, docker_cli_argv
+
+PROBE = r"""
+import json, os, socket
+def can_write(path):
+    try:
+        with open(path, "w") as handle:
+            handle.write("x")
+        return "ok"
+    except OSError as exc:
+        return exc.strerror
+report = {
+    "uid": os.getuid(), "gid": os.getgid(),
+    "interfaces": sorted(os.listdir("/sys/class/net")),
+    "write_input": can_write("/in/probe.py"),
+    "write_output": can_write("/out/x"),
+    "write_tmp": can_write("/tmp/x"),
+    "write_root": can_write("/x"),
+    "env": os.environ.get("GREETING"),
+}
+try:
+    socket.create_connection(("10.255.255.1", 80), timeout=2)
+    report["connect"] = "ok"
+except OSError as exc:
+    report["connect"] = exc.strerror or str(exc)
+print(json.dumps(report))
+"""
+
+
+def spec(tmp_path: Path, **changes) -> RunSpec:
+    (tmp_path / "in").mkdir(exist_ok=True)
+    (tmp_path / "in" / "probe.py").write_text(PROBE)
+    for name in ("out", "tmp"):
+        (tmp_path / name).mkdir(exist_ok=True)
+        (tmp_path / name).chmod(0o777)
+    base = dict(
+        image="pytest-medperf/violations:0.1",
+        command=("python3", "/in/probe.py"),
+        entrypoint=None,
+        environment={"GREETING": "hello world"},
+        mounts=(
+            Mount(tmp_path / "in", "/in", True),
+            Mount(tmp_path / "out", "/out", False),
+            Mount(tmp_path / "tmp", "/tmp", False),
+        ),
+        user="1000:1000",
+        name="medperf-test-probe",
+    )
+    base.update(changes)
+    return RunSpec(**base)
+
+
+def test_container_sees_medperf_runtime(tmp_path: Path) -> None:
+    result = DockerRunner().run(spec(tmp_path))
+    assert result.exit_code == 0, result.log
+    report = json.loads(result.log.strip().splitlines()[-1])
+    assert (report["uid"], report["gid"]) == (1000, 1000)
+    assert report["interfaces"] == ["lo"]
+    assert report["connect"] == "Network is unreachable"
+    assert report["write_input"] == "Read-only file system"
+    assert report["write_output"] == "ok"
+    assert report["write_tmp"] == "ok"
+    assert report["write_root"] == "Permission denied"
+    assert report["env"] == "hello world"
+    # Only the mount points the engine made land in the image layer.
+    assert {c.path for c in result.changes} <= {"/in", "/out"}
+
+
+def test_entrypoint_is_one_executable_and_command_follows(tmp_path: Path) -> None:
+    run = DockerRunner().run(spec(tmp_path, entrypoint="/bin/echo", command=("a b", "c")))
+    assert run.log.strip() == "a b c"
+    broken = DockerRunner().run(spec(tmp_path, entrypoint="python3 -c", command=("print(1)",)))
+    assert broken.start_error and "an entrypoint is one executable" in broken.start_error
+
+
+def test_timeout_kills_and_reports(tmp_path: Path) -> None:
+    result = DockerRunner().run(spec(tmp_path, command=("sleep", "30"), timeout=1.0))
+    assert result.timed_out
+    assert result.duration < 10
+
+
+@pytest.mark.parametrize(
+    ("gpus", "wanted"),
+    [
+        ("all", {"Count": -1, "DeviceIDs": None}),
+        (2, {"Count": 2, "DeviceIDs": None}),
+        ("device=0,1", {"Count": 0, "DeviceIDs": ["0", "1"]}),
+    ],
+)
+def test_gpu_arguments_match_docker_cli(tmp_path: Path, gpus, wanted) -> None:
+    kwargs = create_kwargs(spec(tmp_path, gpus=gpus, shm_size="2g"))
+    (device,) = kwargs["device_requests"]
+    assert device["Count"] == wanted["Count"]
+    assert (device["DeviceIDs"] or None) == wanted["DeviceIDs"]
+    assert device["Capabilities"] == [["gpu"]]
+    assert kwargs["shm_size"] == "2g"
+    argv = docker_cli_argv(spec(tmp_path, gpus=gpus, shm_size="2g"))
+    assert argv[argv.index("--gpus") + 1] == str(gpus)
+    assert argv[argv.index("--shm-size") + 1] == "2g"
+
+
+def test_kwargs_are_medperfs_docker_run(tmp_path: Path) -> None:
+    kwargs = create_kwargs(spec(tmp_path))
+    assert kwargs["network_mode"] == "none"
+    assert kwargs["user"] == "1000:1000"
+    assert kwargs["volumes"] == [
+        f"{tmp_path}/in:/in:ro",
+        f"{tmp_path}/out:/out:rw",
+        f"{tmp_path}/tmp:/tmp:rw",
+    ]
+    assert "device_requests" not in kwargs
+    assert kwargs["command"] == ["python3", "/in/probe.py"]
+
+
+def test_no_container_left_by_runner_tests() -> None:
+    client = docker.from_env()
+    assert client.containers.list(all=True, filters={"name": "medperf-test-probe"}) == []

@@ -1,0 +1,78 @@
+"""The kit on the sample containers: good ones pass every item, each violation
+sample fails exactly the rule its expected.yaml names, with the evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import DATA, GOOD, VIOLATIONS
+
+VIOLATION_SAMPLES = sorted(p.parent for p in VIOLATIONS.glob("*/expected.yaml"))
+
+
+def _args(expected: dict) -> tuple[str, ...]:
+    return tuple(
+        str(a).format(**{k: str(v) for k, v in DATA.items()}) for a in expected.get("args", [])
+    )
+
+
+def test_good_samples_pass_every_item_in_one_chain(run_kit) -> None:
+    """prepare -> sanity_check -> statistics -> infer -> evaluate, all in one session."""
+    run = run_kit(*GOOD.values(), args=("--medperf-demo-data", str(DATA["demo"])))
+    assert run.with_outcome("failed") == set(), run.messages
+    assert run.with_outcome("skipped") == set(), run.messages
+    tasks = {name.split("::")[1] for name in run.outcomes if name.count("::") == 2}
+    assert tasks == {"prepare", "sanity_check", "statistics", "infer", "evaluate"}
+    assert run.ret == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "args"),
+    [
+        ("data_preparator", ("--medperf-demo-data", str(DATA["demo"]))),
+        ("model", ("--medperf-data", str(DATA["prepared"]))),
+        (
+            "metrics",
+            (
+                "--medperf-data",
+                str(DATA["prepared"]),
+                "--medperf-predictions",
+                str(DATA["predictions"]),
+            ),
+        ),
+    ],
+)
+def test_each_good_sample_passes_alone(run_kit, kind: str, args: tuple[str, ...]) -> None:
+    run = run_kit(GOOD[kind], args=args)
+    assert run.outcomes, "no item ran"
+    assert set(run.outcomes.values()) == {"passed"}, run.messages
+
+
+def test_every_implemented_rule_has_a_violation_sample() -> None:
+    from pytest_medperf.checks import TASK_CHECKS, checks_for_task
+
+    checks_for_task("infer")  # registers the checks
+    broken = {
+        str(yaml.safe_load((folder / "expected.yaml").read_text())["fails"][0]).split("::")[-1]
+        for folder in VIOLATION_SAMPLES
+    }
+    assert set(TASK_CHECKS) | {"config-valid", "image-available"} <= broken
+
+
+@pytest.mark.parametrize("folder", VIOLATION_SAMPLES, ids=lambda p: p.name)
+def test_violation_is_caught_by_exactly_its_rule(run_kit, folder: Path) -> None:
+    expected = yaml.safe_load((folder / "expected.yaml").read_text())
+    run = run_kit(folder / "container_config.yaml", args=_args(expected)).only(folder.name)
+
+    assert run.with_outcome("failed") == set(expected["fails"]), run.messages
+    others = set(run.outcomes) - set(expected["fails"])
+    assert others, "the sample produced no other items to compare against"
+    want = {name: expected.get("others", "passed") for name in others}
+    want.update(dict.fromkeys(expected.get("also_passes", []), "passed"))
+    assert {name: run.outcomes[name] for name in others} == want, run.messages
+    message = "\n".join(run.messages[name] for name in expected["fails"])
+    for needle in expected.get("message", []):
+        assert needle in message, f"{needle!r} not in:\n{message}"
+    assert "Traceback (most recent call last)" not in message.split("Evidence:")[0]
