@@ -11,7 +11,7 @@ SAMPLES := sample_containers
 .PHONY: demo test setup install docker images lint bench clean
 
 demo: setup
-	$(PYTEST) -p no:cacheprovider \
+	$(PYTEST) -p no:cacheprovider -v \
 	  --medperf-config $(SAMPLES)/data_preparator/container_config.yaml \
 	  --medperf-config $(SAMPLES)/model/container_config.yaml \
 	  --medperf-config $(SAMPLES)/metrics/container_config.yaml \

@@ -7,8 +7,14 @@ base=${MEDPERF_BASE_IMAGE:-pytest-medperf/python-base:bookworm}
 
 bash "$here/scripts/build-base-image.sh"
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 build() {  # tag, context folder
-  DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE_IMAGE=$base" -t "$1" "$here/$2" >/dev/null
+  if ! DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE_IMAGE=$base" -t "$1" "$here/$2" >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "build-images: building $1 from $2 failed" >&2
+    exit 1
+  fi
   echo "build-images: $1"
 }
 

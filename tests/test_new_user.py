@@ -3,6 +3,8 @@ pytest conventions (-k, markers, ini settings, JUnit) just work."""
 
 from __future__ import annotations
 
+import io
+import tarfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -107,3 +109,37 @@ def test_markers_and_junit_properties(pytester: pytest.Pytester, tmp_path: Path)
     props = {p.get("name"): p.get("value") for p in cases["exit-status"].iter("property")}
     assert props["rule"] == "exit-status"
     assert props["task"] == "infer"
+
+
+def _tarball(source: Path, dest: Path, top: str) -> Path:
+    with tarfile.open(dest, "w:gz") as archive:
+        archive.add(source, arcname=top)
+    return dest
+
+
+def test_demo_data_and_additional_files_as_tar_gz(run_kit, tmp_path: Path) -> None:
+    demo = _tarball(DATA["demo"], tmp_path / "demo.tar.gz", "demo")
+    run = run_kit(GOOD["data_preparator"], args=("--medperf-demo-data", str(demo)))
+    assert set(run.outcomes.values()) == {"passed"}, run.messages
+    weights = _tarball(
+        GOOD["model"].parent / "workspace" / "additional_files", tmp_path / "af.tar.gz", "."
+    )
+    run = run_kit(
+        GOOD["model"],
+        args=("--medperf-data", str(DATA["prepared"]), "--medperf-additional-files", str(weights)),
+    )
+    assert set(run.outcomes.values()) == {"passed"}, run.messages
+
+
+def test_tarball_escaping_its_folder_is_refused(run_kit, tmp_path: Path) -> None:
+    evil = tmp_path / "evil.tar.gz"
+    with tarfile.open(evil, "w:gz") as archive:
+        info = tarfile.TarInfo("../outside.txt")
+        info.size = 1
+        archive.addfile(info, io.BytesIO(b"x"))
+    run = run_kit(
+        GOOD["model"],
+        args=("--medperf-data", str(DATA["prepared"]), "--medperf-additional-files", str(evil)),
+    ).only("model")
+    assert "member '../outside.txt' would be written outside" in run.messages["infer::exit-status"]
+    assert not (tmp_path.parent / "outside.txt").exists()
