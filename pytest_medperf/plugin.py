@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from .catalogue import rule
-from .checks import Finding, Outcome, TaskCheck, checks_for_task
+from .checks import CheckContext, Finding, Outcome, TaskCheck, checks_for_task
 from .config import task_names_of_broken
 from .errors import ConfigErrors, KitError
 from .runners.base import ImageInfo
@@ -353,7 +353,9 @@ class TaskCheckItem(KitItem):
             return
         self.user_properties.append(("task", self.task))
         self.user_properties.append(("exit_code", outcome.result.exit_code))
-        self.apply(self.check.run(outcome))
+        session, path, task = self.session_, self.config_path, self.task
+        context = CheckContext(rerun_as_root=lambda: session.root_rerun(path, task))
+        self.apply(self.check.run(outcome, context))
 
     def _not_run(self, outcome: NotRun) -> None:
         if outcome.cause in ("input", "engine") and self.rule_id == "exit-status":

@@ -25,6 +25,7 @@ from .datasets import (
     import_demo_data,
     import_prepared_data,
 )
+from .digests import differences, fingerprint
 from .errors import ConfigErrors, EngineUnavailable, InputMissing, KitError
 from .runners.base import ImageInfo, ImageUnavailable, Mount, Progress, Runner, RunResult, RunSpec
 from .sandbox import Sandbox, sweep_stale_sandboxes
@@ -68,6 +69,7 @@ class TaskRun:
     outputs: Mapping[str, Path]
     run_dir: Path
     reproduce: str | None = None  # the command line, when the sandbox is kept
+    input_changes: Mapping[str, list[str]] = field(default_factory=dict)
 
 
 Outcome = TaskRun | NotRun
@@ -193,11 +195,35 @@ class KitSession:
         except EngineUnavailable as exc:
             return NotRun("engine", str(exc))
 
+    def root_rerun(self, path: Path, task: str) -> TaskRun | None:
+        """The same task once more as root in a fresh sandbox (for the non-root rule)."""
+        state = self.state(path)
+        key = f"{task}@root"
+        if key not in state.outcomes:
+            first = self.outcome(path, task)
+            if isinstance(first, NotRun) or state.config is None:
+                return None
+            try:
+                state.outcomes[key] = self._run(
+                    state, state.config, first.task, dict(first.inputs), user="0:0"
+                )
+            except EngineUnavailable as exc:
+                state.outcomes[key] = NotRun("engine", str(exc))
+        found = state.outcomes[key]
+        return found if isinstance(found, TaskRun) else None
+
     def _run(
-        self, state: _ConfigState, config: ContainerConfig, spec: TaskSpec, inputs: dict[str, Path]
+        self,
+        state: _ConfigState,
+        config: ContainerConfig,
+        spec: TaskSpec,
+        inputs: dict[str, Path],
+        *,
+        user: str | None = None,
     ) -> TaskRun:
         sandbox = self.sandbox
-        run_dir = sandbox.new_dir("runs", Path(state.shown).parent.name or "config", spec.name)
+        label = spec.name if user is None else f"{spec.name}-as-root"
+        run_dir = sandbox.new_dir("runs", Path(state.shown).parent.name or "config", label)
         outputs: dict[str, Path] = {}
         for volume in spec.outputs:
             if volume.type == "file":
@@ -225,16 +251,22 @@ class KitSession:
             entrypoint=run_args.entrypoint,
             environment=dict(run_args.environment),
             mounts=tuple(mounts),
-            user=self.options.user,
+            user=user or self.options.user,
             name=f"medperf-{spec.name.replace('_', '-')}-{secrets.token_hex(4)}",
             gpus=gpus,
             shm_size=self.options.shm_size or run_args.shm_size,
             timeout=self.options.timeout,
             labels={"io.github.pytest-medperf.config": state.shown},
         )
+        before = {key: fingerprint(host) for key, host in inputs.items()}
         result = self.runner.run(run_spec, self.progress)
+        changed = {
+            key: found
+            for key, host in inputs.items()
+            if (found := differences(before[key], fingerprint(host)))
+        }
         reproduce = shlex.join(self.runner.command_line(run_spec)) if self.options.keep else None
-        return TaskRun(config, spec, run_spec, result, inputs, outputs, run_dir, reproduce)
+        return TaskRun(config, spec, run_spec, result, inputs, outputs, run_dir, reproduce, changed)
 
     # -- where inputs come from ----------------------------------------------------
     def _input_for(self, config: ContainerConfig, task: str, key: str) -> Path:
@@ -413,8 +445,11 @@ class KitSession:
         self.runner.sweep_leftovers()
 
     def close(self) -> None:
-        if self._sandbox is not None:
-            self._sandbox.close()
+        try:
+            self.runner.close()
+        finally:
+            if self._sandbox is not None:
+                self._sandbox.close()
 
 
 class _Upstream(Exception):

@@ -62,13 +62,22 @@ def spec(tmp_path: Path, **changes) -> RunSpec:
     return RunSpec(**base)
 
 
+@pytest.fixture
+def runner():
+    runner = DockerRunner()
+    yield runner
+    runner.close()
+
+
 def test_container_sees_medperf_runtime(tmp_path: Path) -> None:
-    result = DockerRunner().run(spec(tmp_path))
+    plain = DockerRunner(observe_network=False)
+    result = plain.run(spec(tmp_path))
     assert result.exit_code == 0, result.log
     report = json.loads(result.log.strip().splitlines()[-1])
     assert (report["uid"], report["gid"]) == (1000, 1000)
     assert report["interfaces"] == ["lo"]
     assert report["connect"] == "Network is unreachable"
+    assert result.network is not None and not result.network.observed
     assert report["write_input"] == "Read-only file system"
     assert report["write_output"] == "ok"
     assert report["write_tmp"] == "ok"
@@ -78,15 +87,24 @@ def test_container_sees_medperf_runtime(tmp_path: Path) -> None:
     assert {c.path for c in result.changes} <= {"/in", "/out"}
 
 
-def test_entrypoint_is_one_executable_and_command_follows(tmp_path: Path) -> None:
-    run = DockerRunner().run(spec(tmp_path, entrypoint="/bin/echo", command=("a b", "c")))
+def test_observed_run_records_the_attempt_and_fails_it_fast(runner, tmp_path: Path) -> None:
+    result = runner.run(spec(tmp_path))
+    report = json.loads(result.log.strip().splitlines()[-1])
+    assert report["interfaces"] == ["lo"]
+    assert report["connect"] == "Connection refused"  # fast, like an unreachable network
+    assert [a.target for a in result.network.attempts] == ["10.255.255.1:80"]
+    assert result.network.observed
+
+
+def test_entrypoint_is_one_executable_and_command_follows(runner, tmp_path: Path) -> None:
+    run = runner.run(spec(tmp_path, entrypoint="/bin/echo", command=("a b", "c")))
     assert run.log.strip() == "a b c"
-    broken = DockerRunner().run(spec(tmp_path, entrypoint="python3 -c", command=("print(1)",)))
+    broken = runner.run(spec(tmp_path, entrypoint="python3 -c", command=("print(1)",)))
     assert broken.start_error and "an entrypoint is one executable" in broken.start_error
 
 
-def test_timeout_kills_and_reports(tmp_path: Path) -> None:
-    result = DockerRunner().run(spec(tmp_path, command=("sleep", "30"), timeout=1.0))
+def test_timeout_kills_and_reports(runner, tmp_path: Path) -> None:
+    result = runner.run(spec(tmp_path, command=("sleep", "30"), timeout=1.0))
     assert result.timed_out
     assert result.duration < 10
 

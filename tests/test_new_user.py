@@ -87,7 +87,7 @@ def test_k_selects_by_rule_and_ini_settings_work(pytester: pytest.Pytester) -> N
         """
     )
     result = pytester.runpytest("-v", "-k", "outputs-present", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, deselected=3)
+    result.assert_outcomes(passed=1, deselected=7)
     result.stdout.fnmatch_lines(["*container_config.yaml::infer::outputs-present PASSED*"])
 
 
@@ -103,9 +103,18 @@ def test_markers_and_junit_properties(pytester: pytest.Pytester, tmp_path: Path)
         "--medperf-data",
         str(DATA["prepared"]),
     )
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=8)
     cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
-    assert set(cases) == {"config-valid", "image-available", "exit-status", "outputs-present"}
+    assert set(cases) == {
+        "config-valid",
+        "image-available",
+        "exit-status",
+        "outputs-present",
+        "no-network",
+        "no-writes-outside",
+        "inputs-untouched",
+        "non-root",
+    }
     props = {p.get("name"): p.get("value") for p in cases["exit-status"].iter("property")}
     assert props["rule"] == "exit-status"
     assert props["task"] == "infer"

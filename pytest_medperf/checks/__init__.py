@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..catalogue import rule
+
+if TYPE_CHECKING:
+    from ..session import TaskRun
 
 Status = Literal["passed", "failed", "skipped"]
 
@@ -57,6 +60,13 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class CheckContext:
+    """What a check may ask of the session beyond the run itself."""
+
+    rerun_as_root: Callable[[], TaskRun | None]
+
+
+@dataclass(frozen=True)
 class TaskCheck:
     rule_id: str
     tasks: frozenset[str]
@@ -83,7 +93,7 @@ def task_check(
 def checks_for_task(task: str) -> list[TaskCheck]:
     """The registered checks that apply to a task, in catalogue order."""
     from ..catalogue import RULES
-    from . import basic  # noqa: F401  (registers)
+    from . import basic, isolation  # noqa: F401  (registers)
 
     return [
         TASK_CHECKS[r.id] for r in RULES if r.id in TASK_CHECKS and task in TASK_CHECKS[r.id].tasks

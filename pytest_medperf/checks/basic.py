@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..digests import ancestors, is_under
 from . import Finding, Outcome, task_check
 
 if TYPE_CHECKING:
+    from ..runners.base import FsChange
     from ..session import TaskRun
+    from . import CheckContext
 
 OUTPUT_TASKS = frozenset({"prepare", "statistics", "infer", "evaluate"})
 
@@ -21,7 +24,7 @@ def log_evidence(run: TaskRun, lines: int = 12) -> tuple[str, ...]:
 
 
 @task_check("exit-status")
-def exit_status(run: TaskRun) -> Outcome:
+def exit_status(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
     result = run.result
     task = run.task.name
     if result.start_error:
@@ -83,17 +86,22 @@ def _start_fix(run: TaskRun) -> str:
     return "check the image's ENTRYPOINT and CMD."
 
 
-@task_check("outputs-present", OUTPUT_TASKS)
-def outputs_present(run: TaskRun) -> Outcome:
+def outputs_problems(run: TaskRun) -> list[str]:
+    """One line per declared output that is missing, empty or of the wrong type."""
     problems: list[str] = []
     for volume in run.task.outputs:
-        host = run.outputs[volume.key]
-        problem = _output_problem(host, volume.type)
+        problem = _output_problem(run.outputs[volume.key], volume.type)
         if problem:
             problems.append(f"{volume.key} ({volume.type} at {volume.mount_path}): {problem}")
+    return problems
+
+
+@task_check("outputs-present", OUTPUT_TASKS)
+def outputs_present(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
+    problems = outputs_problems(run)
     if not problems:
         return Outcome.passed()
-    stray = [c.path for c in run.result.changes if c.kind == "added"][:5]
+    stray = [c.path for c in stray_writes(run) if c.kind == "added"][:5]
     evidence = tuple(problems)
     if stray:
         evidence += ("the task wrote, outside its output mounts: " + ", ".join(stray),)
@@ -108,6 +116,27 @@ def outputs_present(run: TaskRun) -> Outcome:
             "reads them from there and finds nothing else.",
         )
     )
+
+
+def stray_writes(run: TaskRun) -> list[FsChange]:
+    """Changes to the image's filesystem that the task made (not the engine's mount points).
+
+    A changed directory is left out when something below it is listed: the entry
+    below says more.
+    """
+    mounts = [v.mount_path for v in (*run.task.inputs, *run.task.outputs)] + ["/tmp"]
+    made_by_engine = set(mounts) | {a for m in mounts for a in ancestors(m)}
+    changes = [
+        c
+        for c in run.result.changes
+        if c.path not in made_by_engine and not any(is_under(c.path, m) for m in mounts)
+    ]
+    paths = {c.path for c in changes}
+    return [
+        c
+        for c in changes
+        if not (c.kind == "changed" and any(p != c.path and is_under(p, c.path) for p in paths))
+    ]
 
 
 def _output_problem(host: Path, expected: str) -> str | None:

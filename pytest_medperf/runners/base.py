@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from ..netwatch import Attempt
+
 # Every container the kit starts carries these labels, so a later session can
 # find and remove what a killed one left behind.
 LABEL_KIT = "io.github.pytest-medperf"
@@ -45,6 +47,25 @@ class FsChange:
 
 
 @dataclass(frozen=True)
+class NetworkObservation:
+    """What the kit saw of a run's network use; `observed` False means log evidence only."""
+
+    observed: bool
+    attempts: tuple[Attempt, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class DeniedAccess:
+    """A path a log line says was denied, and whether it exists in the container after."""
+
+    path: str
+    read_only: bool
+    exists: bool
+    line: str
+
+
+@dataclass(frozen=True)
 class RunResult:
     """What happened: the facts every check reads; no verdicts here."""
 
@@ -56,6 +77,8 @@ class RunResult:
     timed_out: bool = False
     start_error: str | None = None
     changes: tuple[FsChange, ...] = ()
+    network: NetworkObservation | None = None
+    denied: tuple[DeniedAccess, ...] = ()
 
     @property
     def succeeded(self) -> bool:
@@ -93,6 +116,10 @@ class Runner(Protocol):
 
     def sweep_leftovers(self) -> int:
         """Remove containers that a killed earlier session left; return how many."""
+        ...
+
+    def close(self) -> None:
+        """Release what the runner holds for the session (helper containers)."""
         ...
 
 

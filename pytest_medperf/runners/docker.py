@@ -8,6 +8,7 @@ a fresh /tmp, environment, entrypoint, command, gpus and shm_size.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import socket
 import time
@@ -18,13 +19,17 @@ import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from ..errors import EngineUnavailable
+from ..evidence import denied_paths
+from ..netwatch import NetworkWatch, ObservationUnavailable, observation_blocker
 from .base import (
     LABEL_HOST,
     LABEL_KIT,
     LABEL_PID,
+    DeniedAccess,
     FsChange,
     ImageInfo,
     ImageUnavailable,
+    NetworkObservation,
     Progress,
     RunResult,
     RunSpec,
@@ -120,8 +125,13 @@ class DockerRunner:
 
     name = "docker"
 
-    def __init__(self) -> None:
+    def __init__(self, *, observe_network: bool = True) -> None:
         self._client: docker.DockerClient | None = None
+        self._observe = observe_network
+        self._holder: Any = None
+        self._watch: NetworkWatch | None = None
+        self._watch_problem: str | None = None
+        self._holder_tried: set[str] = set()
 
     @property
     def client(self) -> docker.DockerClient:
@@ -151,6 +161,10 @@ class DockerRunner:
         }
         kwargs = create_kwargs(spec)
         kwargs["labels"] = labels
+        watch = self._network_watch(spec.image)
+        if watch is not None:
+            kwargs["network_mode"] = f"container:{self._holder.id}"
+        mark = watch.mark() if watch is not None else 0
         started = time.monotonic()
         try:
             container = self.client.containers.create(**kwargs)
@@ -163,7 +177,12 @@ class DockerRunner:
                 f"The Docker engine at {engine_address()} stopped answering."
             ) from None
         try:
-            return self._start_and_wait(container, spec, started, progress)
+            result = self._start_and_wait(container, spec, started, progress)
+            if watch is not None:
+                seen = NetworkObservation(True, tuple(watch.since(mark)))
+            else:
+                seen = NetworkObservation(False, note=self._watch_problem)
+            return dataclasses.replace(result, network=seen)
         except requests.exceptions.ConnectionError:
             raise EngineUnavailable(
                 f"The Docker engine at {engine_address()} stopped answering while {spec.name} ran."
@@ -203,6 +222,10 @@ class DockerRunner:
             FsChange(path=c["Path"], kind=_KINDS.get(c["Kind"], str(c["Kind"])))
             for c in (container.diff() or [])
         )
+        denied = tuple(
+            DeniedAccess(d.path, d.read_only, _exists(container, d.path), d.line)
+            for d in denied_paths(log, limit=20)
+        )
         return RunResult(
             exit_code=status.get("StatusCode"),
             log=log,
@@ -211,6 +234,7 @@ class DockerRunner:
             user=spec.user,
             timed_out=timed_out,
             changes=changes,
+            denied=denied,
         )
 
     def _not_started(self, spec: RunSpec, started: float, why: str) -> RunResult:
@@ -226,6 +250,60 @@ class DockerRunner:
     def command_line(self, spec: RunSpec) -> list[str]:
         return docker_cli_argv(spec)
 
+    # -- network observation ---------------------------------------------------------
+    def _network_watch(self, image: str) -> NetworkWatch | None:
+        """The session's watch, started on first use with a holder from this image."""
+        if not self._observe or self._watch is not None:
+            return self._watch
+        if self._watch_problem is None:
+            self._watch_problem = observation_blocker() or _remote_engine()
+        if self._watch_problem is not None and not self._watch_problem.startswith("holder:"):
+            return None
+        if image in self._holder_tried:
+            return None
+        self._holder_tried.add(image)
+        try:
+            self._holder = self.client.containers.run(
+                image,
+                entrypoint=["sleep"],
+                command=["2147483647"],
+                network_mode="none",
+                dns=["127.0.0.1"],
+                user="65534:65534",
+                labels={
+                    LABEL_KIT: "1",
+                    LABEL_PID: str(os.getpid()),
+                    LABEL_HOST: socket.gethostname(),
+                    "io.github.pytest-medperf.role": "network-holder",
+                },
+                detach=True,
+            )
+            self._holder.reload()
+            pid = int(self._holder.attrs["State"]["Pid"])
+            if not pid:
+                raise ObservationUnavailable("the holder container is not running")
+            self._watch = NetworkWatch(pid)
+            self._watch_problem = None
+        except (APIError, ObservationUnavailable) as exc:
+            self._watch_problem = (
+                f"holder: the kit could not hold a network namespace with {image} "
+                f"(it runs `sleep` there): {_first_line(exc)}"
+            )
+            self._drop_holder()
+        return self._watch
+
+    def _drop_holder(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
+        if self._holder is not None:
+            _remove(self._holder)
+            self._holder = None
+
+    def close(self) -> None:
+        """Stop watching and remove the holder container."""
+        self._drop_holder()
+
     def sweep_leftovers(self) -> int:
         """Remove the kit's containers whose session process on this host is gone."""
         host = socket.gethostname()
@@ -237,6 +315,29 @@ class DockerRunner:
             _remove(container)
             removed += 1
         return removed
+
+
+def _remote_engine() -> str | None:
+    address = os.environ.get("DOCKER_HOST", "")
+    if address and not address.startswith("unix://"):
+        return f"the Docker engine is remote ({address}), so its namespaces are out of reach"
+    return None
+
+
+def _first_line(exc: Exception) -> str:
+    text = getattr(exc, "explanation", None) or str(exc)
+    return str(text).strip().splitlines()[0][:200] if str(text).strip() else type(exc).__name__
+
+
+def _exists(container: Any, path: str) -> bool:
+    """Whether a path exists in a stopped container's filesystem (image + changes)."""
+    try:
+        stream, _ = container.get_archive(path)
+        for _ in stream:  # the engine wants the response read
+            break
+        return True
+    except (NotFound, APIError, requests.exceptions.RequestException):
+        return False
 
 
 def _is_timeout(exc: Exception) -> bool:

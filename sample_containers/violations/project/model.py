@@ -4,6 +4,7 @@ Each mode mimics a real bug a container author makes; the kit must name
 exactly the rule it breaks and no other.
 """
 
+import contextlib
 import os
 import sys
 import time
@@ -46,7 +47,67 @@ def write_to_wrong_folder():
     print("predictions written to /tmp/predictions.csv")
 
 
+def phone_home():
+    """Sends usage telemetry and swallows the error: the task still succeeds."""
+    import socket
+    import urllib.request
+
+    try:
+        urllib.request.urlopen("https://telemetry.example.com/v1/usage", data=b"{}", timeout=5)
+    except OSError as exc:
+        print(f"telemetry unavailable ({exc}); continuing")
+    with contextlib.suppress(OSError):
+        socket.create_connection(("203.0.113.7", 8443), timeout=5).close()
+    write_predictions()
+
+
+def download_weights():
+    """Downloads its weights at run time, and crashes when that fails."""
+    import urllib.request
+
+    urllib.request.urlretrieve("https://weights.example.org/resnet50.pth", "/tmp/weights.pth")
+    write_predictions()
+
+
+def cache_in_world_writable_dir():
+    """Caches features in /opt/cache, which the image made world-writable."""
+    with open("/opt/cache/features.csv", "w") as out:
+        out.write("case,mean\n")
+    write_predictions()
+
+
+def cache_in_root_owned_dir():
+    """Writes its predictions, then a cache copy into a root-owned folder of the image."""
+    write_predictions()
+    with open("/opt/model-cache/predictions.csv", "w") as out:
+        out.write("cache\n")
+
+
+def read_root_only_file():
+    """Checks a licence file that only root can read, before predicting."""
+    with open("/opt/license.key") as handle:
+        handle.read()
+    write_predictions()
+
+
+def normalize_inputs_in_place():
+    """Tries to rewrite the input cases in place, logs the failure, and carries on."""
+    name = sorted(os.listdir(DATA))[0]
+    try:
+        with open(os.path.join(DATA, name), "a") as handle:
+            handle.write("\n")
+    except OSError as exc:
+        print(f"could not normalize {name} in place: {exc}")
+    write_predictions()
+
+
 MODES = {
+    "phone-home": phone_home,
+    "download-weights": download_weights,
+    "cache-in-world-writable-dir": cache_in_world_writable_dir,
+    "cache-in-root-owned-dir": cache_in_root_owned_dir,
+    "read-root-only-file": read_root_only_file,
+    "normalize-inputs-in-place": normalize_inputs_in_place,
     "crash-after-writing": crash_after_writing,
     "hang-after-writing": hang_after_writing,
     "forget-outputs": forget_outputs,

@@ -1,0 +1,159 @@
+"""no-network, no-writes-outside, inputs-untouched, non-root: the sandbox's clauses."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from ..digests import is_under
+from ..evidence import network_error_lines
+from . import Finding, Outcome, task_check
+from .basic import log_evidence, outputs_problems, stray_writes
+
+if TYPE_CHECKING:
+    from ..runners.base import DeniedAccess
+    from ..session import TaskRun
+    from . import CheckContext
+
+
+@task_check("no-network")
+def no_network(run: TaskRun, ctx: CheckContext) -> Outcome:
+    seen = run.result.network
+    from_log = network_error_lines(run.result.log)
+    log_lines = tuple(f"log: {item.line}" for item in from_log)
+    if seen is not None and seen.observed:
+        if not seen.attempts:
+            return Outcome.passed("no network attempt observed")
+        counts = Counter(a.describe() for a in seen.attempts)
+        evidence = tuple(
+            f"{what}" + (f" ({n} times)" if n > 1 else "") for what, n in counts.items()
+        )
+        return Outcome.failed(
+            Finding(
+                "no-network",
+                run.task.name,
+                "the task tried to use the network, which MedPerf never gives it; at a data "
+                "owner's site this fails, and a data owner must know what was tried.",
+                evidence + log_lines,
+                "remove downloads, telemetry and uploads; ship weights in the image or in "
+                "additional_files, and set libraries offline (e.g. HF_HUB_OFFLINE=1).",
+            )
+        )
+    why = (seen.note if seen is not None else None) or "this runtime cannot be observed"
+    why = why.removeprefix("holder: ")
+    if not from_log:
+        return Outcome.passed(f"observation partial ({why}); the log shows no network error")
+    hosts = sorted({item.host for item in from_log if item.host})
+    named = f" (host: {', '.join(hosts)})" if hosts else ""
+    return Outcome.failed(
+        Finding(
+            "no-network",
+            run.task.name,
+            f"the log shows a failed network use{named}. Observation was partial ({why}), so "
+            "this rests on the log alone.",
+            log_lines,
+            "remove downloads, telemetry and uploads; ship weights in the image or in "
+            "additional_files.",
+        )
+    )
+
+
+def _outputs_and_tmp(run: TaskRun) -> list[str]:
+    return [v.mount_path for v in run.task.outputs] + ["/tmp"]
+
+
+def _input_mounts(run: TaskRun) -> list[str]:
+    return [v.mount_path for v in run.task.inputs]
+
+
+@task_check("no-writes-outside")
+def no_writes_outside(run: TaskRun, ctx: CheckContext) -> Outcome:
+    written = stray_writes(run)
+    tried = [d for d in run.result.denied if _write_attempt_outside(run, d)]
+    if not written and not tried:
+        return Outcome.passed()
+    evidence = tuple(f"{c.kind}: {c.path}" for c in written[:10])
+    evidence += tuple(f"denied: {d.path} (log: {d.line})" for d in tried[:5])
+    allowed = ", ".join(_outputs_and_tmp(run))
+    return Outcome.failed(
+        Finding(
+            "no-writes-outside",
+            run.task.name,
+            f"the task wrote, or tried to write, outside its output mounts and /tmp ({allowed}). "
+            "As MedPerf's non-root user this fails with 'Permission denied', and under "
+            "Singularity the image is read-only even where Docker let it through.",
+            evidence,
+            "write only to the output mounts and /tmp: point HOME, caches and temp files at "
+            "/tmp (e.g. ENV HOME=/tmp, XDG_CACHE_HOME=/tmp/.cache, MPLCONFIGDIR=/tmp).",
+        )
+    )
+
+
+def _write_attempt_outside(run: TaskRun, denied: DeniedAccess) -> bool:
+    if any(is_under(denied.path, m) for m in _outputs_and_tmp(run) + _input_mounts(run)):
+        return False  # outputs and /tmp are allowed; inputs belong to inputs-untouched
+    # EROFS is always a write. EACCES on a path that still does not exist was a create.
+    return denied.read_only or not denied.exists
+
+
+@task_check("inputs-untouched")
+def inputs_untouched(run: TaskRun, ctx: CheckContext) -> Outcome:
+    changed = [f"{key}: {what}" for key, whats in run.input_changes.items() for what in whats]
+    tried = [d for d in run.result.denied if any(is_under(d.path, m) for m in _input_mounts(run))]
+    if not changed and not tried:
+        return Outcome.passed()
+    evidence = tuple(changed[:10]) + tuple(
+        f"tried to change {d.path} (log: {d.line})" for d in tried[:5]
+    )
+    summary = (
+        "an input differs after the run."
+        if changed
+        else "the task tried to change its read-only inputs; MedPerf mounts them read-only, so "
+        "this fails at a data owner's site (here the error was caught and the task went on)."
+        if run.result.succeeded
+        else "the task tried to change its read-only inputs; MedPerf mounts them read-only."
+    )
+    return Outcome.failed(
+        Finding(
+            "inputs-untouched",
+            run.task.name,
+            summary,
+            evidence,
+            "treat data, labels, parameters and additional files as read-only: copy what you "
+            "must change to /tmp and work there.",
+        )
+    )
+
+
+@task_check("non-root")
+def non_root(run: TaskRun, ctx: CheckContext) -> Outcome:
+    result = run.result
+    if result.succeeded and not outputs_problems(run):
+        return Outcome.passed(f"works as uid {result.user}")
+    if result.timed_out or result.start_error:
+        return Outcome.passed("the task did not finish; not a permission question")
+    as_root = ctx.rerun_as_root()
+    if as_root is None:
+        return Outcome.skipped("the kit could not run the task a second time as root")
+    if not (as_root.result.succeeded and not outputs_problems(as_root)):
+        return Outcome.passed("fails as root too: not a permission problem")
+    denied = [d for d in result.denied if not d.read_only]
+    evidence = (
+        f"as root (uid 0): exit status {as_root.result.exit_code}, outputs present",
+        f"as uid {result.user}: "
+        + (f"exit status {result.exit_code}" if not result.succeeded else "outputs missing"),
+    )
+    evidence += tuple(f"denied: {d.path} (log: {d.line})" for d in denied[:5])
+    if not denied:
+        evidence += log_evidence(run, 6)
+    return Outcome.failed(
+        Finding(
+            "non-root",
+            run.task.name,
+            f"the task works as root but fails as uid {result.user}, the non-root user MedPerf "
+            "runs it as.",
+            evidence,
+            "make files the task reads world-readable in the image (chmod a+rX), and write only "
+            "to output mounts and /tmp.",
+        )
+    )

@@ -1,0 +1,248 @@
+"""Watching a task's network attempts while its experience stays `--network none`.
+
+A holder container with `--network none --dns 127.0.0.1` owns a network namespace
+that task containers join. The kit then enters that namespace (setns, root only)
+and
+- adds a local route for every address (`local 0.0.0.0/0 dev lo`), so a connect
+  to any address stays on the loopback device and is refused at once, as an
+  unreachable network would be, instead of failing before any packet exists;
+- records every outgoing packet on lo (an AF_PACKET socket): TCP SYNs and UDP
+  datagrams give the address and port the task tried;
+- answers DNS on 127.0.0.1:53 with SERVFAIL at once ("Temporary failure in name
+  resolution", as under `--network none`) and records the names asked for.
+Nothing leaves the machine: the namespace has no device but lo.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ipaddress
+import os
+import selectors
+import shutil
+import socket
+import struct
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+CLONE_NEWNET = 0x40000000
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One thing the task tried: a DNS name, or a connection to address:port."""
+
+    kind: str  # "dns" | "tcp" | "udp"
+    target: str
+    at: float
+
+    def describe(self) -> str:
+        if self.kind == "dns":
+            return f"looked up the host name {self.target}"
+        return f"opened a {self.kind.upper()} connection to {self.target}"
+
+
+class ObservationUnavailable(Exception):
+    """The kit cannot watch the network here; the message says why."""
+
+
+def observation_blocker() -> str | None:
+    """Why full observation is impossible on this host, or None when it is possible."""
+    if os.geteuid() != 0:
+        return "the kit runs without root, so it cannot enter the container's network namespace"
+    if not hasattr(socket, "AF_PACKET"):
+        return "this platform has no packet sockets"
+    if shutil.which("nsenter") is None or shutil.which("ip") is None:
+        return "nsenter or ip (util-linux, iproute2) is not installed"
+    return None
+
+
+def _enter_netns(pid: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
+    try:
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            err = ctypes.get_errno()
+            raise ObservationUnavailable(f"setns failed: {os.strerror(err)}")
+    finally:
+        os.close(fd)
+
+
+def _sockets_in_netns(pid: int) -> tuple[socket.socket, socket.socket]:
+    """Create the sniffer and the DNS stub inside the namespace (in a throwaway thread,
+    since setns changes only the calling thread)."""
+    made: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            _enter_netns(pid)
+            sniffer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+            sniffer.bind(("lo", 0))
+            dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            dns.bind(("127.0.0.1", 53))
+            made["sockets"] = (sniffer, dns)
+        except Exception as exc:  # reported to the caller below
+            made["error"] = exc
+
+    thread = threading.Thread(target=work, name="medperf-netns-setup")
+    thread.start()
+    thread.join()
+    if "error" in made:
+        raise ObservationUnavailable(f"could not open sockets in the namespace: {made['error']}")
+    return made["sockets"]
+
+
+def _add_anyip_route(pid: int) -> None:
+    result = subprocess.run(
+        [
+            "nsenter",
+            f"--net=/proc/{pid}/ns/net",
+            "ip",
+            "route",
+            "add",
+            "local",
+            "0.0.0.0/0",
+            "dev",
+            "lo",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise ObservationUnavailable(f"could not add the local route: {result.stderr.strip()}")
+
+
+class NetworkWatch:
+    """Serves one holder namespace; attempts are read per task with mark()/since()."""
+
+    def __init__(self, holder_pid: int) -> None:
+        _add_anyip_route(holder_pid)
+        self._sniffer, self._dns = _sockets_in_netns(holder_pid)
+        self._attempts: list[Attempt] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._selector = selectors.DefaultSelector()
+        for sock in (self._sniffer, self._dns):
+            sock.setblocking(False)
+            self._selector.register(sock, selectors.EVENT_READ)
+        self._thread = threading.Thread(target=self._serve, name="medperf-netwatch", daemon=True)
+        self._thread.start()
+
+    def mark(self) -> int:
+        with self._lock:
+            self._drain()
+            return len(self._attempts)
+
+    def since(self, mark: int) -> list[Attempt]:
+        with self._lock:
+            self._drain()
+            return list(self._attempts[mark:])
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self._selector.close()
+        for sock in (self._sniffer, self._dns):
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    # -- serving -------------------------------------------------------------------
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ready = self._selector.select(timeout=0.2)
+            except (OSError, ValueError):
+                return
+            if ready:
+                with self._lock:
+                    self._drain()
+
+    def _drain(self) -> None:
+        """Read everything pending on both sockets (callers hold the lock)."""
+        while True:
+            try:
+                data, address = self._dns.recvfrom(4096)
+            except (BlockingIOError, OSError):
+                break
+            self._answer_dns(data, address)
+        while True:
+            try:
+                frame, info = self._sniffer.recvfrom(65535)
+            except (BlockingIOError, OSError):
+                break
+            if info[2] == PACKET_OUTGOING:
+                attempt = _attempt_in_frame(frame)
+                if attempt is not None:
+                    self._attempts.append(attempt)
+
+    def _answer_dns(self, query: bytes, address: Any) -> None:
+        name = _dns_question(query)
+        if name is not None:
+            self._attempts.append(Attempt("dns", name, time.monotonic()))
+        if len(query) < 12 or name is None:
+            return
+        end = 12 + _question_length(query[12:])
+        flags = 0x8000 | (query[2] << 8 & 0x0100) | 0x0080 | 2  # QR, RD copied, RA, SERVFAIL
+        reply = query[:2] + struct.pack(">HHHHH", flags, 1, 0, 0, 0) + query[12:end]
+        with contextlib.suppress(OSError):
+            self._dns.sendto(reply, address)
+
+
+def _dns_question(query: bytes) -> str | None:
+    if len(query) < 13:
+        return None
+    labels, offset = [], 12
+    while offset < len(query):
+        size = query[offset]
+        if size == 0:
+            return ".".join(labels) if labels else None
+        if size & 0xC0 or offset + 1 + size > len(query):
+            return None
+        labels.append(query[offset + 1 : offset + 1 + size].decode("ascii", "replace"))
+        offset += 1 + size
+    return None
+
+
+def _question_length(section: bytes) -> int:
+    offset = 0
+    while offset < len(section) and section[offset] != 0:
+        offset += 1 + section[offset]
+    return min(offset + 1 + 4, len(section))
+
+
+def _attempt_in_frame(frame: bytes) -> Attempt | None:
+    """A TCP SYN or a UDP datagram leaving for a non-loopback address, from an lo frame."""
+    if len(frame) < 14:
+        return None
+    ethertype = struct.unpack(">H", frame[12:14])[0]
+    packet = frame[14:]
+    if ethertype == 0x0800 and len(packet) >= 20:
+        header = (packet[0] & 0x0F) * 4
+        proto = packet[9]
+        dst = ipaddress.IPv4Address(packet[16:20])
+        payload = packet[header:]
+    elif ethertype == 0x86DD and len(packet) >= 40:
+        proto = packet[6]
+        dst = ipaddress.IPv6Address(packet[24:40])
+        payload = packet[40:]
+    else:
+        return None
+    if dst.is_loopback or len(payload) < 4:
+        return None
+    port = struct.unpack(">H", payload[2:4])[0]
+    where = f"[{dst}]:{port}" if dst.version == 6 else f"{dst}:{port}"
+    if proto == 6 and len(payload) >= 14:
+        flags = payload[13]
+        if flags & 0x02 and not flags & 0x10:  # SYN without ACK: a new connection
+            return Attempt("tcp", where, time.monotonic())
+        return None
+    if proto == 17:
+        return Attempt("udp", where, time.monotonic())
+    return None
