@@ -145,3 +145,30 @@ def test_kwargs_are_medperfs_docker_run(tmp_path: Path) -> None:
 def test_no_container_left_by_runner_tests() -> None:
     client = docker.from_env()
     assert client.containers.list(all=True, filters={"name": "medperf-test-probe"}) == []
+
+
+def test_fast_filesystem_changes_match_docker_diff() -> None:
+    """The kit reads overlay2's upper layer directly (as root); it must agree with `docker diff`."""
+    from pytest_medperf.runners.docker import _KINDS, filesystem_changes
+
+    client = docker.from_env()
+    script = (
+        "echo x > /opt/cache/f; mkdir -p /opt/cache/d/e; touch /opt/cache/d/e/g; "
+        "rm -f /opt/license.key"
+    )
+    container = client.containers.create(
+        "pytest-medperf/violations:0.1",
+        ["sh", "-c", script],
+        user="0:0",
+        volumes=["/tmp:/mlcommons/volumes/data:ro"],
+    )
+    try:
+        container.start()
+        container.wait()
+        ours = sorted((c.path, c.kind) for c in filesystem_changes(container))
+        theirs = sorted((d["Path"], _KINDS[d["Kind"]]) for d in container.diff())
+    finally:
+        container.remove(force=True)
+    assert ours == theirs
+    assert ("/opt/license.key", "deleted") in ours
+    assert ("/opt/cache/d/e/g", "added") in ours

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import os
 import socket
+import stat
 import time
 from typing import Any
 
@@ -218,10 +219,7 @@ class DockerRunner:
                     progress(time.monotonic() - started, _last_line(container))
         duration = time.monotonic() - started
         log = container.logs(stdout=True, stderr=True).decode("utf-8", errors="replace")
-        changes = tuple(
-            FsChange(path=c["Path"], kind=_KINDS.get(c["Kind"], str(c["Kind"])))
-            for c in (container.diff() or [])
-        )
+        changes = filesystem_changes(container)
         denied = tuple(
             DeniedAccess(d.path, d.read_only, _exists(container, d.path), d.line)
             for d in denied_paths(log, limit=20)
@@ -315,6 +313,48 @@ class DockerRunner:
             _remove(container)
             removed += 1
         return removed
+
+
+def filesystem_changes(container: Any) -> tuple[FsChange, ...]:
+    """What the task changed in the image's filesystem, like `docker diff`.
+
+    `docker diff` takes a quarter second even for an empty change on overlay
+    storage; when the kit runs as root beside a local overlay2 engine it reads
+    the container's upper layer directly instead, which costs milliseconds.
+    """
+    upper_changes = _overlay_changes(container)
+    if upper_changes is not None:
+        return upper_changes
+    return tuple(
+        FsChange(path=c["Path"], kind=_KINDS.get(c["Kind"], str(c["Kind"])))
+        for c in (container.diff() or [])
+    )
+
+
+def _overlay_changes(container: Any) -> tuple[FsChange, ...] | None:
+    if os.geteuid() != 0 or _remote_engine() is not None:
+        return None
+    try:
+        container.reload()
+        driver = container.attrs["GraphDriver"]
+        upper = driver["Data"]["UpperDir"]
+        lowers = driver["Data"].get("LowerDir", "").split(":")
+    except (KeyError, TypeError, AttributeError, APIError):
+        return None
+    if driver.get("Name") != "overlay2" or not upper or not os.path.isdir(upper):
+        return None
+    found: list[FsChange] = []
+    for folder, dirs, files in os.walk(upper):
+        for name in sorted(dirs) + sorted(files):
+            host = os.path.join(folder, name)
+            path = "/" + os.path.relpath(host, upper)
+            info = os.lstat(host)
+            if stat.S_ISCHR(info.st_mode) and info.st_rdev == 0:
+                found.append(FsChange(path, "deleted"))
+                continue
+            below = any(os.path.lexists(low + path) for low in lowers if low)
+            found.append(FsChange(path, "changed" if below else "added"))
+    return tuple(sorted(found, key=lambda c: c.path))
 
 
 def _remote_engine() -> str | None:
