@@ -55,7 +55,7 @@ def differences(before: Fingerprint, after: Fingerprint, limit: int = 10) -> lis
         elif old[2] != new[2] or old[3] != new[3]:
             found.append(f"{name}: content changed")
         elif old[0] != stat.S_IFDIR:
-            found.append(f"{name}: metadata changed")
+            found.append(f"{name}: changed, with its modification time put back")
     return found[:limit]
 
 

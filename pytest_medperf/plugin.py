@@ -83,6 +83,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("medperf_shm_size", "shm size, overriding the config", type="string")
     group.addoption(
+        "--medperf-network-watch",
+        choices=("auto", "off"),
+        default=None,
+        help="auto: watch network attempts where the kit can (root, local engine); "
+        "off: judge no-network from the log only.",
+    )
+    parser.addini("medperf_network_watch", "auto or off", type="string", default="auto")
+    group.addoption(
         "--medperf-keep",
         action="store_true",
         default=None,
@@ -149,7 +157,9 @@ class Kit:
         self.configs = configs
         self.shown = shown = {p: _shown(config, p) for p in configs}
         try:
-            self.session = KitSession(_options(config, configs), DockerRunner(), shown_paths=shown)
+            watch = (_value(config, "network_watch") or "auto") != "off"
+            runner = DockerRunner(observe_network=watch)
+            self.session = KitSession(_options(config, configs), runner, shown_paths=shown)
         except KitError as exc:
             raise pytest.UsageError(str(exc)) from None
 

@@ -77,3 +77,21 @@ def test_violation_is_caught_by_exactly_its_rule(run_kit, folder: Path) -> None:
     for needle in expected.get("message", []):
         assert needle in message, f"{needle!r} not in:\n{message}"
     assert "Traceback (most recent call last)" not in message.split("Evidence:")[0]
+
+
+def test_without_observation_the_log_is_the_evidence(run_kit) -> None:
+    """Where the kit cannot watch (no root, remote engine), no-network falls back to the log."""
+    folder = VIOLATIONS / "no-network-download-crash"
+    run = run_kit(
+        folder / "container_config.yaml",
+        args=("--medperf-data", str(DATA["prepared"]), "--medperf-network-watch", "off"),
+    ).only(folder.name)
+    assert run.outcomes["infer::no-network"] == "failed"
+    message = run.messages["infer::no-network"]
+    assert "Observation was partial (watching was turned off)" in message
+    assert "Temporary failure in name resolution" in message
+    good = run_kit(
+        GOOD["model"],
+        args=("--medperf-data", str(DATA["prepared"]), "--medperf-network-watch", "off"),
+    )
+    assert set(good.outcomes.values()) == {"passed"}

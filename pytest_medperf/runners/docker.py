@@ -181,6 +181,8 @@ class DockerRunner:
             result = self._start_and_wait(container, spec, started, progress)
             if watch is not None:
                 seen = NetworkObservation(True, tuple(watch.since(mark)))
+            elif not self._observe:
+                seen = NetworkObservation(False, note="watching was turned off")
             else:
                 seen = NetworkObservation(False, note=self._watch_problem)
             return dataclasses.replace(result, network=seen)
