@@ -15,7 +15,8 @@ demo: setup
 	  --medperf-config $(SAMPLES)/data_preparator/container_config.yaml \
 	  --medperf-config $(SAMPLES)/model/container_config.yaml \
 	  --medperf-config $(SAMPLES)/metrics/container_config.yaml \
-	  --medperf-demo-data $(SAMPLES)/data/demo
+	  --medperf-demo-data $(SAMPLES)/data/demo \
+	  --medperf-determinism
 
 test: setup
 	$(PYTEST) tests

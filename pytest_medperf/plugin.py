@@ -15,6 +15,7 @@ import pytest
 
 from .catalogue import rule
 from .checks import CheckContext, Finding, Outcome, TaskCheck, checks_for_task
+from .checks.data import load_user_schema
 from .config import task_names_of_broken
 from .errors import ConfigErrors, KitError
 from .runners.base import ImageInfo
@@ -82,6 +83,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--medperf-shm-size", default=None, metavar="SIZE", help="override the config's shm_size."
     )
     parser.addini("medperf_shm_size", "shm size, overriding the config", type="string")
+    group.addoption(
+        "--medperf-determinism",
+        action="store_true",
+        default=None,
+        help="run infer and evaluate twice and check that the outputs are identical.",
+    )
+    parser.addini("medperf_determinism", "check determinism", type="bool", default=False)
+    for kind in ("results", "statistics"):
+        group.addoption(
+            f"--medperf-{kind}-schema",
+            default=None,
+            metavar="FILE",
+            help=f"a stricter JSON Schema (JSON or YAML) for {kind}.yaml.",
+        )
+        parser.addini(f"medperf_{kind}_schema", f"JSON Schema for {kind}.yaml", type="string")
     group.addoption(
         "--medperf-network-watch",
         choices=("auto", "off"),
@@ -155,6 +171,21 @@ class Kit:
 
     def __init__(self, config: pytest.Config, configs: list[Path]) -> None:
         self.configs = configs
+        determinism = config.getoption("medperf_determinism")
+        self.determinism = bool(
+            determinism if determinism is not None else config.getini("medperf_determinism")
+        )
+        self.schemas: dict[str, tuple[dict[str, Any], str]] = {}
+        for kind in ("results", "statistics"):
+            path = _path(config, f"{kind}_schema")
+            if path is not None:
+                try:
+                    self.schemas[kind] = (
+                        load_user_schema(path, f"--medperf-{kind}-schema"),
+                        f"the given schema {path.name}",
+                    )
+                except KitError as exc:
+                    raise pytest.UsageError(str(exc)) from None
         self.shown = shown = {p: _shown(config, p) for p in configs}
         try:
             watch = (_value(config, "network_watch") or "auto") != "off"
@@ -249,16 +280,19 @@ class ConfigFile(pytest.File):
         if isinstance(loaded, ConfigErrors):
             names = task_names_of_broken(self.path)
         else:
-            names = loaded.ordered_task_names()
-        for task in names:
-            yield TaskNode.from_parent(self, name=task)
+            names = session.steps(self.path.absolute())
+        for step in names:
+            yield TaskNode.from_parent(self, name=step)
 
 
 class TaskNode(pytest.Collector):
-    """One MedPerf task of a config; its items are the rules that apply to it."""
+    """One run of a config (a task, or evaluate on one model); its items are the rules."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        for check in checks_for_task(self.name):
+        kit = self.config.stash[KIT_KEY]
+        for check in checks_for_task(self.name.partition("[")[0]):
+            if check.rule_id == "deterministic" and not kit.determinism:
+                continue  # opt-in: no item at all unless asked for
             yield TaskCheckItem.from_parent(self, name=check.rule_id, check=check)
 
 
@@ -363,8 +397,15 @@ class TaskCheckItem(KitItem):
             return
         self.user_properties.append(("task", self.task))
         self.user_properties.append(("exit_code", outcome.result.exit_code))
+        kit = self.config.stash[KIT_KEY]
         session, path, task = self.session_, self.config_path, self.task
-        context = CheckContext(rerun_as_root=lambda: session.root_rerun(path, task))
+        context = CheckContext(
+            rerun_as_root=lambda: session.root_rerun(path, task),
+            second_run=lambda: session.second_run(path, task),
+            corrupted_sanity_runs=lambda: session.corrupted_sanity_runs(path),
+            schemas=kit.schemas,
+            determinism=kit.determinism,
+        )
         self.apply(self.check.run(outcome, context))
 
     def _not_run(self, outcome: NotRun) -> None:

@@ -11,7 +11,8 @@ import contextlib
 import os
 import secrets
 import shlex
-from collections.abc import Mapping
+import shutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -126,6 +127,7 @@ class KitSession:
         self._demo: RawDataset | InputMissing | None = None
         self._prepared: PreparedDataset | InputMissing | None = None
         self._swept = False
+        self._corrupted: dict[Path, list[tuple[str, TaskRun | None]]] = {}
 
     # -- configs ---------------------------------------------------------------------
     def state(self, path: Path) -> _ConfigState:
@@ -168,14 +170,45 @@ class KitSession:
             return NotRun("image", state.image_problem or "the image is not available.")
         return state.image
 
+    # -- steps: a task, or evaluate on one model's predictions ------------------------
+    def models(self) -> list[Path]:
+        return [p for p in self.options.configs if self._offers(p, "infer")]
+
+    def model_label(self, path: Path) -> str:
+        """A short, unique name for a model config: its folder's name."""
+        labels: dict[Path, str] = {}
+        for model in self.models():
+            label = model.parent.name or "model"
+            while label in labels.values():
+                label += "+"
+            labels[model] = label
+        return labels[path]
+
+    def steps(self, path: Path) -> list[str]:
+        """The runs of a config: its tasks, with evaluate once per model in the session."""
+        config = self.state(path).config
+        if config is None:
+            return []
+        found = []
+        models = self.models()
+        for task in config.ordered_task_names():
+            if task == "evaluate" and self.options.predictions is None and len(models) > 1:
+                found += [f"evaluate[{self.model_label(m)}]" for m in models]
+            else:
+                found.append(task)
+        return found
+
     # -- task outcomes ---------------------------------------------------------------
     def outcome(self, path: Path, task: str) -> Outcome:
+        """The run of a step ('infer', 'evaluate[model]'), run on first ask."""
         state = self.state(path)
         if task not in state.outcomes:
             state.outcomes[task] = self._compute(path, task)
         return state.outcomes[task]
 
-    def _compute(self, path: Path, task: str) -> Outcome:
+    def _compute(self, path: Path, step: str) -> Outcome:
+        task, _, variant = step.partition("[")
+        variant = variant.rstrip("]")
         state = self.state(path)
         config = state.config
         if config is None:
@@ -185,32 +218,76 @@ class KitSession:
             return NotRun("image", f"the image is not available: {image.reason}")
         spec = config.tasks[task]
         try:
-            inputs = {v.key: self._input_for(config, task, v.key) for v in spec.inputs}
+            inputs = {v.key: self._input_for(config, task, v.key, variant) for v in spec.inputs}
         except InputMissing as exc:
             return NotRun("input", str(exc))
         except _Upstream as exc:
             return NotRun("upstream", str(exc))
         try:
-            return self._run(state, config, spec, inputs)
+            return self._run(state, config, spec, inputs, label=step)
         except EngineUnavailable as exc:
             return NotRun("engine", str(exc))
 
-    def root_rerun(self, path: Path, task: str) -> TaskRun | None:
-        """The same task once more as root in a fresh sandbox (for the non-root rule)."""
+    def root_rerun(self, path: Path, step: str) -> TaskRun | None:
+        """The same step once more as root in a fresh sandbox (for the non-root rule)."""
+        return self._again(path, step, "as-root", user="0:0")
+
+    def second_run(self, path: Path, step: str) -> TaskRun | None:
+        """The same step once more on the same inputs (for the deterministic rule)."""
+        return self._again(path, step, "again")
+
+    def _again(
+        self,
+        path: Path,
+        step: str,
+        why: str,
+        *,
+        user: str | None = None,
+        inputs: dict[str, Path] | None = None,
+    ) -> TaskRun | None:
         state = self.state(path)
-        key = f"{task}@root"
+        key = f"{step}@{why}"
         if key not in state.outcomes:
-            first = self.outcome(path, task)
+            first = self.outcome(path, step)
             if isinstance(first, NotRun) or state.config is None:
                 return None
             try:
                 state.outcomes[key] = self._run(
-                    state, state.config, first.task, dict(first.inputs), user="0:0"
+                    state,
+                    state.config,
+                    first.task,
+                    inputs or dict(first.inputs),
+                    user=user,
+                    label=f"{step}-{why}",
                 )
             except EngineUnavailable as exc:
                 state.outcomes[key] = NotRun("engine", str(exc))
         found = state.outcomes[key]
         return found if isinstance(found, TaskRun) else None
+
+    def corrupted_sanity_runs(self, path: Path) -> list[tuple[str, TaskRun | None]]:
+        """sanity_check on copies of its prepared data that the kit broke on purpose."""
+        if path in self._corrupted:
+            return self._corrupted[path]
+        first = self.outcome(path, "sanity_check")
+        if isinstance(first, NotRun):
+            return []
+        found: list[tuple[str, TaskRun | None]] = []
+        self._corrupted[path] = found
+        for name, corrupt in CORRUPTIONS:
+            if name.startswith("labels") and "labels_path" not in first.inputs:
+                continue
+            inputs = dict(first.inputs)
+            folder = self.sandbox.new_dir("corrupted", name)
+            for key in ("data_path", "labels_path"):
+                if key in inputs:
+                    copy = folder / key
+                    shutil.copytree(inputs[key], copy)
+                    inputs[key] = copy
+            corrupt(inputs)
+            self.sandbox.hand_over(folder, writable=False)
+            found.append((name, self._again(path, "sanity_check", name, inputs=inputs)))
+        return found
 
     def _run(
         self,
@@ -220,9 +297,10 @@ class KitSession:
         inputs: dict[str, Path],
         *,
         user: str | None = None,
+        label: str | None = None,
     ) -> TaskRun:
         sandbox = self.sandbox
-        label = spec.name if user is None else f"{spec.name}-as-root"
+        label = label or spec.name
         run_dir = sandbox.new_dir("runs", Path(state.shown).parent.name or "config", label)
         outputs: dict[str, Path] = {}
         for volume in spec.outputs:
@@ -269,7 +347,7 @@ class KitSession:
         return TaskRun(config, spec, run_spec, result, inputs, outputs, run_dir, reproduce, changed)
 
     # -- where inputs come from ----------------------------------------------------
-    def _input_for(self, config: ContainerConfig, task: str, key: str) -> Path:
+    def _input_for(self, config: ContainerConfig, task: str, key: str, variant: str = "") -> Path:
         if key == "parameters_file":
             return self._parameters(config, task)
         if key == "additional_files":
@@ -289,7 +367,7 @@ class KitSession:
             if key == "labels":
                 return self._prepared_for_consumer(task).labels
             if key == "predictions":
-                return self._predictions()
+                return self._predictions(variant)
         raise KitError(f"no source for input {key} of {task}")  # the loader prevents this
 
     def demo_data(self, task: str) -> RawDataset:
@@ -358,12 +436,14 @@ class KitSession:
             outputs["output_path"], outputs["output_labels_path"], outputs.get("metadata_path")
         )
 
-    def _predictions(self) -> Path:
+    def _predictions(self, model_label: str = "") -> Path:
         if self.options.predictions is not None:
             return self.sandbox.import_input(
                 self.options.predictions, "predictions", option="--medperf-predictions"
             )
-        models = [p for p in self.options.configs if self._offers(p, "infer")]
+        models = self.models()
+        if model_label:
+            models = [m for m in models if self.model_label(m) == model_label]
         if not models:
             raise InputMissing(
                 "evaluate needs predictions: give --medperf-predictions DIR, or add a model's "
@@ -450,6 +530,31 @@ class KitSession:
         finally:
             if self._sandbox is not None:
                 self._sandbox.close()
+
+
+def _empty_folder(folder: Path) -> None:
+    for item in list(folder.iterdir()):
+        if item.is_dir() and not item.is_symlink():
+            shutil.rmtree(item)
+        else:
+            item.unlink()
+
+
+def _truncate_files(folder: Path) -> None:
+    for item in folder.rglob("*"):
+        if item.is_file() and not item.is_symlink():
+            item.write_bytes(b"")
+
+
+# What sanity_check must reject: (name shown to the author, how to break the inputs).
+CORRUPTIONS: tuple[tuple[str, Callable[[dict[str, Path]], None]], ...] = (
+    ("data folder emptied", lambda inputs: _empty_folder(inputs["data_path"])),
+    ("labels folder emptied", lambda inputs: _empty_folder(inputs["labels_path"])),
+    (
+        "every data file truncated to zero bytes",
+        lambda inputs: _truncate_files(inputs["data_path"]),
+    ),
+)
 
 
 class _Upstream(Exception):

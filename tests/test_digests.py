@@ -35,7 +35,9 @@ def test_restoring_mtime_does_not_hide_a_rewrite(tmp_path: Path) -> None:
     before = fingerprint(tmp_path)
     target.write_text("bbbb")  # same size
     os.utime(target, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
-    assert differences(before, fingerprint(tmp_path)) == ["case.csv: changed, with its modification time put back"]
+    assert differences(before, fingerprint(tmp_path)) == [
+        "case.csv: changed, with its modification time put back"
+    ]
 
 
 def test_a_single_file_input(tmp_path: Path) -> None:

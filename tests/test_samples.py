@@ -72,6 +72,7 @@ def test_violation_is_caught_by_exactly_its_rule(run_kit, folder: Path) -> None:
     assert others, "the sample produced no other items to compare against"
     want = {name: expected.get("others", "passed") for name in others}
     want.update(dict.fromkeys(expected.get("also_passes", []), "passed"))
+    want.update(dict.fromkeys(expected.get("skips", []), "skipped"))
     assert {name: run.outcomes[name] for name in others} == want, run.messages
     message = "\n".join(run.messages[name] for name in expected["fails"])
     for needle in expected.get("message", []):
@@ -95,3 +96,44 @@ def test_without_observation_the_log_is_the_evidence(run_kit) -> None:
         args=("--medperf-data", str(DATA["prepared"]), "--medperf-network-watch", "off"),
     )
     assert set(good.outcomes.values()) == {"passed"}
+
+
+def test_chain_with_two_models_evaluates_each(run_kit) -> None:
+    strict = GOOD["model"].parent.parent / "model_strict" / "container_config.yaml"
+    run = run_kit(*GOOD.values(), strict, args=("--medperf-demo-data", str(DATA["demo"])))
+    metrics = run.only("metrics")
+    steps = {name.split("::")[0] for name in metrics.outcomes if "::" in name}
+    assert steps == {"evaluate[model]", "evaluate[model_strict]"}
+    assert set(run.outcomes.values()) == {"passed"}, run.messages
+
+
+def test_a_stricter_results_schema_reports_json_paths(run_kit, tmp_path: Path) -> None:
+    schema = tmp_path / "results.schema.yaml"
+    schema.write_text(
+        "type: object\nrequired: [auc]\nproperties:\n  accuracy: {minimum: 0.99, maximum: 1}\n"
+    )
+    run = run_kit(
+        GOOD["metrics"],
+        args=(
+            "--medperf-data",
+            str(DATA["prepared"]),
+            "--medperf-predictions",
+            str(DATA["predictions"]),
+            "--medperf-results-schema",
+            str(schema),
+        ),
+    ).only("metrics")
+    assert run.with_outcome("failed") == {"evaluate::results-valid"}
+    message = run.messages["evaluate::results-valid"]
+    assert "does not match the given schema results.schema.yaml" in message
+    assert "$: 'auc' is a required property" in message
+
+
+def test_a_broken_user_schema_is_a_usage_error(pytester, tmp_path: Path) -> None:
+    schema = tmp_path / "bad.json"
+    schema.write_text('{"type": 12}')
+    result = pytester.runpytest(
+        "--medperf-config", str(GOOD["metrics"]), "--medperf-results-schema", str(schema)
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--medperf-results-schema*bad.json: not a valid JSON Schema*"])

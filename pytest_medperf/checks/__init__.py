@@ -6,9 +6,9 @@ items from, so a rule without a function never appears as an item.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..catalogue import rule
 
@@ -61,9 +61,13 @@ class Outcome:
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What a check may ask of the session beyond the run itself."""
+    """What a check may ask of the session beyond the run itself (each call runs at most once)."""
 
     rerun_as_root: Callable[[], TaskRun | None]
+    second_run: Callable[[], TaskRun | None]
+    corrupted_sanity_runs: Callable[[], list[tuple[str, TaskRun | None]]]
+    schemas: Mapping[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
+    determinism: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def task_check(
 def checks_for_task(task: str) -> list[TaskCheck]:
     """The registered checks that apply to a task, in catalogue order."""
     from ..catalogue import RULES
-    from . import basic, isolation  # noqa: F401  (registers)
+    from . import basic, data, isolation  # noqa: F401  (registers)
 
     return [
         TASK_CHECKS[r.id] for r in RULES if r.id in TASK_CHECKS and task in TASK_CHECKS[r.id].tasks

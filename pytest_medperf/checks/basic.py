@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..config.yamlsafe import read_yaml
 from ..digests import ancestors, is_under
+from ..errors import ConfigError
 from . import Finding, Outcome, task_check
 
 if TYPE_CHECKING:
@@ -91,6 +93,8 @@ def outputs_problems(run: TaskRun) -> list[str]:
     problems: list[str] = []
     for volume in run.task.outputs:
         problem = _output_problem(run.outputs[volume.key], volume.type)
+        if problem is None and volume.key == "report_file":
+            problem = report_problem(run.outputs[volume.key])
         if problem:
             problems.append(f"{volume.key} ({volume.type} at {volume.mount_path}): {problem}")
     return problems
@@ -137,6 +141,28 @@ def stray_writes(run: TaskRun) -> list[FsChange]:
         for c in changes
         if not (c.kind == "changed" and any(p != c.path and is_under(p, c.path) for p in paths))
     ]
+
+
+def report_problem(path: Path) -> str | None:
+    """Why prepare's report_file is not a YAML table of cases, or None.
+
+    MedPerf loads it into a table: a mapping of column to {case: value} (what
+    pandas' to_dict() writes) or of case to {column: value}, or a list of rows.
+    """
+    try:
+        data = read_yaml(path, what="report file").data
+    except ConfigError as exc:
+        return f"it cannot be read: {exc.problem}"
+    rows = list(data.values()) if isinstance(data, dict) else data
+    if not isinstance(rows, list) or not rows:
+        return "it is not a table of cases (a non-empty mapping of mappings, or a list of rows)"
+    for row in rows:
+        if not isinstance(row, dict):
+            return f"the entry {row!r} is not a mapping: a table row or column maps names to values"
+        nested = [k for k, v in row.items() if isinstance(v, (dict, list))]
+        if nested:
+            return f"the value of {nested[0]!r} is nested; a table cell holds a plain value"
+    return None
 
 
 def _output_problem(host: Path, expected: str) -> str | None:

@@ -114,10 +114,12 @@ def read_yaml(path: Path, *, what: str = "YAML file", shown: str | None = None) 
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         if problem.startswith("could not determine a constructor"):
-            problem = "a YAML tag that builds an object is not allowed: " + problem
+            problem = "a YAML tag that builds an object is not allowed here: " + problem
+        else:
+            problem = "invalid YAML: " + problem
         raise ConfigError(
             shown,
-            f"invalid YAML: {problem}.",
+            f"{problem}.",
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
             fix="correct the YAML syntax at that place.",

@@ -45,11 +45,21 @@ def prepare(args):
         out.write("case,label\n")
         for case in cases:
             out.write(f"{case},{labels[case]}\n")
+    if args.report_file:
+        # The table MedPerf polls during prepare: one row per case, with a status.
+        report = {case: {"status": "done", "values": 16} for case in cases}
+        with open(args.report_file, "w") as out:
+            yaml.safe_dump(report, out)
+    if args.metadata_path:
+        with open(os.path.join(args.metadata_path, "metadata.yaml"), "w") as out:
+            yaml.safe_dump({"scale": scale, "cases": len(cases)}, out)
     print(f"prepared {len(cases)} cases")
 
 
 def sanity_check(args):
     problems = []
+    if args.metadata_path and not os.path.isfile(os.path.join(args.metadata_path, "metadata.yaml")):
+        problems.append("metadata.yaml missing")
     cases = sorted(f[:-4] for f in os.listdir(args.data_path) if f.endswith(".csv"))
     if not cases:
         problems.append("no cases in the data folder")
@@ -99,6 +109,8 @@ def main():
     parser.add_argument("--parameters_file", default=f"{VOL}/parameters/parameters.yaml")
     parser.add_argument("--output_path", default=None)
     parser.add_argument("--output_labels_path", default=f"{VOL}/labels")
+    parser.add_argument("--report_file", default=None)
+    parser.add_argument("--metadata_path", default=None)
     args = parser.parse_args()
     if args.task == "prepare":
         if args.data_path == f"{VOL}/data":

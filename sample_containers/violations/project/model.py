@@ -101,7 +101,19 @@ def normalize_inputs_in_place():
     write_predictions()
 
 
+def random_predictions():
+    """Predicts with an unseeded random generator: two runs disagree."""
+    import random
+
+    cases = sorted(f[:-4] for f in os.listdir(DATA) if f.endswith(".csv"))
+    with open(os.path.join(OUT, "predictions.csv"), "w") as out:
+        out.write("case,prediction\n")
+        for case in cases:
+            out.write(f"{case},{random.random():.6f}\n")
+
+
 MODES = {
+    "random-predictions": random_predictions,
     "phone-home": phone_home,
     "download-weights": download_weights,
     "cache-in-world-writable-dir": cache_in_world_writable_dir,
