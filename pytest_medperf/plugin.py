@@ -7,6 +7,7 @@ and nothing else.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,9 @@ from .checks import CheckContext, Finding, Outcome, TaskCheck, checks_for_task
 from .checks.data import load_user_schema
 from .config import task_names_of_broken
 from .errors import ConfigErrors, KitError
-from .runners.base import ImageInfo
+from .runners.base import ImageInfo, Runner, UnavailableRunner
 from .runners.docker import DockerRunner
+from .runners.singularity import SingularityRunner, find_binary
 from .session import KitOptions, KitSession, NotRun, TaskRun, default_user
 
 KIT_KEY = pytest.StashKey["Kit"]()
@@ -83,6 +85,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--medperf-shm-size", default=None, metavar="SIZE", help="override the config's shm_size."
     )
     parser.addini("medperf_shm_size", "shm size, overriding the config", type="string")
+    group.addoption(
+        "--medperf-runtime",
+        choices=("docker", "singularity"),
+        default=None,
+        help="the container runtime to run tasks with, as MedPerf's --platform (default docker).",
+    )
+    parser.addini("medperf_runtime", "docker or singularity", type="string", default="docker")
     group.addoption(
         "--medperf-determinism",
         action="store_true",
@@ -188,11 +197,34 @@ class Kit:
                     raise pytest.UsageError(str(exc)) from None
         self.shown = shown = {p: _shown(config, p) for p in configs}
         try:
-            watch = (_value(config, "network_watch") or "auto") != "off"
-            runner = DockerRunner(observe_network=watch)
+            runner = _runner(config)
             self.session = KitSession(_options(config, configs), runner, shown_paths=shown)
         except KitError as exc:
             raise pytest.UsageError(str(exc)) from None
+
+
+def _runner(config: pytest.Config) -> Runner:
+    runtime = _value(config, "runtime") or "docker"
+    if runtime not in ("docker", "singularity"):
+        raise pytest.UsageError(f"medperf_runtime = {runtime!r}: use docker or singularity.")
+    if runtime == "docker":
+        watch = (_value(config, "network_watch") or "auto") != "off"
+        return DockerRunner(observe_network=watch)
+    binary = find_binary()
+    if binary is None:
+        return UnavailableRunner(
+            "singularity",
+            "no apptainer or singularity binary is on PATH, so the Singularity "
+            "runtime cannot run here",
+        )
+    docker = DockerRunner(observe_network=False)
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return SingularityRunner(
+        binary,
+        cache / "pytest-medperf" / "sif",
+        docker_id=lambda reference: docker.inspect_image(reference).image_id,
+        docker_loader=docker.load_archive,
+    )
 
 
 def _shown(config: pytest.Config, path: Path) -> str:
@@ -373,7 +405,7 @@ class ImageAvailableItem(KitItem):
         if isinstance(found, ImageInfo):
             self.user_properties.append(("image_id", found.image_id))
             return
-        if found.cause == "config":
+        if found.cause in ("config", "unsupported"):
             skip_here(found.reason)
         config = self.session_.config(self.config_path)
         image = getattr(config, "image", "?")

@@ -14,10 +14,11 @@ import shlex
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from .config import ContainerConfig, TaskSpec, load_config
+from .config import ContainerConfig, TaskSpec, Volume, load_config
+from .config.mlcube import plan_invocation
 from .datasets import (
     DATA_OPTION,
     DEMO_OPTION,
@@ -28,7 +29,16 @@ from .datasets import (
 )
 from .digests import differences, fingerprint
 from .errors import ConfigErrors, EngineUnavailable, InputMissing, KitError
-from .runners.base import ImageInfo, ImageUnavailable, Mount, Progress, Runner, RunResult, RunSpec
+from .runners.base import (
+    ImageInfo,
+    ImageUnavailable,
+    Mount,
+    Progress,
+    Runner,
+    RunResult,
+    RunSpec,
+    RuntimeUnavailable,
+)
 from .sandbox import Sandbox, sweep_stale_sandboxes
 
 Cause = Literal["config", "image", "engine", "input", "upstream", "unsupported"]
@@ -84,6 +94,7 @@ class _ConfigState:
     image: ImageInfo | None = None
     image_problem: str | None = None
     image_checked: bool = False
+    runtime_missing: bool = False
     outcomes: dict[str, Outcome] = field(default_factory=dict)
 
 
@@ -152,23 +163,43 @@ class KitSession:
             return NotRun("config", f"{state.shown} is not a valid config (see config-valid).")
         if not state.image_checked:
             state.image_checked = True
-            config = state.config
-            if config.container_type != "DockerImage":
-                state.image_problem = (
-                    f"container_type {config.container_type} is not supported by the kit yet; "
-                    "it runs DockerImage configs."
-                )
-            else:
-                try:
-                    self._sweep_once()
-                    state.image = self.runner.inspect_image(config.image)
-                except ImageUnavailable as exc:
-                    state.image_problem = str(exc)
-                except EngineUnavailable as exc:
-                    state.image_problem = str(exc)
+            try:
+                self._sweep_once()
+                state.image = self._find_image(state.config)
+            except (ImageUnavailable, EngineUnavailable) as exc:
+                state.image_problem = str(exc)
+            except RuntimeUnavailable as exc:
+                state.image_problem = str(exc)
+                state.runtime_missing = True
         if state.image is None:
-            return NotRun("image", state.image_problem or "the image is not available.")
+            cause: Cause = "unsupported" if state.runtime_missing else "image"
+            return NotRun(cause, state.image_problem or "the image is not available.")
         return state.image
+
+    def _find_image(self, config: ContainerConfig) -> ImageInfo:
+        """Where the image comes from, by container_type and runtime (never a pull)."""
+        kind = config.container_type
+        runtime = self.runner.name
+        if kind.startswith("Encrypted"):
+            raise ImageUnavailable(
+                f"{kind}: encrypted containers are not supported by the kit yet."
+            )
+        if kind == "DockerImage":
+            return self.runner.inspect_image(config.image)
+        local = _local_file(config, kind)
+        if kind == "SingularityFile":
+            if runtime != "singularity":
+                raise ImageUnavailable(
+                    f"a SingularityFile ({config.image}) runs only under Singularity: give "
+                    "--medperf-runtime singularity on a machine with apptainer or singularity."
+                )
+            return self.runner.inspect_image(str(local))
+        loader = getattr(self.runner, "load_archive", None) or getattr(
+            self.runner, "docker_loader", None
+        )
+        if loader is None:
+            raise ImageUnavailable(f"the {runtime} runtime cannot load a DockerArchive.")
+        return loader(local)
 
     # -- steps: a task, or evaluate on one model's predictions ------------------------
     def models(self) -> list[Path]:
@@ -215,6 +246,8 @@ class KitSession:
             return NotRun("config", f"{state.shown} is not a valid config (see config-valid).")
         image = self.image(path)
         if isinstance(image, NotRun):
+            if image.cause == "unsupported":
+                return image
             return NotRun("image", f"the image is not available: {image.reason}")
         spec = config.tasks[task]
         try:
@@ -307,7 +340,7 @@ class KitSession:
             if volume.type == "file":
                 parent = run_dir / "outputs" / volume.key
                 parent.mkdir(parents=True)
-                target = parent / Path(volume.mount_path).name
+                target = parent / _file_name(spec, volume)
                 target.touch()
             else:
                 target = run_dir / "outputs" / volume.key
@@ -316,17 +349,22 @@ class KitSession:
         tmp = run_dir / "tmp"
         tmp.mkdir()
         sandbox.hand_over(run_dir, writable=True)
-        mounts = [Mount(inputs[v.key], v.mount_path, True) for v in spec.inputs]
-        mounts += [Mount(outputs[v.key], v.mount_path, False) for v in spec.outputs]
-        mounts.append(Mount(tmp, "/tmp", False))
         run_args = spec.run_args
+        command, entrypoint = run_args.command, run_args.entrypoint
+        if spec.mlcube is not None:
+            spec, planned, command, entrypoint = plan_invocation(spec, {**inputs, **outputs})
+            mounts = [Mount(host, inside, ro) for host, inside, ro in planned]
+        else:
+            mounts = [Mount(inputs[v.key], v.mount_path, True) for v in spec.inputs]
+            mounts += [Mount(outputs[v.key], v.mount_path, False) for v in spec.outputs]
+        mounts.append(Mount(tmp, "/tmp", False))
         gpus: int | str | None = run_args.gpus
         if self.options.gpus is not None:
             gpus = self.options.gpus
         run_spec = RunSpec(
-            image=config.image,
-            command=run_args.command,
-            entrypoint=run_args.entrypoint,
+            image=state.image.reference if state.image else config.image,
+            command=command,
+            entrypoint=entrypoint,
             environment=dict(run_args.environment),
             mounts=tuple(mounts),
             user=user or self.options.user,
@@ -348,6 +386,11 @@ class KitSession:
 
     # -- where inputs come from ----------------------------------------------------
     def _input_for(self, config: ContainerConfig, task: str, key: str, variant: str = "") -> Path:
+        mlcube = config.tasks[task].mlcube
+        if mlcube is not None:
+            parameter = next(p for p in mlcube.parameters if p.name == key)
+            if not parameter.supplied_by_medperf:
+                return self._workspace_input(config, task, parameter.name, parameter.default)
         if key == "parameters_file":
             return self._parameters(config, task)
         if key == "additional_files":
@@ -475,6 +518,37 @@ class KitSession:
             source, f"parameters-{config.path.parent.name}", option="--medperf-parameters"
         )
 
+    def _workspace_input(self, config: ContainerConfig, task: str, key: str, default: str) -> Path:
+        """An mlcube.yaml input that MedPerf took from workspace/ (parameters, weights)."""
+        assert config.workspace is not None
+        relative = PurePosixPath(default)
+        label = f"workspace-{config.path.parent.parent.name}-{key}"
+        if key == "parameters_file" and self.options.parameters is not None:
+            return self.sandbox.import_input(
+                self.options.parameters, label, option="--medperf-parameters"
+            )
+        if relative.parts[:1] == ("additional_files",) and self.options.additional_files:
+            root = self.sandbox.import_input(
+                self.options.additional_files,
+                "additional-files-given",
+                option="--medperf-additional-files",
+            )
+            target = root.joinpath(*relative.parts[1:])
+            if not target.exists():
+                raise InputMissing(
+                    f"{task} reads {key} from {default}, but {'/'.join(relative.parts[1:])} is "
+                    "not in --medperf-additional-files."
+                )
+            return target
+        source = Path(default) if relative.is_absolute() else config.workspace / default
+        if not source.exists():
+            raise InputMissing(
+                f"{task} reads its '{key}' input from {source}, which does not exist: put it "
+                "in the workspace/ folder beside mlcube.yaml (MedPerf took these inputs from "
+                "there)."
+            )
+        return self.sandbox.import_input(source, label, option=f"workspace {key}")
+
     def _additional_files(self, config: ContainerConfig) -> Path:
         given = self.options.additional_files
         workspace = config.path.parent / "workspace"
@@ -530,6 +604,28 @@ class KitSession:
         finally:
             if self._sandbox is not None:
                 self._sandbox.close()
+
+
+def _local_file(config: ContainerConfig, kind: str) -> Path:
+    """The archive or SIF a config names, relative to the config's folder."""
+    if "://" in config.image:
+        raise ImageUnavailable(
+            f"{kind} {config.image} is a URL; the kit downloads nothing: download it and "
+            "give its local path in image:."
+        )
+    path = Path(config.image)
+    path = path if path.is_absolute() else config.path.parent / path
+    if not path.is_file():
+        raise ImageUnavailable(f"{kind} {path} does not exist.")
+    return path
+
+
+def _file_name(spec: TaskSpec, volume: Volume) -> str:
+    """The host name of a file output: the mount path's name, or an mlcube default's."""
+    if spec.mlcube is not None:
+        parameter = next(p for p in spec.mlcube.parameters if p.name == volume.key)
+        return PurePosixPath(parameter.default).name or volume.key
+    return Path(volume.mount_path).name
 
 
 def _empty_folder(folder: Path) -> None:

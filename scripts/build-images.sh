@@ -10,7 +10,8 @@ bash "$here/scripts/build-base-image.sh"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 build() {  # tag, context folder
-  if ! DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE_IMAGE=$base" -t "$1" "$here/$2" >"$log" 2>&1; then
+  if ! DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE_IMAGE=$base" \
+      --label io.github.pytest-medperf.sample=1 -t "$1" "$here/$2" >"$log" 2>&1; then
     cat "$log" >&2
     echo "build-images: building $1 from $2 failed" >&2
     exit 1
@@ -21,4 +22,8 @@ build() {  # tag, context folder
 build pytest-medperf/sample-prep:0.1 sample_containers/data_preparator
 build pytest-medperf/sample-model:0.1 sample_containers/model
 build pytest-medperf/sample-metrics:0.1 sample_containers/metrics
+build pytest-medperf/sample-legacy-model:0.1 sample_containers/legacy_model/project
 build pytest-medperf/violations:0.1 sample_containers/violations
+
+# A rebuilt sample leaves its previous image untagged: remove those, and nothing else.
+docker image prune -f --filter label=io.github.pytest-medperf.sample=1 >/dev/null

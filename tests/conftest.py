@@ -36,9 +36,9 @@ class KitRun:
     def with_outcome(self, outcome: str) -> set[str]:
         return {name for name, got in self.outcomes.items() if got == outcome}
 
-    def only(self, config_folder: str) -> KitRun:
+    def only(self, config_folder: str, file_name: str = "container_config.yaml") -> KitRun:
         """The items of one config, named '<task>::<rule>' or '<rule>'."""
-        prefix = f"{config_folder}/container_config.yaml::"
+        prefix = f"{config_folder}/{file_name}::"
         picked = KitRun(self.ret)
         for name, outcome in self.outcomes.items():
             if name.startswith(prefix):
@@ -52,7 +52,10 @@ def short_name(nodeid: str) -> str:
     """'.../violations/x/container_config.yaml::infer::exit-status'
     -> 'x/container_config.yaml::infer::exit-status'."""
     path, _, rest = nodeid.partition("::")
-    return f"{Path(path).parent.name}/{Path(path).name}::{rest}"
+    folder = Path(path).parent
+    if folder.name == "mlcube":  # legacy layout: <sample>/mlcube/mlcube.yaml
+        folder = folder.parent
+    return f"{folder.name}/{Path(path).name}::{rest}"
 
 
 @pytest.fixture

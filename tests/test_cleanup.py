@@ -88,7 +88,9 @@ def test_ctrl_c_mid_run_removes_container_and_sandbox(tmp_path: Path) -> None:
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            running = client.containers.list(filters={"label": f"{LABEL_PID}={proc.pid}"})
+            running = client.containers.list(
+                filters={"label": [f"{LABEL_PID}={proc.pid}", "io.github.pytest-medperf.config"]}
+            )
             if running:
                 break
             time.sleep(0.2)

@@ -65,7 +65,8 @@ def test_every_implemented_rule_has_a_violation_sample() -> None:
 @pytest.mark.parametrize("folder", VIOLATION_SAMPLES, ids=lambda p: p.name)
 def test_violation_is_caught_by_exactly_its_rule(run_kit, folder: Path) -> None:
     expected = yaml.safe_load((folder / "expected.yaml").read_text())
-    run = run_kit(folder / "container_config.yaml", args=_args(expected)).only(folder.name)
+    config = folder / expected.get("config", "container_config.yaml")
+    run = run_kit(config, args=_args(expected)).only(folder.name, Path(config).name)
 
     assert run.with_outcome("failed") == set(expected["fails"]), run.messages
     others = set(run.outcomes) - set(expected["fails"])

@@ -110,14 +110,18 @@ def outputs_present(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
     if stray:
         evidence += ("the task wrote, outside its output mounts: " + ", ".join(stray),)
     names = ", ".join(v.mount_path for v in run.task.outputs)
+    where = (
+        f"where each --name=value argument points ({names})"
+        if run.task.mlcube is not None
+        else f"at the mount paths the config declares ({names})"
+    )
     return Outcome.failed(
         Finding(
             "outputs-present",
             run.task.name,
             f"{len(problems)} declared output(s) missing or empty after the run.",
             evidence,
-            f"write the outputs at the mount paths the config declares ({names}); MedPerf "
-            "reads them from there and finds nothing else.",
+            f"write the outputs {where}; MedPerf reads them from there and finds nothing else.",
         )
     )
 

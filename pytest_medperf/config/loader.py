@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, ConfigErrors
+from .mlcube import load_mlcube, looks_like_mlcube
 from .model import (
     DATA_PREPARATOR_TASKS,
     INPUT_KEYS,
@@ -44,6 +45,8 @@ def load_container_config(path: Path, shown: str | None = None) -> ContainerConf
         loaded = read_yaml(path, what="container config", shown=shown)
     except ConfigError as exc:
         raise ConfigErrors([exc]) from None
+    if looks_like_mlcube(path, loaded.data):
+        return load_mlcube(path, shown, loaded)
     if loaded.data is None:
         raise ConfigErrors(
             [ConfigError(shown, "the file is empty.", fix="write container_type, image and tasks.")]

@@ -84,11 +84,32 @@ class RunArgs:
 
 
 @dataclass(frozen=True)
+class MlcubeParameter:
+    """One parameter of a legacy mlcube.yaml task, before host paths are known."""
+
+    name: str
+    direction: Literal["input", "output"]
+    default: str
+    type: Literal["file", "directory", "unknown"]
+    supplied_by_medperf: bool
+
+
+@dataclass(frozen=True)
+class MlcubeTask:
+    parameters: tuple[MlcubeParameter, ...]
+    entrypoint: str | None = None
+
+
+@dataclass(frozen=True)
 class TaskSpec:
+    """A task as MedPerf runs it. For an mlcube.yaml task, `mlcube` holds the parameters
+    and the volumes' mount paths are filled in at run time (/mlcube_ioN)."""
+
     name: str
     run_args: RunArgs
     inputs: tuple[Volume, ...]
     outputs: tuple[Volume, ...]
+    mlcube: MlcubeTask | None = None
 
     def input(self, key: str) -> Volume | None:
         return next((v for v in self.inputs if v.key == key), None)
@@ -104,6 +125,7 @@ class ContainerConfig:
     image: str
     tasks: Mapping[str, TaskSpec]
     format: Literal["container_config", "mlcube"] = "container_config"
+    workspace: Path | None = None  # mlcube.yaml: <folder of mlcube.yaml>/workspace
 
     @property
     def kinds(self) -> tuple[str, ...]:

@@ -97,7 +97,8 @@ def _describe(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, 
             )
         ]
     if kind in ("oneOf", "anyOf"):
-        return [(path, f"{error.instance!r} has the wrong form.", _field_hint(parent))]
+        hint = _field_hint(parent) or error.schema.get("description")
+        return [(path, f"{error.instance!r} has the wrong form.", hint)]
     if kind in ("minProperties", "minItems", "minLength"):
         return [(path, "must not be empty.", _field_hint(parent))]
     return [(path, error.message + ".", _field_hint(parent))]

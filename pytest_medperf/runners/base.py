@@ -125,3 +125,30 @@ class Runner(Protocol):
 
 class ImageUnavailable(Exception):
     """The image is not on this machine; the message says how to get it there."""
+
+
+class RuntimeUnavailable(Exception):
+    """The runtime itself is missing (no singularity binary): items are skipped, not failed."""
+
+
+class UnavailableRunner:
+    """Stands in for a runtime that is not installed; every lookup says why."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+
+    def inspect_image(self, reference: str) -> ImageInfo:
+        raise RuntimeUnavailable(self.reason)
+
+    def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
+        raise RuntimeUnavailable(self.reason)
+
+    def command_line(self, spec: RunSpec) -> list[str]:
+        return []
+
+    def sweep_leftovers(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        return None

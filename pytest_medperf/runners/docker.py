@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import socket
 import stat
+import tarfile
 import time
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -133,6 +136,8 @@ class DockerRunner:
         self._watch: NetworkWatch | None = None
         self._watch_problem: str | None = None
         self._holder_tried: set[str] = set()
+        self._loaded: list[str] = []
+        self._holder_name: str | None = None
 
     @property
     def client(self) -> docker.DockerClient:
@@ -153,6 +158,32 @@ class DockerRunner:
             raise ImageUnavailable(f"the engine could not look up {reference!r}: {exc}") from None
         return ImageInfo(reference=reference, image_id=image.id)
 
+    def load_archive(self, path: Path) -> ImageInfo:
+        """A `docker save` archive, loaded unless the engine has its image already.
+
+        An image the kit loaded is removed again at close(): the kit leaves no image
+        behind that was not there before.
+        """
+        image_id = archive_image_id(path)
+        if image_id is not None:
+            try:
+                self.client.images.get(image_id)
+                return ImageInfo(str(path), image_id)
+            except ImageNotFound:
+                pass
+        try:
+            with open(path, "rb") as handle:
+                loaded = self.client.images.load(handle)
+        except (APIError, OSError) as exc:
+            raise ImageUnavailable(
+                f"the archive {path} could not be loaded: {_first_line(exc)}. Make it with "
+                "`docker save IMAGE -o archive.tar`."
+            ) from None
+        if not loaded:
+            raise ImageUnavailable(f"the archive {path} holds no image.")
+        self._loaded.append(loaded[0].id)
+        return ImageInfo(loaded[0].id, loaded[0].id)
+
     def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
         labels = {
             LABEL_KIT: "1",
@@ -169,14 +200,14 @@ class DockerRunner:
         started = time.monotonic()
         try:
             container = self.client.containers.create(**kwargs)
-        except ImageNotFound:
-            return self._not_started(spec, started, f"the image {spec.image!r} is not available.")
-        except APIError as exc:
-            return self._not_started(spec, started, _explain(exc))
-        except requests.exceptions.ConnectionError:
-            raise EngineUnavailable(
-                f"The Docker engine at {engine_address()} stopped answering."
-            ) from None
+        except BaseException as exc:
+            # Ctrl-C can land after the engine made the container but before we hold it:
+            # remove it by its name, which we chose.
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                self._remove_by_name(spec.name)
+            if not isinstance(exc, Exception):
+                raise
+            return self._create_failed(spec, started, exc)
         try:
             result = self._start_and_wait(container, spec, started, progress)
             if watch is not None:
@@ -237,6 +268,21 @@ class DockerRunner:
             denied=denied,
         )
 
+    def _create_failed(self, spec: RunSpec, started: float, exc: Exception) -> RunResult:
+        if isinstance(exc, ImageNotFound):
+            return self._not_started(spec, started, f"the image {spec.image!r} is not available.")
+        if isinstance(exc, APIError):
+            return self._not_started(spec, started, _explain(exc))
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            raise EngineUnavailable(
+                f"The Docker engine at {engine_address()} stopped answering."
+            ) from None
+        raise exc
+
+    def _remove_by_name(self, name: str) -> None:
+        with contextlib.suppress(Exception):
+            _remove(self.client.containers.get(name))
+
     def _not_started(self, spec: RunSpec, started: float, why: str) -> RunResult:
         return RunResult(
             exit_code=None,
@@ -262,9 +308,11 @@ class DockerRunner:
         if image in self._holder_tried:
             return None
         self._holder_tried.add(image)
+        self._holder_name = f"medperf-network-holder-{os.getpid()}-{len(self._holder_tried)}"
         try:
             self._holder = self.client.containers.run(
                 image,
+                name=self._holder_name,
                 entrypoint=["sleep"],
                 command=["2147483647"],
                 network_mode="none",
@@ -299,10 +347,17 @@ class DockerRunner:
         if self._holder is not None:
             _remove(self._holder)
             self._holder = None
+        elif self._holder_name is not None:  # interrupted while it was being made
+            self._remove_by_name(self._holder_name)
+        self._holder_name = None
 
     def close(self) -> None:
-        """Stop watching and remove the holder container."""
+        """Stop watching, remove the holder container and the images the kit loaded."""
         self._drop_holder()
+        while self._loaded:
+            image_id = self._loaded.pop()
+            with contextlib.suppress(APIError, requests.exceptions.RequestException):
+                self.client.images.remove(image_id, force=True)
 
     def sweep_leftovers(self) -> int:
         """Remove the kit's containers whose session process on this host is gone."""
@@ -315,6 +370,21 @@ class DockerRunner:
             _remove(container)
             removed += 1
         return removed
+
+
+def archive_image_id(path: Path) -> str | None:
+    """The image id a `docker save` archive holds, from its manifest, without loading it."""
+    try:
+        with tarfile.open(path) as archive:
+            member = archive.extractfile("manifest.json")
+            manifest = json.load(member) if member else None
+    except (tarfile.TarError, OSError, KeyError, ValueError):
+        return None
+    if not manifest or not isinstance(manifest, list):
+        return None
+    config = str(manifest[0].get("Config", ""))
+    digest = config.rsplit("/", 1)[-1].removesuffix(".json")
+    return f"sha256:{digest}" if len(digest) == 64 else None
 
 
 def filesystem_changes(container: Any) -> tuple[FsChange, ...]:
