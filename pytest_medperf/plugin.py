@@ -19,6 +19,7 @@ from .checks import CheckContext, Finding, Outcome, TaskCheck, checks_for_task
 from .checks.data import load_user_schema
 from .config import task_names_of_broken
 from .errors import ConfigErrors, KitError
+from .report import SessionReport, _Config
 from .runners.base import ImageInfo, Runner, UnavailableRunner
 from .runners.docker import DockerRunner
 from .runners.singularity import SingularityRunner, find_binary
@@ -108,6 +109,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         )
         parser.addini(f"medperf_{kind}_schema", f"JSON Schema for {kind}.yaml", type="string")
     group.addoption(
+        "--medperf-report",
+        default=None,
+        metavar="PATH",
+        help="write a JSON report (schemas/report.schema.json), with each run's log beside it.",
+    )
+    parser.addini("medperf_report", "JSON report path (relative to rootdir)", type="string")
+    group.addoption(
         "--medperf-network-watch",
         choices=("auto", "off"),
         default=None,
@@ -160,7 +168,9 @@ def _options(config: pytest.Config, configs: list[Path]) -> KitOptions:
             f"--medperf-timeout {timeout!r}: give a number of seconds."
         ) from None
     keep = config.getoption("medperf_keep")
+    report = _path(config, "report")
     return KitOptions(
+        log_dir=report.with_name(report.stem + "-logs") if report else None,
         configs=tuple(configs),
         user=_value(config, "user") or default_user(),
         timeout=timeout_s,
@@ -180,6 +190,9 @@ class Kit:
 
     def __init__(self, config: pytest.Config, configs: list[Path]) -> None:
         self.configs = configs
+        self.report = SessionReport()
+        self.report_path = _path(config, "report")
+        self.is_worker = hasattr(config, "workerinput")
         determinism = config.getoption("medperf_determinism")
         self.determinism = bool(
             determinism if determinism is not None else config.getini("medperf_determinism")
@@ -198,9 +211,37 @@ class Kit:
         self.shown = shown = {p: _shown(config, p) for p in configs}
         try:
             runner = _runner(config)
-            self.session = KitSession(_options(config, configs), runner, shown_paths=shown)
+            self.session = KitSession(
+                _options(config, configs),
+                runner,
+                shown_paths=shown,
+                progress=Progress(config) if not self.is_worker else None,
+            )
         except KitError as exc:
             raise pytest.UsageError(str(exc)) from None
+
+
+class Progress:
+    """Shows that a long task is alive: elapsed time and its last log line, now and then.
+
+    Nothing under -q, nothing on xdist workers (their output is not a terminal).
+    """
+
+    FIRST, EVERY = 15.0, 30.0
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.next: dict[str, float] = {}
+
+    def __call__(self, name: str, elapsed: float, last_line: str) -> None:
+        if self.config.get_verbosity() < 0 or elapsed < self.next.get(name, self.FIRST):
+            return
+        self.next[name] = elapsed + self.EVERY
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        tail = f": {last_line[:100]}" if last_line else ""
+        reporter.write_line(f"pytest-medperf: {name} running for {elapsed:.0f} s{tail}")
 
 
 def _runner(config: pytest.Config) -> Runner:
@@ -249,7 +290,8 @@ def pytest_configure(config: pytest.Config) -> None:
             f"--medperf-config: no such file: {', '.join(missing)}. Give the path of a "
             "container_config.yaml (or mlcube.yaml)."
         )
-    config.stash[KIT_KEY] = Kit(config, configs)
+    config.stash[KIT_KEY] = kit = Kit(config, configs)
+    _KITS.append(kit)
     # Collect the configs themselves: with no test paths given, only them.
     wanted = [str(p) for p in configs]
     if config.args_source == pytest.Config.ArgsSource.ARGS:
@@ -261,6 +303,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     kit = config.stash.get(KIT_KEY, None)
     if kit is not None:
+        if kit in _KITS:
+            _KITS.remove(kit)
         kit.session.close()
 
 
@@ -275,13 +319,63 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if isinstance(item, KitItem) and report.when == "call":
+        report.medperf = item.record(report)
+        html = item.config.pluginmanager.get_plugin("html")
+        log = item.container_log()
+        if html is not None and log is not None and hasattr(html, "extras"):
+            report.extras = [*getattr(report, "extras", []), html.extras.text(log, name="log")]
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    record = getattr(report, "medperf", None)
+    if record is None or report.when != "call":
+        return
+    kit = _kit_of_report(report)
+    if kit is not None:
+        kit.report.add(record)
+
+
+_KITS: list[Kit] = []
+
+
+def _kit_of_report(report: pytest.TestReport) -> Kit | None:
+    # logreport has no config argument; the session's Kit is the last configured one.
+    return _KITS[-1] if _KITS else None
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    kit = session.config.stash.get(KIT_KEY, None)
+    if kit is None or kit.is_worker or kit.report_path is None:
+        return
+    for path in kit.configs:  # configs that produced no item still appear
+        shown = kit.shown[path]
+        kit.report.configs.setdefault(shown, _Config(shown))
+    kit.report.write(
+        kit.report_path,
+        exit_status=int(exitstatus),
+        interrupted=int(exitstatus) == int(pytest.ExitCode.INTERRUPTED),
+    )
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     kit = config.stash.get(KIT_KEY, None)
     if kit is None:
         return
+    lines = kit.report.table_lines(verbose=config.get_verbosity() > 0)
+    if lines:
+        terminalreporter.section("MedPerf conformance")
+        for line in lines:
+            terminalreporter.write_line(line)
     where = kit.session.sandbox_path
     if where is not None and kit.session.options.keep:
         terminalreporter.write_line(f"pytest-medperf: sandbox kept at {where}")
+    if kit.report_path is not None and not kit.is_worker:
+        terminalreporter.write_line(f"pytest-medperf: JSON report written to {kit.report_path}")
 
 
 def skip_here(reason: str) -> None:
@@ -348,12 +442,80 @@ class KitItem(pytest.Item):
     def config_path(self) -> Path:
         return self.path.absolute()
 
+    finding: Finding | None = None
+
+    def step(self) -> str | None:
+        return None
+
+    def run(self) -> TaskRun | None:
+        return None
+
+    def container_log(self) -> str | None:
+        run = self.run()
+        return run.result.log if run is not None else None
+
+    def record(self, report: pytest.TestReport) -> dict[str, Any]:
+        """This item's line in the JSON report (plain data: it crosses xdist's wire)."""
+        session = self.session_
+        loaded = session.config(self.config_path)
+        image = session.image(self.config_path) if not isinstance(loaded, ConfigErrors) else None
+        info: dict[str, Any] = {}
+        if not isinstance(loaded, ConfigErrors):
+            info = {"format": loaded.format, "kinds": list(loaded.kinds), "image": loaded.image}
+        if isinstance(image, ImageInfo):
+            info["image_id"] = image.image_id
+        message = None
+        if self.finding is not None:
+            message = self.finding.render()
+        elif report.skipped and isinstance(report.longrepr, tuple):
+            message = str(report.longrepr[2]).removeprefix("Skipped: ")
+        elif report.failed:
+            message = report.longreprtext
+        record: dict[str, Any] = {
+            "config": self.config.stash[KIT_KEY].shown[self.config_path],
+            "config_info": info,
+            "step": self.step(),
+            "rule": self.rule_id,
+            "outcome": report.outcome,
+            "message": message,
+            "evidence": list(self.finding.evidence) if self.finding else [],
+        }
+        run = self.run()
+        if run is not None:
+            result = run.result
+            record["run"] = {
+                "exit_code": result.exit_code,
+                "duration": round(result.duration, 3),
+                "runtime": result.runtime,
+                "user": result.user,
+                "log_path": str(run.log_path) if run.log_path else None,
+                "timed_out": result.timed_out,
+            }
+        elif self.step() is not None:
+            record["run"] = {"timed_out": False}
+        return record
+
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, CheckFailed):
-            return excinfo.value.finding.render()
+            return excinfo.value.finding.render() + self._log_section(excinfo.value.finding)
         if isinstance(excinfo.value, KitError):
             return f"[{self.rule_id}] {excinfo.value}"
         return super().repr_failure(excinfo, style=style)
+
+    def _log_section(self, finding: Finding) -> str:
+        """The container log's tail under a failure, unless the evidence already quotes it."""
+        run = self.run()
+        if run is None:
+            return ""
+        lines: list[str] = []
+        if not any(e.startswith("| ") for e in finding.evidence):
+            tail = run.result.log_tail(10)
+            if tail:
+                lines.append("Container log (last lines):")
+                lines += [f"  | {line}" for line in tail]
+        if run.log_path is not None:
+            lines.append(f"Full log: {run.log_path}")
+        return ("\n" + "\n".join(lines)) if lines else ""
 
     def reportinfo(self) -> tuple[Path, int, str]:
         # The domain is the part after the file: "infer::exit-status" (no dots, which
@@ -362,6 +524,7 @@ class KitItem(pytest.Item):
 
     def apply(self, outcome: Outcome) -> None:
         if outcome.status == "failed" and outcome.finding is not None:
+            self.finding = outcome.finding
             raise CheckFailed(outcome.finding)
         if outcome.status == "skipped":
             skip_here(outcome.reason or "not applicable")
@@ -378,16 +541,15 @@ class ConfigValidItem(KitItem):
             f"{_where(e)}: {e.problem}" + (f" Fix: {e.fix}" if e.fix else "") for e in errors
         )
         count = f"{len(errors)} problem" + ("s" if len(errors) > 1 else "")
-        raise CheckFailed(
-            Finding(
-                "config-valid",
-                None,
-                f"{shown} cannot be used by MedPerf ({count}).",
-                evidence,
-                "correct each key named above; schemas/container_config.schema.json describes "
-                "what MedPerf accepts.",
-            )
+        self.finding = Finding(
+            "config-valid",
+            None,
+            f"{shown} cannot be used by MedPerf ({count}).",
+            evidence,
+            "correct each key named above; schemas/container_config.schema.json describes "
+            "what MedPerf accepts.",
         )
+        raise CheckFailed(self.finding)
 
 
 def _where(error: Any) -> str:
@@ -409,7 +571,8 @@ class ImageAvailableItem(KitItem):
             skip_here(found.reason)
         config = self.session_.config(self.config_path)
         image = getattr(config, "image", "?")
-        raise CheckFailed(Finding("image-available", None, found.reason, (f"image: {image}",)))
+        self.finding = Finding("image-available", None, found.reason, (f"image: {image}",))
+        raise CheckFailed(self.finding)
 
 
 class TaskCheckItem(KitItem):
@@ -422,12 +585,20 @@ class TaskCheckItem(KitItem):
         assert self.parent is not None
         return self.parent.name
 
+    def step(self) -> str | None:
+        return self.task
+
+    def run(self) -> TaskRun | None:
+        outcome = self.session_.state(self.config_path).outcomes.get(self.task)
+        return outcome if isinstance(outcome, TaskRun) else None
+
     def runtest(self) -> None:
         outcome = self.session_.outcome(self.config_path, self.task)
         if isinstance(outcome, NotRun):
             self._not_run(outcome)
             return
         self.user_properties.append(("task", self.task))
+        self.user_properties.append(("image", outcome.config.image))
         self.user_properties.append(("exit_code", outcome.result.exit_code))
         kit = self.config.stash[KIT_KEY]
         session, path, task = self.session_, self.config_path, self.task
@@ -447,11 +618,10 @@ class TaskCheckItem(KitItem):
                 if outcome.cause == "input"
                 else "start the Docker engine and run the kit again."
             )
-            raise CheckFailed(
-                Finding(
-                    "exit-status", self.task, f"the task could not run: {outcome.reason}", fix=fix
-                )
+            self.finding = Finding(
+                "exit-status", self.task, f"the task could not run: {outcome.reason}", fix=fix
             )
+            raise CheckFailed(self.finding)
         skip_here(f"{self.task} did not run: {outcome.reason}")
 
 

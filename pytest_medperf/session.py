@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -58,6 +59,7 @@ class KitOptions:
     gpus: str | None = None
     shm_size: str | None = None
     sandbox_base: Path | None = None
+    log_dir: Path | None = None  # where each run's log is written (beside a JSON report)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class TaskRun:
     run_dir: Path
     reproduce: str | None = None  # the command line, when the sandbox is kept
     input_changes: Mapping[str, list[str]] = field(default_factory=dict)
+    log_path: Path | None = None
 
 
 Outcome = TaskRun | NotRun
@@ -382,7 +385,23 @@ class KitSession:
             if (found := differences(before[key], fingerprint(host)))
         }
         reproduce = shlex.join(self.runner.command_line(run_spec)) if self.options.keep else None
-        return TaskRun(config, spec, run_spec, result, inputs, outputs, run_dir, reproduce, changed)
+        log_path = self._save_log(state, label, result.log, run_dir)
+        return TaskRun(
+            config, spec, run_spec, result, inputs, outputs, run_dir, reproduce, changed, log_path
+        )
+
+    def _save_log(self, state: _ConfigState, label: str, log: str, run_dir: Path) -> Path | None:
+        """Keep the full log where the user can read it: beside the report, or when kept."""
+        if self.options.log_dir is not None:
+            folder = self.options.log_dir / _slug(state.shown)
+        elif self.options.keep:
+            folder = run_dir
+        else:
+            return None
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{_slug(label)}.log"
+        path.write_text(log)
+        return path
 
     # -- where inputs come from ----------------------------------------------------
     def _input_for(self, config: ContainerConfig, task: str, key: str, variant: str = "") -> Path:
@@ -604,6 +623,10 @@ class KitSession:
         finally:
             if self._sandbox is not None:
                 self._sandbox.close()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
 
 
 def _local_file(config: ContainerConfig, kind: str) -> Path:

@@ -94,7 +94,7 @@ class ImageInfo:
     image_id: str
 
 
-Progress = Callable[[float, str], None]
+Progress = Callable[[str, float, str], None]  # run name, seconds so far, last log line
 
 
 class Runner(Protocol):

@@ -249,7 +249,7 @@ class DockerRunner:
                 if not _is_timeout(exc):
                     raise
                 if progress is not None:
-                    progress(time.monotonic() - started, _last_line(container))
+                    progress(spec.name, time.monotonic() - started, _last_line(container))
         duration = time.monotonic() - started
         log = container.logs(stdout=True, stderr=True).decode("utf-8", errors="replace")
         changes = filesystem_changes(container)
