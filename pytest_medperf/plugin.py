@@ -191,6 +191,7 @@ class Kit:
     def __init__(self, config: pytest.Config, configs: list[Path]) -> None:
         self.configs = configs
         self.report = SessionReport()
+        self.chain_groups = lambda: self.session.chain_groups()
         self.report_path = _path(config, "report")
         self.is_worker = hasattr(config, "workerinput")
         determinism = config.getoption("medperf_determinism")
@@ -298,6 +299,27 @@ def pytest_configure(config: pytest.Config) -> None:
         config.args = [*config.args, *[w for w in wanted if w not in config.args]]
     else:
         config.args = wanted
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With xdist, hand out whole chains: the tasks of a config, and of configs that feed
+    each other, go to one worker in order, so no task runs twice or out of order."""
+    kit = config.stash.get(KIT_KEY, None)
+    if kit is None or config.getvalue("dist") not in ("load", "loadscope"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    groups = {kit.shown[path]: kit.shown[root] for path, root in kit.chain_groups().items()}
+
+    class ChainScheduling(LoadScopeScheduling):  # type: ignore[misc, valid-type]
+        def _split_scope(self, nodeid: str) -> str:
+            config_part = nodeid.split("::", 1)[0]
+            if config_part in groups:
+                return f"medperf:{groups[config_part]}"
+            return super()._split_scope(nodeid)
+
+    return ChainScheduling(config, log)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -232,6 +232,31 @@ class KitSession:
                 found.append(task)
         return found
 
+    def chain_groups(self) -> dict[Path, Path]:
+        """Each config's chain, named by its first config: configs whose runs feed each
+        other (prepare -> infer -> evaluate) must run in one process, in order."""
+        parent = {path: path for path in self.options.configs}
+
+        def root(path: Path) -> Path:
+            while parent[path] != path:
+                path = parent[path]
+            return path
+
+        def join(a: Path, b: Path) -> None:
+            first, second = sorted((root(a), root(b)), key=self.options.configs.index)
+            parent[second] = first
+
+        preparators = [p for p in self.options.configs if self._offers(p, "prepare")]
+        models = self.models()
+        for path in self.options.configs:
+            needs_prepared = self._offers(path, "infer") or self._offers(path, "evaluate")
+            if needs_prepared and self.options.data is None and preparators:
+                join(path, preparators[0])
+            if self._offers(path, "evaluate") and self.options.predictions is None:
+                for model in models:
+                    join(path, model)
+        return {path: root(path) for path in self.options.configs}
+
     # -- task outcomes ---------------------------------------------------------------
     def outcome(self, path: Path, task: str) -> Outcome:
         """The run of a step ('infer', 'evaluate[model]'), run on first ask."""

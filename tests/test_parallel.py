@@ -1,0 +1,68 @@
+"""pytest-xdist: configs run in parallel, a chain stays on one worker in order, and no
+task runs twice across workers (counted from the engine's own events)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import docker
+import pytest
+from conftest import DATA, GOOD, SAMPLES, VIOLATIONS
+
+pytest.importorskip("xdist")
+
+INDEPENDENT = [
+    GOOD["model"],
+    SAMPLES / "model_strict" / "container_config.yaml",
+    SAMPLES / "legacy_model" / "mlcube" / "mlcube.yaml",
+    VIOLATIONS / "no-network-telemetry-swallowed" / "container_config.yaml",
+]
+
+
+def creates_since(since: int) -> Counter[str]:
+    client = docker.from_env()
+    events = client.events(
+        since=since,
+        until=int(time.time()) + 1,
+        filters={"event": "create", "label": "io.github.pytest-medperf.config"},
+        decode=True,
+    )
+    return Counter(e["Actor"]["Attributes"]["io.github.pytest-medperf.config"] for e in events)
+
+
+def test_independent_configs_spread_over_workers_each_task_once(pytester) -> None:
+    since = int(time.time()) - 1
+    args = [arg for config in INDEPENDENT for arg in ("--medperf-config", str(config))]
+    result = pytester.runpytest_subprocess(
+        "-n",
+        "2",
+        "-p",
+        "no:cacheprovider",
+        *args,
+        "--medperf-data",
+        str(DATA["prepared"]),
+    )
+    result.assert_outcomes(passed=31, failed=1)
+    counts = creates_since(since)
+    assert sorted(counts.values()) == [1, 1, 1, 1], counts
+    assert len(counts) == 4
+
+
+def test_a_chain_stays_ordered_on_one_worker(pytester) -> None:
+    since = int(time.time()) - 1
+    args = [arg for config in GOOD.values() for arg in ("--medperf-config", str(config))]
+    result = pytester.runpytest_subprocess(
+        "-n",
+        "2",
+        "-p",
+        "no:cacheprovider",
+        *args,
+        "--medperf-demo-data",
+        str(DATA["demo"]),
+    )
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0 and outcomes.get("skipped", 0) == 0, result.stdout.str()
+    counts = creates_since(since)
+    # prepare, sanity_check (+3 corrupted copies), statistics; infer; evaluate: once each.
+    assert sorted(counts.values()) == [1, 1, 6], counts
