@@ -42,6 +42,7 @@ lint: install
 
 bench: setup
 	$(PY) bench/overhead.py
+	$(PY) bench/speed.py
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -129,7 +129,8 @@ class NetworkWatch:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._selector = selectors.DefaultSelector()
-        for sock in (self._sniffer, self._dns):
+        self._wake_read, self._wake_write = socket.socketpair()  # close() ends select at once
+        for sock in (self._sniffer, self._dns, self._wake_read):
             sock.setblocking(False)
             self._selector.register(sock, selectors.EVENT_READ)
         self._thread = threading.Thread(target=self._serve, name="medperf-netwatch", daemon=True)
@@ -147,9 +148,11 @@ class NetworkWatch:
 
     def close(self) -> None:
         self._stop.set()
+        with contextlib.suppress(OSError):
+            self._wake_write.send(b"x")
         self._thread.join(timeout=2)
         self._selector.close()
-        for sock in (self._sniffer, self._dns):
+        for sock in (self._sniffer, self._dns, self._wake_read, self._wake_write):
             with contextlib.suppress(OSError):
                 sock.close()
 
@@ -157,7 +160,7 @@ class NetworkWatch:
     def _serve(self) -> None:
         while not self._stop.is_set():
             try:
-                ready = self._selector.select(timeout=0.2)
+                ready = self._selector.select(timeout=1.0)
             except (OSError, ValueError):
                 return
             if ready:

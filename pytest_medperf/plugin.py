@@ -21,8 +21,6 @@ from .config import task_names_of_broken
 from .errors import ConfigErrors, KitError
 from .report import SessionReport, _Config
 from .runners.base import ImageInfo, Runner, UnavailableRunner
-from .runners.docker import DockerRunner
-from .runners.singularity import SingularityRunner, find_binary
 from .session import KitOptions, KitSession, NotRun, TaskRun, default_user
 
 KIT_KEY = pytest.StashKey["Kit"]()
@@ -246,6 +244,12 @@ class Progress:
 
 
 def _runner(config: pytest.Config) -> Runner:
+    # Imported here: without --medperf-config the plugin loads no container client.
+    from .runners.docker import DockerRunner
+    from .runners.singularity import SingularityRunner, find_binary
+
+    # Imported here: without --medperf-config the plugin loads no container client.
+
     runtime = _value(config, "runtime") or "docker"
     if runtime not in ("docker", "singularity"):
         raise pytest.UsageError(f"medperf_runtime = {runtime!r}: use docker or singularity.")

@@ -106,3 +106,14 @@ def kit_containers() -> list:
     client = docker.from_env()
     found = client.containers.list(all=True, filters={"label": LABEL_KIT})
     return [c for c in found if c.labels.get(LABEL_PID) == str(os.getpid())]
+
+
+def private_copy(config: Path, where: Path) -> Path:
+    """A copy of a sample config (with its workspace) in a folder with a unique name, so
+    its containers can be told from those of tests running at the same time."""
+    import shutil
+    import uuid
+
+    folder = where / f"{config.parent.name}-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(config.parent, folder)
+    return folder / config.name

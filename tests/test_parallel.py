@@ -8,7 +8,7 @@ from collections import Counter
 
 import docker
 import pytest
-from conftest import DATA, GOOD, SAMPLES, VIOLATIONS
+from conftest import DATA, GOOD, SAMPLES, VIOLATIONS, private_copy
 
 pytest.importorskip("xdist")
 
@@ -20,7 +20,8 @@ INDEPENDENT = [
 ]
 
 
-def creates_since(since: int) -> Counter[str]:
+def creates_since(since: int, folders: list[str]) -> Counter[str]:
+    """Container creations since a time, per config, for configs in these folders only."""
     client = docker.from_env()
     events = client.events(
         since=since,
@@ -28,12 +29,16 @@ def creates_since(since: int) -> Counter[str]:
         filters={"event": "create", "label": "io.github.pytest-medperf.config"},
         decode=True,
     )
-    return Counter(e["Actor"]["Attributes"]["io.github.pytest-medperf.config"] for e in events)
+    labels = (e["Actor"]["Attributes"]["io.github.pytest-medperf.config"] for e in events)
+    return Counter(label for label in labels if any(f in label for f in folders))
 
 
-def test_independent_configs_spread_over_workers_each_task_once(pytester) -> None:
+def test_independent_configs_spread_over_workers_each_task_once(pytester, tmp_path) -> None:
     since = int(time.time()) - 1
-    args = [arg for config in INDEPENDENT for arg in ("--medperf-config", str(config))]
+    configs = [private_copy(c, tmp_path) for c in INDEPENDENT[:2]] + INDEPENDENT[2:]
+    configs[2] = private_copy(configs[2].parent, tmp_path) / "mlcube.yaml"
+    configs[3] = private_copy(configs[3], tmp_path)
+    args = [arg for config in configs for arg in ("--medperf-config", str(config))]
     result = pytester.runpytest_subprocess(
         "-n",
         "2",
@@ -44,14 +49,18 @@ def test_independent_configs_spread_over_workers_each_task_once(pytester) -> Non
         str(DATA["prepared"]),
     )
     result.assert_outcomes(passed=31, failed=1)
-    counts = creates_since(since)
+    folders = [
+        c.parent.parent.name if c.parent.name == "mlcube" else c.parent.name for c in configs
+    ]
+    counts = creates_since(since, folders)
     assert sorted(counts.values()) == [1, 1, 1, 1], counts
     assert len(counts) == 4
 
 
-def test_a_chain_stays_ordered_on_one_worker(pytester) -> None:
+def test_a_chain_stays_ordered_on_one_worker(pytester, tmp_path) -> None:
     since = int(time.time()) - 1
-    args = [arg for config in GOOD.values() for arg in ("--medperf-config", str(config))]
+    configs = [private_copy(c, tmp_path) for c in GOOD.values()]
+    args = [arg for config in configs for arg in ("--medperf-config", str(config))]
     result = pytester.runpytest_subprocess(
         "-n",
         "2",
@@ -63,6 +72,6 @@ def test_a_chain_stays_ordered_on_one_worker(pytester) -> None:
     )
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == 0 and outcomes.get("skipped", 0) == 0, result.stdout.str()
-    counts = creates_since(since)
+    counts = creates_since(since, [c.parent.name for c in configs])
     # prepare, sanity_check (+3 corrupted copies), statistics; infer; evaluate: once each.
     assert sorted(counts.values()) == [1, 1, 6], counts

@@ -14,7 +14,7 @@ from pathlib import Path
 import docker
 import jsonschema
 import pytest
-from conftest import DATA, REPO, VIOLATIONS
+from conftest import DATA, REPO, VIOLATIONS, private_copy
 
 SCHEMA = json.loads((REPO / "schemas" / "report.schema.json").read_text())
 TELEMETRY = VIOLATIONS / "no-network-telemetry-swallowed" / "container_config.yaml"
@@ -55,7 +55,7 @@ def test_json_report_validates_and_says_everything(pytester, tmp_path: Path) -> 
 
 def test_report_is_written_when_interrupted(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
-    hang = VIOLATIONS / "exit-status-timeout" / "container_config.yaml"
+    hang = private_copy(VIOLATIONS / "exit-status-timeout" / "container_config.yaml", tmp_path)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -77,9 +77,11 @@ def test_report_is_written_when_interrupted(tmp_path: Path) -> None:
     )
     client = docker.from_env()
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not client.containers.list(
-        filters={"label": "io.github.pytest-medperf.config"}
-    ):
+    while time.monotonic() < deadline and not [
+        c
+        for c in client.containers.list(filters={"label": "io.github.pytest-medperf.config"})
+        if hang.parent.name in c.labels["io.github.pytest-medperf.config"]
+    ]:
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=60)
@@ -87,7 +89,7 @@ def test_report_is_written_when_interrupted(tmp_path: Path) -> None:
     jsonschema.validate(data, SCHEMA)
     assert data["interrupted"] is True
     (config,) = data["configs"]
-    assert config["path"].endswith("exit-status-timeout/container_config.yaml")
+    assert config["path"].endswith(f"{hang.parent.name}/container_config.yaml")
 
 
 def test_summary_table_and_verbose_columns(pytester) -> None:

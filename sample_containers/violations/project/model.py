@@ -112,7 +112,14 @@ def random_predictions():
             out.write(f"{case},{random.random():.6f}\n")
 
 
+def slow_but_correct():
+    """A correct model that takes a few seconds (benchmarks: SLOW_SECONDS, default 5)."""
+    time.sleep(float(os.environ.get("SLOW_SECONDS", "5")))
+    write_predictions()
+
+
 MODES = {
+    "slow-but-correct": slow_but_correct,
     "random-predictions": random_predictions,
     "phone-home": phone_home,
     "download-weights": download_weights,

@@ -1,0 +1,140 @@
+"""How much the kit costs over a bare `docker run`, and what xdist buys.
+
+In one run:
+  1. every task of the good samples and a synthetic 5 s task, through the kit's
+     engine and bare (`docker run` with the same flags, the line MedPerf would run):
+     kit / bare wall time per task;
+  2. each config through `pytest` against the sum of its bare runs: fixed overhead
+     per config (pytest start-up, collection, checks, clean-up);
+  3. four synthetic 5 s configs with `pytest -n 0` and `-n 2`: the xdist speed-up.
+Targets (issue 7): kit/bare <= 1.10 for a task of 5 s or more; <= 1 s fixed overhead
+per config; speed-up >= 1.6 on 2 cores for 4 configs. It prints; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pytest_medperf.runners.docker import DockerRunner, docker_cli_argv
+from pytest_medperf.session import KitOptions, KitSession, NotRun
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "sample_containers"
+DATA = SAMPLES / "data"
+SYNTHETIC = """container_type: DockerImage
+image: pytest-medperf/violations:0.1
+tasks:
+  infer:
+    run_args:
+      command: python3 /project/model.py slow-but-correct
+      environment: {{SLOW_SECONDS: "{seconds}"}}
+    input_volumes:
+      data_path: {{mount_path: /mlcommons/volumes/data, type: directory}}
+    output_volumes:
+      output_path: {{mount_path: /mlcommons/volumes/predictions, type: directory}}
+"""
+
+
+def synthetic_configs(root: Path, count: int, seconds: float) -> list[Path]:
+    paths = []
+    for index in range(count):
+        folder = root / f"slow-{index}"
+        folder.mkdir(parents=True)
+        (folder / "container_config.yaml").write_text(SYNTHETIC.format(seconds=seconds))
+        paths.append(folder / "container_config.yaml")
+    return paths
+
+
+def timed(action) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def per_task(configs: list[tuple[Path, dict]]) -> dict[Path, float]:
+    """Kit vs bare for each task; returns the sum of bare times per config."""
+    bare_sum: dict[Path, float] = {}
+    print(f"{'task':<48} {'bare':>8} {'kit':>8} {'kit/bare':>9}")
+    for path, extra in configs:
+        options = KitOptions(configs=(path,), user="1000:1000", **extra)
+        session = KitSession(options, DockerRunner())
+        try:
+            for step in session.steps(path):
+                kit = timed(lambda s=step, k=session, p=path: k.outcome(p, s))
+                run = session.outcome(path, step)
+                if isinstance(run, NotRun):
+                    print(f"{step}: not run: {run.reason}")
+                    continue
+                argv = docker_cli_argv(run.spec)
+                argv[argv.index("--name") + 1] += "-bare"
+                bare = timed(lambda a=argv: subprocess.run(a, check=True, capture_output=True))
+                bare_sum[path] = bare_sum.get(path, 0.0) + bare
+                label = f"{path.parent.name}::{step}"
+                print(f"{label:<48} {bare:>7.2f}s {kit:>7.2f}s {kit / bare:>9.2f}")
+        finally:
+            session.close()
+    return bare_sum
+
+
+def pytest_wall(configs: list[Path], *args: str) -> float:
+    """pytest with only the kit (and xdist for -n): other installed plugins are not the kit's
+    cost (hypothesis alone adds two seconds of start-up)."""
+    plugins = ["-p", "pytest_medperf.plugin"]
+    if "-n" in args:
+        plugins += ["-p", "xdist.plugin"]
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugins, *args]
+    for path in configs:
+        argv += ["--medperf-config", str(path)]
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    return timed(lambda: subprocess.run(argv, cwd=REPO, capture_output=True, check=False, env=env))
+
+
+def main() -> int:
+    root = Path(tempfile.mkdtemp(prefix="medperf-speed-"))
+    try:
+        slow = synthetic_configs(root, 4, 5.0)
+        prepared = {"data": DATA / "prepared"}
+        configs = [
+            (SAMPLES / "data_preparator" / "container_config.yaml", {"demo_data": DATA / "demo"}),
+            (SAMPLES / "model" / "container_config.yaml", prepared),
+            (
+                SAMPLES / "metrics" / "container_config.yaml",
+                {**prepared, "predictions": DATA / "predictions"},
+            ),
+            (slow[0], prepared),
+        ]
+        print("1. each task through the kit's engine and bare\n")
+        bare_sum = per_task(configs)
+        print("\n2. fixed overhead per config (pytest wall - sum of bare runs)\n")
+        for path, extra in configs:
+            args = []
+            for key, value in extra.items():
+                args += [f"--medperf-{key.replace('_', '-')}", str(value)]
+            wall = pytest_wall([path], *args)
+            overhead = wall - bare_sum.get(path, 0.0)
+            print(
+                f"{path.parent.name:<20} pytest {wall:6.2f}s  bare {bare_sum.get(path, 0):6.2f}s  "
+                f"overhead {overhead:5.2f}s"
+            )
+        print("\n3. four 5 s configs: pytest -n 0 against -n 2\n")
+        data = ("--medperf-data", str(DATA / "prepared"))
+        serial = pytest_wall(slow, *data)
+        parallel = pytest_wall(slow, "-n", "2", *data)
+        print(f"-n 0 {serial:6.2f}s   -n 2 {parallel:6.2f}s   speed-up {serial / parallel:4.2f}")
+        print(
+            "\ntargets: kit/bare <= 1.10 for tasks of 5 s or more; overhead <= 1 s per config;"
+            " speed-up >= 1.6"
+        )
+    finally:
+        subprocess.run(["rm", "-rf", str(root)], check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    sys.exit(main())
