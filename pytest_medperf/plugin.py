@@ -20,7 +20,7 @@ from .checks.data import load_user_schema
 from .config import task_names_of_broken
 from .errors import ConfigErrors, KitError
 from .report import SessionReport, _Config
-from .runners.base import ImageInfo, Runner, UnavailableRunner
+from .runners.base import ImageInfo, Limits, Runner, UnavailableRunner
 from .session import KitOptions, KitSession, NotRun, TaskRun, default_user
 
 KIT_KEY = pytest.StashKey["Kit"]()
@@ -122,6 +122,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("medperf_network_watch", "auto or off", type="string", default="auto")
     group.addoption(
+        "--medperf-memory",
+        default=None,
+        metavar="SIZE",
+        help="memory cap per container (default: 90%% of this machine's memory).",
+    )
+    parser.addini("medperf_memory", "memory cap per container, e.g. 8g", type="string")
+    group.addoption(
+        "--medperf-cpus", default=None, metavar="N", help="CPU cap per container (default: none)."
+    )
+    parser.addini("medperf_cpus", "CPU cap per container", type="string")
+    group.addoption(
+        "--medperf-pids-limit",
+        default=None,
+        metavar="N",
+        help="process cap per container, against fork bombs (default: 4096).",
+    )
+    parser.addini("medperf_pids_limit", "process cap per container", type="string")
+    group.addoption(
+        "--medperf-sandbox-dir",
+        default=None,
+        metavar="DIR",
+        help="where the sandbox is made (default: the temp dir); with a remote engine, a "
+        "folder the engine sees at the same path.",
+    )
+    parser.addini("medperf_sandbox_dir", "where the sandbox is made", type="string")
+    group.addoption(
         "--medperf-keep",
         action="store_true",
         default=None,
@@ -167,7 +193,12 @@ def _options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         ) from None
     keep = config.getoption("medperf_keep")
     report = _path(config, "report")
+    sandbox_dir = _path(config, "sandbox_dir")
+    if sandbox_dir is not None and not sandbox_dir.is_dir():
+        raise pytest.UsageError(f"--medperf-sandbox-dir {sandbox_dir}: no such folder.")
     return KitOptions(
+        limits=_limits(config),
+        sandbox_base=sandbox_dir,
         log_dir=report.with_name(report.stem + "-logs") if report else None,
         configs=tuple(configs),
         user=_value(config, "user") or default_user(),
@@ -181,6 +212,20 @@ def _options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         gpus=_value(config, "gpus"),
         shm_size=_value(config, "shm_size"),
     )
+
+
+def _limits(config: pytest.Config) -> Limits:
+    cpus, pids = _value(config, "cpus"), _value(config, "pids_limit")
+    try:
+        return Limits(
+            memory=_value(config, "memory"),
+            cpus=float(cpus) if cpus else None,
+            pids=int(pids) if pids else 4096,
+        )
+    except ValueError:
+        raise pytest.UsageError(
+            f"--medperf-cpus {cpus!r} / --medperf-pids-limit {pids!r}: give numbers."
+        ) from None
 
 
 class Kit:

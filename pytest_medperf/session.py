@@ -33,6 +33,7 @@ from .errors import ConfigErrors, EngineUnavailable, InputMissing, KitError
 from .runners.base import (
     ImageInfo,
     ImageUnavailable,
+    Limits,
     Mount,
     Progress,
     Runner,
@@ -60,6 +61,7 @@ class KitOptions:
     shm_size: str | None = None
     sandbox_base: Path | None = None
     log_dir: Path | None = None  # where each run's log is written (beside a JSON report)
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True)
@@ -401,6 +403,8 @@ class KitSession:
             shm_size=self.options.shm_size or run_args.shm_size,
             timeout=self.options.timeout,
             labels={"io.github.pytest-medperf.config": state.shown},
+            limits=self.options.limits,
+            disk_watch=sandbox.root,
         )
         before = {key: fingerprint(host) for key, host in inputs.items()}
         result = self.runner.run(run_spec, self.progress)

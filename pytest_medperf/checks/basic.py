@@ -31,6 +31,17 @@ def exit_status(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
     task = run.task.name
     if result.start_error:
         return Outcome.failed(Finding("exit-status", task, result.start_error, fix=_start_fix(run)))
+    if result.stopped_for:
+        return Outcome.failed(
+            Finding(
+                "exit-status",
+                task,
+                f"the kit stopped the task: {result.stopped_for}.",
+                log_evidence(run),
+                "keep temporary files small and delete them when done; write only the outputs "
+                "MedPerf reads.",
+            )
+        )
     if result.timed_out:
         return Outcome.failed(
             Finding(
@@ -70,7 +81,7 @@ def exit_status(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
 
 def _signal(code: int | None) -> str:
     if code == 137:
-        return " (killed: SIGKILL, often the memory limit)"
+        return " (killed: SIGKILL, often the memory limit: see --medperf-memory)"
     if code == 139:
         return " (segmentation fault)"
     return ""

@@ -38,6 +38,17 @@ class RunSpec:
     shm_size: str | None = None
     timeout: float | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    # The kit's own safety caps (not MedPerf's): a normal task never meets them.
+    limits: Limits = field(default_factory=lambda: Limits())
+    disk_watch: Path | None = None  # stop the task if the disk under this path fills
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory: str | None = None  # e.g. "8g"; None: the kit's default share of the host
+    cpus: float | None = None
+    pids: int = 4096
+    min_free_disk: int | None = None  # bytes; None: min(1 GiB, 5% of the filesystem)
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,7 @@ class RunResult:
     runtime: str
     user: str
     timed_out: bool = False
+    stopped_for: str | None = None  # why the kit stopped a task that had not timed out
     start_error: str | None = None
     changes: tuple[FsChange, ...] = ()
     network: NetworkObservation | None = None
@@ -82,7 +94,12 @@ class RunResult:
 
     @property
     def succeeded(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out and self.start_error is None
+        return (
+            self.exit_code == 0
+            and not self.timed_out
+            and self.start_error is None
+            and self.stopped_for is None
+        )
 
     def log_tail(self, lines: int = 15) -> list[str]:
         return self.log.rstrip("\n").splitlines()[-lines:] if self.log.strip() else []

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import shutil
 import socket
 import stat
 import tarfile
@@ -40,6 +41,7 @@ from .base import (
 )
 
 POLL_SECONDS = 1.0
+DISK_POLL_SECONDS = 0.25
 _KINDS = {0: "changed", 1: "added", 2: "deleted"}
 
 
@@ -102,7 +104,30 @@ def create_kwargs(spec: RunSpec) -> dict[str, Any]:
         kwargs["shm_size"] = spec.shm_size
     if spec.gpus not in (None, 0, "0"):
         kwargs["device_requests"] = [gpu_device_request(spec.gpus)]  # type: ignore[arg-type]
+    kwargs["mem_limit"] = spec.limits.memory or default_memory_limit()
+    kwargs["pids_limit"] = spec.limits.pids
+    if spec.limits.cpus:
+        kwargs["nano_cpus"] = int(spec.limits.cpus * 1e9)
     return kwargs
+
+
+def default_memory_limit() -> str:
+    """90% of this machine's memory: a task that wants more would take the host down."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemTotal:"):
+                    return f"{int(int(line.split()[1]) * 0.9)}k"
+    except OSError:
+        pass
+    return "0"  # unknown: no limit
+
+
+def disk_floor(path: Path, given: int | None) -> int:
+    """Free bytes below which the kit stops a task: min(1 GiB, 5% of the filesystem)."""
+    if given is not None:
+        return given
+    return min(1 << 30, shutil.disk_usage(path).total // 20)
 
 
 def docker_cli_argv(spec: RunSpec) -> list[str]:
@@ -232,6 +257,8 @@ class DockerRunner:
         except APIError as exc:
             return self._not_started(spec, started, _explain(exc))
         timed_out = False
+        stopped_for = None
+        floor = disk_floor(spec.disk_watch, spec.limits.min_free_disk) if spec.disk_watch else 0
         status: dict[str, Any] | None = None
         while status is None:
             elapsed = time.monotonic() - started
@@ -240,9 +267,21 @@ class DockerRunner:
                 _kill(container)
                 status = container.wait()
                 break
+            if spec.disk_watch is not None:
+                free = shutil.disk_usage(spec.disk_watch).free
+                if free < floor:
+                    stopped_for = (
+                        f"the disk under {spec.disk_watch} had only {free >> 20} MiB free: the "
+                        "task was filling it (through /tmp or an output) and the kit stopped it"
+                    )
+                    _kill(container)
+                    status = container.wait()
+                    break
             slice_ = (
                 POLL_SECONDS if spec.timeout is None else min(POLL_SECONDS, spec.timeout - elapsed)
             )
+            if spec.disk_watch is not None:
+                slice_ = min(slice_, DISK_POLL_SECONDS)
             try:
                 status = container.wait(timeout=max(slice_, 0.05))
             except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as exc:
@@ -264,6 +303,7 @@ class DockerRunner:
             runtime=self.name,
             user=spec.user,
             timed_out=timed_out,
+            stopped_for=stopped_for,
             changes=changes,
             denied=denied,
         )

@@ -118,7 +118,48 @@ def slow_but_correct():
     write_predictions()
 
 
+def ignore_sigterm():
+    """Writes its predictions, then ignores SIGTERM and never ends."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    write_predictions()
+    while True:
+        time.sleep(1)
+
+
+def fill_tmp():
+    """Writes to /tmp until the disk is full, then keeps trying."""
+    chunk = b"\0" * (1 << 20)
+    with open("/tmp/fill.bin", "wb") as out:
+        while True:
+            try:
+                out.write(chunk)
+                out.flush()
+            except OSError:
+                time.sleep(0.1)
+
+
+def fork_many():
+    """Starts two hundred worker processes at once."""
+    import subprocess
+
+    workers = [subprocess.Popen(["sleep", "30"]) for _ in range(200)]
+    print(f"started {len(workers)} workers")
+
+
+def eat_memory():
+    """Holds a gigabyte in memory."""
+    hoard = bytearray(1 << 30)
+    hoard[:: 1 << 12] = b"x" * len(hoard[:: 1 << 12])
+    write_predictions()
+
+
 MODES = {
+    "ignore-sigterm": ignore_sigterm,
+    "fill-tmp": fill_tmp,
+    "fork-many": fork_many,
+    "eat-memory": eat_memory,
     "slow-but-correct": slow_but_correct,
     "random-predictions": random_predictions,
     "phone-home": phone_home,

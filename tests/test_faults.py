@@ -1,0 +1,105 @@
+"""Faults a container can cause, and the kit's caps: a task that ignores SIGTERM, fills
+the disk, forks without end or eats memory ends with a clear report and no leftovers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import DATA, kit_containers
+
+MODEL = """container_type: DockerImage
+image: pytest-medperf/violations:0.1
+tasks:
+  infer:
+    run_args: {{command: python3 /project/model.py {mode}}}
+    input_volumes:
+      data_path: {{mount_path: /mlcommons/volumes/data, type: directory}}
+    output_volumes:
+      output_path: {{mount_path: /mlcommons/volumes/predictions, type: directory}}
+"""
+
+
+def config(tmp_path: Path, mode: str) -> Path:
+    folder = tmp_path / mode
+    folder.mkdir()
+    (folder / "container_config.yaml").write_text(MODEL.format(mode=mode))
+    return folder / "container_config.yaml"
+
+
+def exit_status(run_kit, path: Path, *args: str) -> tuple[str, str]:
+    run = run_kit(path, args=("--medperf-data", str(DATA["prepared"]), *args))
+    run = run.only(path.parent.name)
+    return run.outcomes["infer::exit-status"], run.messages["infer::exit-status"]
+
+
+def test_a_task_ignoring_sigterm_is_killed_at_the_timeout(run_kit, tmp_path: Path) -> None:
+    outcome, message = exit_status(
+        run_kit, config(tmp_path, "ignore-sigterm"), "--medperf-timeout", "2"
+    )
+    assert outcome == "failed"
+    assert "still running after the 2 s timeout" in message
+    assert kit_containers() == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_a_task_filling_the_disk_is_stopped(run_kit, tmp_path: Path) -> None:
+    small = tmp_path / "small-disk"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96m", "tmpfs", str(small)], check=True)
+    try:
+        outcome, message = exit_status(
+            run_kit,
+            config(tmp_path, "fill-tmp"),
+            "--medperf-sandbox-dir",
+            str(small),
+            "--medperf-timeout",
+            "60",
+        )
+        assert outcome == "failed"
+        assert "the kit stopped the task: the disk under" in message
+        assert "was filling it (through /tmp or an output)" in message
+        assert list(small.iterdir()) == []  # the sandbox is gone, with what it held
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
+    assert kit_containers() == []
+
+
+def test_the_pids_cap_stops_a_fork_storm(run_kit, tmp_path: Path) -> None:
+    outcome, message = exit_status(
+        run_kit, config(tmp_path, "fork-many"), "--medperf-pids-limit", "50"
+    )
+    assert outcome == "failed"
+    assert "Resource temporarily unavailable" in message
+
+
+def test_the_memory_cap_is_named_when_it_kills(run_kit, tmp_path: Path) -> None:
+    outcome, message = exit_status(
+        run_kit, config(tmp_path, "eat-memory"), "--medperf-memory", "256m"
+    )
+    assert outcome == "failed"
+    assert "status 137 (killed: SIGKILL, often the memory limit: see --medperf-memory)" in message
+
+
+def test_default_caps_are_never_met_by_good_samples(run_kit) -> None:
+    from pytest_medperf.runners.docker import default_memory_limit
+
+    assert default_memory_limit().endswith("k")
+    run = run_kit(
+        Path(__file__).parent.parent / "sample_containers" / "model" / "container_config.yaml",
+        args=("--medperf-data", str(DATA["prepared"])),
+    )
+    assert set(run.outcomes.values()) == {"passed"}
+
+
+def test_a_missing_sandbox_dir_is_a_usage_error(pytester, tmp_path: Path) -> None:
+    result = pytester.runpytest(
+        "--medperf-config",
+        str(config(tmp_path, "fork-many")),
+        "--medperf-sandbox-dir",
+        str(tmp_path / "nope"),
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--medperf-sandbox-dir*nope: no such folder.*"])
