@@ -1,0 +1,151 @@
+"""Hostile and broken input is refused with a clear message, and nothing outside the
+sandbox is read or written; a property test feeds random configs to the loader."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import DATA, GOOD
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pytest_medperf.config import load_config
+from pytest_medperf.errors import ConfigErrors
+
+
+@pytest.mark.parametrize(
+    "mount", ["/", "/proc", "/proc/self", "/etc", "/sys/x", "/a/../etc", "/tmp"]
+)
+def test_dangerous_mount_paths_are_refused(tmp_path: Path, mount: str) -> None:
+    data = yaml.safe_load(GOOD["model"].read_text())
+    data["tasks"]["infer"]["input_volumes"]["data_path"]["mount_path"] = mount
+    path = tmp_path / "container_config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(path)
+    (error,) = caught.value.errors
+    assert error.key == "tasks.infer.input_volumes.data_path.mount_path"
+    assert "system directory" in error.problem or "contains '..'" in error.problem
+
+
+def test_a_huge_config_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "container_config.yaml"
+    path.write_text("# padding\n" * 200_000)
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(path)
+    assert "the kit reads at most 1048576 bytes" in caught.value.errors[0].problem
+
+
+def test_a_symlink_out_of_the_given_data_is_refused(run_kit, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the container")
+    data = tmp_path / "prepared"
+    (data / "data").mkdir(parents=True)
+    (data / "labels").mkdir()
+    (data / "data" / "case_001.csv").symlink_to(secret)
+    run = run_kit(GOOD["model"], args=("--medperf-data", str(data))).only("model")
+    message = run.messages["infer::exit-status"]
+    assert "is a symbolic link to" in message and "outside" in message
+
+
+def _tar_with(member: tarfile.TarInfo, payload: bytes = b"") -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        archive.addfile(member, io.BytesIO(payload) if payload else None)
+    return buffer.getvalue()
+
+
+def _member(name: str, kind: bytes = tarfile.REGTYPE, size: int = 0) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.size = size
+    return info
+
+
+@pytest.mark.parametrize(
+    ("member", "words"),
+    [
+        (_member("/etc/evil", size=1), "would be written outside"),
+        (_member("weights/../../evil", size=1), "would be written outside"),
+        (_member("null", tarfile.CHRTYPE), "is a link or device file"),
+        (_member("link", tarfile.SYMTYPE), "is a link or device file"),
+    ],
+)
+def test_hostile_additional_files_archives_are_refused(
+    run_kit, tmp_path: Path, member: tarfile.TarInfo, words: str
+) -> None:
+    archive = tmp_path / "af.tar.gz"
+    archive.write_bytes(_tar_with(member, b"x" if member.size else b""))
+    before = set(os.listdir("/etc"))
+    run = run_kit(
+        GOOD["model"],
+        args=("--medperf-data", str(DATA["prepared"]), "--medperf-additional-files", str(archive)),
+    ).only("model")
+    assert words in run.messages["infer::exit-status"]
+    assert set(os.listdir("/etc")) == before
+    assert not (tmp_path.parent / "evil").exists()
+
+
+# -- the loader never crashes ----------------------------------------------------------
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=12)
+)
+keys = st.sampled_from(
+    [
+        "container_type",
+        "image",
+        "tasks",
+        "infer",
+        "prepare",
+        "evaluate",
+        "run_args",
+        "input_volumes",
+        "output_volumes",
+        "data_path",
+        "output_path",
+        "mount_path",
+        "type",
+        "command",
+        "entrypoint",
+        "gpus",
+        "docker",
+        "parameters",
+        "inputs",
+        "outputs",
+    ]
+) | st.text(max_size=8)
+trees = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(keys, children, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tree=trees, name=st.sampled_from(["container_config.yaml", "mlcube.yaml"]))
+def test_random_configs_load_or_raise_the_kits_error(tmp_path: Path, tree, name: str) -> None:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(tree, allow_unicode=True))
+    try:
+        load_config(path)
+    except ConfigErrors as exc:
+        assert exc.errors and all(e.file for e in exc.errors)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(raw=st.binary(max_size=300))
+def test_random_bytes_load_or_raise_the_kits_error(tmp_path: Path, raw: bytes) -> None:
+    path = tmp_path / "container_config.yaml"
+    path.write_bytes(raw)
+    with contextlib.suppress(ConfigErrors):
+        load_config(path)
