@@ -3,6 +3,7 @@ the disk, forks without end or eats memory ends with a clear report and no lefto
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from pathlib import Path
@@ -103,3 +104,113 @@ def test_a_missing_sandbox_dir_is_a_usage_error(pytester, tmp_path: Path) -> Non
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--medperf-sandbox-dir*nope: no such folder.*"])
+
+
+class EngineProxy:
+    """A Unix-socket relay to the real engine that the test can cut, as if the daemon died."""
+
+    def __init__(self, path: Path, target: str = "/var/run/docker.sock") -> None:
+        import socket
+        import threading
+
+        self.target = target
+        self.sockets: list = []
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(str(path))
+        self.listener.listen(16)
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            engine = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            engine.connect(self.target)
+            self.sockets += [client, engine]
+            for a, b in ((client, engine), (engine, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+
+    def cut(self) -> None:
+        import socket
+
+        self.listener.close()
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+def test_engine_dying_mid_run_is_reported_and_swept_later(run_kit, tmp_path: Path) -> None:
+    import sys
+    import time
+
+    import docker
+    from conftest import private_copy
+
+    hang = private_copy(
+        Path(__file__).parent.parent
+        / "sample_containers"
+        / "violations"
+        / "exit-status-timeout"
+        / "container_config.yaml",
+        tmp_path,
+    )
+    proxy = EngineProxy(tmp_path / "engine.sock")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--medperf-config",
+            str(hang),
+            "--medperf-data",
+            str(DATA["prepared"]),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/engine.sock"},
+    )
+    client = docker.from_env()
+
+    def mine() -> list:
+        found = client.containers.list(all=True, filters={"label": "io.github.pytest-medperf"})
+        return [c for c in found if c.labels.get("io.github.pytest-medperf.pid") == str(proc.pid)]
+
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+            "io.github.pytest-medperf.config" in c.labels for c in mine()
+        ):
+            time.sleep(0.2)
+        proxy.cut()
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "stopped answering while medperf-infer-" in out, out
+    assert "Traceback" not in out
+    assert mine(), "the engine was cut, so the kit could not remove its container"
+    # The next session, with the engine back, sweeps what the dead session left.
+    run_kit(
+        Path(__file__).parent.parent / "sample_containers" / "model" / "container_config.yaml",
+        args=("--medperf-data", str(DATA["prepared"])),
+    )
+    assert mine() == []

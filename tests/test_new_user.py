@@ -4,6 +4,8 @@ pytest conventions (-k, markers, ini settings, JUnit) just work."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
 import tarfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -152,3 +154,31 @@ def test_tarball_escaping_its_folder_is_refused(run_kit, tmp_path: Path) -> None
     ).only("model")
     assert "member '../outside.txt' would be written outside" in run.messages["infer::exit-status"]
     assert not (tmp_path.parent / "outside.txt").exists()
+
+
+def _docker_context(config_dir: Path, name: str, host: str) -> None:
+    subprocess.run(
+        ["docker", "context", "create", name, "--docker", f"host={host}"],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "DOCKER_CONFIG": str(config_dir)},
+    )
+
+
+def test_docker_contexts_are_honored_like_the_cli(run_kit, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
+    _docker_context(tmp_path / "docker-config", "kit-local", "unix:///var/run/docker.sock")
+    _docker_context(tmp_path / "docker-config", "kit-gone", f"unix://{tmp_path}/gone.sock")
+    args = ("--medperf-data", str(DATA["prepared"]))
+    monkeypatch.setenv("DOCKER_CONTEXT", "kit-local")
+    assert set(run_kit(GOOD["model"], args=args).outcomes.values()) == {"passed"}
+    monkeypatch.setenv("DOCKER_CONTEXT", "kit-gone")
+    message = run_kit(GOOD["model"], args=args).only("model").messages["image-available"]
+    assert (
+        f"No Docker engine answers at unix://{tmp_path}/gone.sock (docker context kit-gone)"
+        in message
+    )
+    monkeypatch.setenv("DOCKER_CONTEXT", "kit-never-made")
+    message = run_kit(GOOD["model"], args=args).only("model").messages["image-available"]
+    assert "The docker context 'kit-never-made'" in message and "does not exist" in message

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import docker.tls
 import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
@@ -45,20 +47,89 @@ DISK_POLL_SECONDS = 0.25
 _KINDS = {0: "changed", 1: "added", 2: "deleted"}
 
 
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+
+
+def _cli_config_dir() -> Path:
+    return Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def docker_context() -> str | None:
+    """The docker CLI's context when DOCKER_HOST does not override it (None: default)."""
+    if os.environ.get("DOCKER_HOST"):
+        return None
+    name = os.environ.get("DOCKER_CONTEXT")
+    if not name:
+        try:
+            config = json.loads((_cli_config_dir() / "config.json").read_text())
+            name = config.get("currentContext") if isinstance(config, dict) else None
+        except (OSError, ValueError):
+            name = None
+    return None if name in (None, "", "default") else name
+
+
+@dataclasses.dataclass(frozen=True)
+class ContextEndpoint:
+    host: str
+    tls: docker.tls.TLSConfig | None
+
+
+def read_context(name: str) -> ContextEndpoint | None:
+    """A docker CLI context from its store (contexts/meta/<sha256 of name>/meta.json)."""
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    store = _cli_config_dir() / "contexts"
+    try:
+        meta = json.loads((store / "meta" / digest / "meta.json").read_text())
+        endpoint = meta["Endpoints"]["docker"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    tls_dir = store / "tls" / digest / "docker"
+    tls = None
+    if (tls_dir / "cert.pem").is_file():
+        ca = tls_dir / "ca.pem"
+        tls = docker.tls.TLSConfig(
+            client_cert=(str(tls_dir / "cert.pem"), str(tls_dir / "key.pem")),
+            ca_cert=str(ca) if ca.is_file() else None,
+            verify=not endpoint.get("SkipTLSVerify", False),
+        )
+    return ContextEndpoint(str(endpoint.get("Host") or DEFAULT_HOST), tls)
+
+
 def engine_address() -> str:
-    return os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    """Where the engine is, as the docker CLI resolves it: DOCKER_HOST, then the context."""
+    if os.environ.get("DOCKER_HOST"):
+        return os.environ["DOCKER_HOST"]
+    name = docker_context()
+    context = read_context(name) if name is not None else None
+    return context.host if context is not None else DEFAULT_HOST
 
 
 def connect() -> docker.DockerClient:
     """A client for the engine the docker CLI would use; EngineUnavailable if none answers."""
+    name = docker_context()
+    where = engine_address()
+    via = f" (docker context {name})" if name else ""
     try:
-        client = docker.from_env()
+        if name is not None:
+            context = read_context(name)
+            if context is None:
+                raise EngineUnavailable(
+                    f"The docker context {name!r} (from DOCKER_CONTEXT or the docker CLI's "
+                    "config) does not exist; `docker context ls` lists the contexts."
+                )
+            client = docker.DockerClient(
+                base_url=context.host,
+                tls=context.tls or False,
+                use_ssh_client=context.host.startswith("ssh://"),
+            )
+        else:
+            client = docker.from_env(use_ssh_client=where.startswith("ssh://"))
         client.ping()
     except (DockerException, requests.exceptions.RequestException) as exc:
         raise EngineUnavailable(
-            f"No Docker engine answers at {engine_address()} ({_reason(exc)}). Start it "
+            f"No Docker engine answers at {where}{via} ({_reason(exc)}). Start it "
             "(`sudo systemctl start docker`, or `make docker` in this repository) or point "
-            "DOCKER_HOST at a running engine."
+            "DOCKER_HOST or the docker context at a running engine."
         ) from None
     return client
 
@@ -199,7 +270,7 @@ class DockerRunner:
         try:
             with open(path, "rb") as handle:
                 loaded = self.client.images.load(handle)
-        except (APIError, OSError) as exc:
+        except (APIError, OSError, requests.exceptions.RequestException) as exc:
             raise ImageUnavailable(
                 f"the archive {path} could not be loaded: {_first_line(exc)}. Make it with "
                 "`docker save IMAGE -o archive.tar`."
@@ -218,7 +289,12 @@ class DockerRunner:
         }
         kwargs = create_kwargs(spec)
         kwargs["labels"] = labels
-        watch = self._network_watch(spec.image)
+        try:
+            watch = self._network_watch(spec.image)
+        except requests.exceptions.RequestException:
+            raise EngineUnavailable(
+                f"The Docker engine at {engine_address()} stopped answering."
+            ) from None
         if watch is not None:
             kwargs["network_mode"] = f"container:{self._holder.id}"
         mark = watch.mark() if watch is not None else 0
@@ -242,7 +318,7 @@ class DockerRunner:
             else:
                 seen = NetworkObservation(False, note=self._watch_problem)
             return dataclasses.replace(result, network=seen)
-        except requests.exceptions.ConnectionError:
+        except requests.exceptions.RequestException:
             raise EngineUnavailable(
                 f"The Docker engine at {engine_address()} stopped answering while {spec.name} ran."
             ) from None
@@ -313,7 +389,7 @@ class DockerRunner:
             return self._not_started(spec, started, f"the image {spec.image!r} is not available.")
         if isinstance(exc, APIError):
             return self._not_started(spec, started, _explain(exc))
-        if isinstance(exc, requests.exceptions.ConnectionError):
+        if isinstance(exc, requests.exceptions.RequestException):
             raise EngineUnavailable(
                 f"The Docker engine at {engine_address()} stopped answering."
             ) from None
@@ -403,7 +479,14 @@ class DockerRunner:
         """Remove the kit's containers whose session process on this host is gone."""
         host = socket.gethostname()
         removed = 0
-        for container in self.client.containers.list(all=True, filters={"label": LABEL_KIT}):
+        try:
+            found = self.client.containers.list(all=True, filters={"label": LABEL_KIT})
+        except (APIError, requests.exceptions.RequestException) as exc:
+            raise EngineUnavailable(
+                f"The Docker engine at {engine_address()} did not list containers: "
+                f"{_first_line(exc)}"
+            ) from None
+        for container in found:
             labels = container.labels or {}
             if labels.get(LABEL_HOST) != host or _alive(labels.get(LABEL_PID, "")):
                 continue
@@ -470,8 +553,8 @@ def _overlay_changes(container: Any) -> tuple[FsChange, ...] | None:
 
 
 def _remote_engine() -> str | None:
-    address = os.environ.get("DOCKER_HOST", "")
-    if address and not address.startswith("unix://"):
+    address = engine_address()
+    if not address.startswith("unix://"):
         return f"the Docker engine is remote ({address}), so its namespaces are out of reach"
     return None
 
