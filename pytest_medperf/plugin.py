@@ -19,28 +19,12 @@ from .checks import CheckContext, Finding, Outcome, TaskCheck, checks_for_task
 from .checks.data import load_user_schema
 from .config import task_names_of_broken
 from .errors import ConfigErrors, KitError
+from .options import OPTIONS
 from .report import SessionReport, _Config
 from .runners.base import ImageInfo, Limits, Runner, UnavailableRunner
 from .session import KitOptions, KitSession, NotRun, TaskRun, default_user
 
 KIT_KEY = pytest.StashKey["Kit"]()
-
-# (option, ini name, kind, help)
-PATH_OPTIONS = (
-    ("demo_data", "PATH", "raw input of a data preparator: a folder or .tar.gz with paths.yaml"),
-    ("data", "DIR", "a prepared dataset: a folder holding data/ and labels/"),
-    ("predictions", "DIR", "predictions for a metrics container run on its own"),
-    (
-        "parameters",
-        "FILE",
-        "parameters file (default: workspace/parameters.yaml beside the config)",
-    ),
-    (
-        "additional_files",
-        "DIR|TAR.GZ",
-        "additional files (default: workspace/additional_files/ beside the config)",
-    ),
-)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,105 +39,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "medperf_config", "container configs to check (relative to rootdir)", type="linelist"
     )
-    for name, metavar, text in PATH_OPTIONS:
-        flag = "--medperf-" + name.replace("_", "-")
-        group.addoption(flag, default=None, metavar=metavar, help=text + ".")
-        parser.addini("medperf_" + name, text + " (relative to rootdir)", type="string")
-    group.addoption(
-        "--medperf-user",
-        default=None,
-        metavar="UID:GID",
-        help="user to run containers as (default: yours, or 1000:1000 when you are root).",
-    )
-    parser.addini("medperf_user", "uid:gid to run containers as", type="string")
-    group.addoption(
-        "--medperf-timeout",
-        default=None,
-        metavar="SECONDS",
-        help="kill a task that runs longer and fail its exit-status (default: no limit).",
-    )
-    parser.addini("medperf_timeout", "per-task timeout in seconds", type="string")
-    group.addoption(
-        "--medperf-gpus",
-        default=None,
-        metavar="N|all|device=..",
-        help="override the config's gpus, as MedPerf's --gpus does (0: none).",
-    )
-    parser.addini("medperf_gpus", "GPUs to give containers, overriding the config", type="string")
-    group.addoption(
-        "--medperf-shm-size", default=None, metavar="SIZE", help="override the config's shm_size."
-    )
-    parser.addini("medperf_shm_size", "shm size, overriding the config", type="string")
-    group.addoption(
-        "--medperf-runtime",
-        choices=("docker", "singularity"),
-        default=None,
-        help="the container runtime to run tasks with, as MedPerf's --platform (default docker).",
-    )
-    parser.addini("medperf_runtime", "docker or singularity", type="string", default="docker")
-    group.addoption(
-        "--medperf-determinism",
-        action="store_true",
-        default=None,
-        help="run infer and evaluate twice and check that the outputs are identical.",
-    )
-    parser.addini("medperf_determinism", "check determinism", type="bool", default=False)
-    for kind in ("results", "statistics"):
-        group.addoption(
-            f"--medperf-{kind}-schema",
-            default=None,
-            metavar="FILE",
-            help=f"a stricter JSON Schema (JSON or YAML) for {kind}.yaml.",
-        )
-        parser.addini(f"medperf_{kind}_schema", f"JSON Schema for {kind}.yaml", type="string")
-    group.addoption(
-        "--medperf-report",
-        default=None,
-        metavar="PATH",
-        help="write a JSON report (schemas/report.schema.json), with each run's log beside it.",
-    )
-    parser.addini("medperf_report", "JSON report path (relative to rootdir)", type="string")
-    group.addoption(
-        "--medperf-network-watch",
-        choices=("auto", "off"),
-        default=None,
-        help="auto: watch network attempts where the kit can (root, local engine); "
-        "off: judge no-network from the log only.",
-    )
-    parser.addini("medperf_network_watch", "auto or off", type="string", default="auto")
-    group.addoption(
-        "--medperf-memory",
-        default=None,
-        metavar="SIZE",
-        help="memory cap per container (default: 90%% of this machine's memory).",
-    )
-    parser.addini("medperf_memory", "memory cap per container, e.g. 8g", type="string")
-    group.addoption(
-        "--medperf-cpus", default=None, metavar="N", help="CPU cap per container (default: none)."
-    )
-    parser.addini("medperf_cpus", "CPU cap per container", type="string")
-    group.addoption(
-        "--medperf-pids-limit",
-        default=None,
-        metavar="N",
-        help="process cap per container, against fork bombs (default: 4096).",
-    )
-    parser.addini("medperf_pids_limit", "process cap per container", type="string")
-    group.addoption(
-        "--medperf-sandbox-dir",
-        default=None,
-        metavar="DIR",
-        help="where the sandbox is made (default: the temp dir); with a remote engine, a "
-        "folder the engine sees at the same path.",
-    )
-    parser.addini("medperf_sandbox_dir", "where the sandbox is made", type="string")
-    group.addoption(
-        "--medperf-keep",
-        action="store_true",
-        default=None,
-        help="keep the sandbox (mounted folders and outputs) and print where it is.",
-    )
-    parser.addini("medperf_keep", "keep the sandbox after the session", type="bool", default=False)
+    for option in OPTIONS:
+        option.register(group, parser)
 
 
 def _value(config: pytest.Config, name: str) -> Any:

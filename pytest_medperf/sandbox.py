@@ -151,14 +151,15 @@ def sweep_stale_sandboxes(base: Path | None = None) -> int:
         if not match or not path.is_dir() or (path / ".keep").exists():
             continue
         pid = int(match.group(1))
-        if pid == os.getpid() or _pid_alive(pid):
+        if pid == os.getpid() or pid_alive(pid):
             continue
         _force_rmtree(path)
         removed += 1
     return removed
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this host still runs (a session that may own leftovers)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -110,8 +110,8 @@ def kit_containers() -> list:
     from pytest_medperf.runners.base import LABEL_KIT, LABEL_PID
 
     client = docker.from_env()
-    found = client.containers.list(all=True, filters={"label": LABEL_KIT})
-    return [c for c in found if c.labels.get(LABEL_PID) == str(os.getpid())]
+    found = client.containers.list(all=True, sparse=True, filters={"label": LABEL_KIT})
+    return [c for c in found if (c.attrs.get("Labels") or {}).get(LABEL_PID) == str(os.getpid())]
 
 
 def private_copy(config: Path, where: Path) -> Path:
@@ -123,3 +123,53 @@ def private_copy(config: Path, where: Path) -> Path:
     folder = where / f"{config.parent.name}-{uuid.uuid4().hex[:8]}"
     shutil.copytree(config.parent, folder)
     return folder / config.name
+
+
+def start_kit(config: Path, cwd: Path, *args: str, env: dict | None = None):
+    """The kit in a subprocess of its own (so it can be interrupted or outlive its engine)."""
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--medperf-config",
+            str(config),
+            "--medperf-data",
+            str(DATA["prepared"]),
+            *args,
+        ],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def containers_of(pid: int, *, tasks_only: bool = False) -> list:
+    """The kit's containers started by the session with this pid (tasks: not the holder)."""
+    import docker
+
+    from pytest_medperf.runners.base import LABEL_KIT, LABEL_PID
+
+    found = docker.from_env().containers.list(all=True, sparse=True, filters={"label": LABEL_KIT})
+    mine = [c for c in found if (c.attrs.get("Labels") or {}).get(LABEL_PID) == str(pid)]
+    if tasks_only:
+        mine = [c for c in mine if "io.github.pytest-medperf.config" in c.attrs["Labels"]]
+    return mine
+
+
+def wait_for_task_container(pid: int, seconds: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if containers_of(pid, tasks_only=True):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the kit (pid {pid}) never started a task container")

@@ -7,13 +7,21 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import docker
-from conftest import DATA, GOOD, SAMPLES, VIOLATIONS, kit_containers, tree_digest
+from conftest import (
+    DATA,
+    GOOD,
+    SAMPLES,
+    VIOLATIONS,
+    containers_of,
+    kit_containers,
+    start_kit,
+    tree_digest,
+    wait_for_task_container,
+)
 
 from pytest_medperf.runners.base import LABEL_HOST, LABEL_KIT, LABEL_PID
 
@@ -67,41 +75,16 @@ def test_keep_keeps_the_sandbox_and_says_where(pytester) -> None:
 
 def test_ctrl_c_mid_run_removes_container_and_sandbox(tmp_path: Path) -> None:
     config = VIOLATIONS / "exit-status-timeout" / "container_config.yaml"  # hangs forever
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "--medperf-config",
-            str(config),
-            "--medperf-data",
-            str(DATA["prepared"]),
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    client = docker.from_env()
+    proc = start_kit(config, tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            running = client.containers.list(
-                filters={"label": [f"{LABEL_PID}={proc.pid}", "io.github.pytest-medperf.config"]}
-            )
-            if running:
-                break
-            time.sleep(0.2)
-        assert running, "the kit never started the container"
+        wait_for_task_container(proc.pid)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert "KeyboardInterrupt" in out
-    assert client.containers.list(all=True, filters={"label": f"{LABEL_PID}={proc.pid}"}) == []
+    assert containers_of(proc.pid) == []
     assert sandboxes_of(proc.pid) == []
 
 

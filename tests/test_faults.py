@@ -155,11 +155,8 @@ class EngineProxy:
 
 
 def test_engine_dying_mid_run_is_reported_and_swept_later(run_kit, tmp_path: Path) -> None:
-    import sys
-    import time
 
-    import docker
-    from conftest import private_copy
+    from conftest import containers_of, private_copy, start_kit, wait_for_task_container
 
     hang = private_copy(
         Path(__file__).parent.parent
@@ -170,36 +167,9 @@ def test_engine_dying_mid_run_is_reported_and_swept_later(run_kit, tmp_path: Pat
         tmp_path,
     )
     proxy = EngineProxy(tmp_path / "engine.sock")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "--medperf-config",
-            str(hang),
-            "--medperf-data",
-            str(DATA["prepared"]),
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/engine.sock"},
-    )
-    client = docker.from_env()
-
-    def mine() -> list:
-        found = client.containers.list(all=True, filters={"label": "io.github.pytest-medperf"})
-        return [c for c in found if c.labels.get("io.github.pytest-medperf.pid") == str(proc.pid)]
-
+    proc = start_kit(hang, tmp_path, env={"DOCKER_HOST": f"unix://{tmp_path}/engine.sock"})
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not any(
-            "io.github.pytest-medperf.config" in c.labels for c in mine()
-        ):
-            time.sleep(0.2)
+        wait_for_task_container(proc.pid)
         proxy.cut()
         out, _ = proc.communicate(timeout=60)
     finally:
@@ -207,10 +177,10 @@ def test_engine_dying_mid_run_is_reported_and_swept_later(run_kit, tmp_path: Pat
             proc.kill()
     assert "stopped answering while medperf-infer-" in out, out
     assert "Traceback" not in out
-    assert mine(), "the engine was cut, so the kit could not remove its container"
+    assert containers_of(proc.pid), "the engine was cut, so the kit could not remove it"
     # The next session, with the engine back, sweeps what the dead session left.
     run_kit(
         Path(__file__).parent.parent / "sample_containers" / "model" / "container_config.yaml",
         args=("--medperf-data", str(DATA["prepared"])),
     )
-    assert mine() == []
+    assert containers_of(proc.pid) == []

@@ -7,14 +7,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import docker
 import jsonschema
 import pytest
-from conftest import DATA, REPO, VIOLATIONS, private_copy
+from conftest import DATA, REPO, VIOLATIONS, private_copy, start_kit, wait_for_task_container
 
 SCHEMA = json.loads((REPO / "schemas" / "report.schema.json").read_text())
 TELEMETRY = VIOLATIONS / "no-network-telemetry-swallowed" / "container_config.yaml"
@@ -56,35 +54,14 @@ def test_json_report_validates_and_says_everything(pytester, tmp_path: Path) -> 
 def test_report_is_written_when_interrupted(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     hang = private_copy(VIOLATIONS / "exit-status-timeout" / "container_config.yaml", tmp_path)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "--medperf-config",
-            str(hang),
-            "--medperf-data",
-            str(DATA["prepared"]),
-            "--medperf-report",
-            str(report),
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    client = docker.from_env()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not [
-        c
-        for c in client.containers.list(filters={"label": "io.github.pytest-medperf.config"})
-        if hang.parent.name in c.labels["io.github.pytest-medperf.config"]
-    ]:
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=60)
+    proc = start_kit(hang, tmp_path, "--medperf-report", str(report))
+    try:
+        wait_for_task_container(proc.pid)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
     data = json.loads(report.read_text())
     jsonschema.validate(data, SCHEMA)
     assert data["interrupted"] is True

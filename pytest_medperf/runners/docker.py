@@ -28,6 +28,7 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from ..errors import EngineUnavailable
 from ..evidence import denied_paths
 from ..netwatch import NetworkWatch, ObservationUnavailable, observation_blocker
+from ..sandbox import pid_alive
 from .base import (
     LABEL_HOST,
     LABEL_KIT,
@@ -480,14 +481,16 @@ class DockerRunner:
         host = socket.gethostname()
         removed = 0
         try:
-            found = self.client.containers.list(all=True, filters={"label": LABEL_KIT})
+            # sparse: no inspect per container, which would race with other sessions
+            # (xdist workers) removing their own containers meanwhile.
+            found = self.client.containers.list(all=True, sparse=True, filters={"label": LABEL_KIT})
         except (APIError, requests.exceptions.RequestException) as exc:
             raise EngineUnavailable(
                 f"The Docker engine at {engine_address()} did not list containers: "
                 f"{_first_line(exc)}"
             ) from None
         for container in found:
-            labels = container.labels or {}
+            labels = container.attrs.get("Labels") or {}
             if labels.get(LABEL_HOST) != host or _alive(labels.get(LABEL_PID, "")):
                 continue
             _remove(container)
@@ -585,15 +588,7 @@ def _alive(pid_text: str) -> bool:
         pid = int(pid_text)
     except ValueError:
         return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid == os.getpid() or pid_alive(pid)
 
 
 def _last_line(container: Any) -> str:

@@ -1,0 +1,108 @@
+"""The kit's options, as data: each is a command-line flag and an ini setting of the
+same name (`--medperf-timeout` and `medperf_timeout`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pytest
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # "timeout" -> --medperf-timeout, medperf_timeout
+    help: str
+    metavar: str | None = None
+    kind: Literal["value", "flag"] = "value"
+    choices: tuple[str, ...] | None = None
+    ini_default: Any = None
+
+    @property
+    def flag(self) -> str:
+        return "--medperf-" + self.name.replace("_", "-")
+
+    def register(self, group: Any, parser: pytest.Parser) -> None:
+        if self.kind == "flag":
+            group.addoption(self.flag, action="store_true", default=None, help=self.help)
+            parser.addini(f"medperf_{self.name}", self.help, type="bool", default=False)
+            return
+        ini_help = self.help.replace("%%", "%")
+        group.addoption(
+            self.flag, default=None, metavar=self.metavar, choices=self.choices, help=self.help
+        )
+        parser.addini(f"medperf_{self.name}", ini_help, type="string", default=self.ini_default)
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "demo_data", "raw input of a data preparator: a folder or .tar.gz with paths.yaml.", "PATH"
+    ),
+    Option("data", "a prepared dataset: a folder holding data/ and labels/.", "DIR"),
+    Option("predictions", "predictions for a metrics container run on its own.", "DIR"),
+    Option(
+        "parameters",
+        "parameters file (default: workspace/parameters.yaml beside the config).",
+        "FILE",
+    ),
+    Option(
+        "additional_files",
+        "additional files (default: workspace/additional_files/ beside the config).",
+        "DIR|TAR.GZ",
+    ),
+    Option(
+        "user",
+        "user to run containers as (default: yours, or 1000:1000 when you are root).",
+        "UID:GID",
+    ),
+    Option(
+        "timeout",
+        "kill a task that runs longer and fail its exit-status (default: no limit).",
+        "SECONDS",
+    ),
+    Option(
+        "gpus", "override the config's gpus, as MedPerf's --gpus does (0: none).", "N|all|device=.."
+    ),
+    Option("shm_size", "override the config's shm_size.", "SIZE"),
+    Option(
+        "runtime",
+        "the container runtime, as MedPerf's --platform (default docker).",
+        choices=("docker", "singularity"),
+        ini_default="docker",
+    ),
+    Option(
+        "determinism",
+        "run infer and evaluate twice and check the outputs are identical.",
+        kind="flag",
+    ),
+    Option("results_schema", "a stricter JSON Schema (JSON or YAML) for results.yaml.", "FILE"),
+    Option(
+        "statistics_schema", "a stricter JSON Schema (JSON or YAML) for statistics.yaml.", "FILE"
+    ),
+    Option(
+        "report",
+        "write a JSON report (schemas/report.schema.json), with each run's log beside it.",
+        "PATH",
+    ),
+    Option(
+        "network_watch",
+        "auto: watch network attempts where the kit can (root, local "
+        "engine); off: judge no-network from the log only.",
+        choices=("auto", "off"),
+        ini_default="auto",
+    ),
+    Option("memory", "memory cap per container (default: 90%% of this machine's memory).", "SIZE"),
+    Option("cpus", "CPU cap per container (default: none).", "N"),
+    Option("pids_limit", "process cap per container, against fork bombs (default: 4096).", "N"),
+    Option(
+        "sandbox_dir",
+        "where the sandbox is made (default: the temp dir); with a remote "
+        "engine, a folder the engine sees at the same path.",
+        "DIR",
+    ),
+    Option(
+        "keep",
+        "keep the sandbox (mounted folders, outputs, logs) and print where it is.",
+        kind="flag",
+    ),
+)
