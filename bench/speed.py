@@ -124,6 +124,11 @@ def main() -> int:
         print("\n3. four 5 s configs: pytest -n 0 against -n 2\n")
         data = ("--medperf-data", str(DATA / "prepared"))
         serial = pytest_wall(slow, *data)
+        bare_slow = bare_sum.get(slow[0], 5.3)
+        print(
+            f"one session of four: overhead per config {(serial - 4 * bare_slow) / 4:5.2f}s "
+            "(start-up shared)"
+        )
         parallel = pytest_wall(slow, "-n", "2", *data)
         print(f"-n 0 {serial:6.2f}s   -n 2 {parallel:6.2f}s   speed-up {serial / parallel:4.2f}")
         print(
