@@ -58,6 +58,10 @@ class SessionReport:
             task.run.update(record["run"])
         task.checks[record["rule"]] = check
 
+    def ensure(self, path: str) -> None:
+        """List a config even if none of its items ran (a broken or interrupted session)."""
+        self.configs.setdefault(path, _Config(path))
+
     def to_dict(self, *, exit_status: int | None, interrupted: bool) -> dict[str, Any]:
         return {
             "kit": {"name": "pytest-medperf", "version": __version__},

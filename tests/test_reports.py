@@ -125,10 +125,10 @@ def test_junit_and_html_carry_rule_task_image_and_log(pytester, tmp_path: Path) 
 
 
 def test_progress_shows_a_long_task_is_alive(pytester, monkeypatch) -> None:
-    from pytest_medperf import plugin
+    from pytest_medperf import kit
 
-    monkeypatch.setattr(plugin.Progress, "FIRST", 1.0)
-    monkeypatch.setattr(plugin.Progress, "EVERY", 1.0)
+    monkeypatch.setattr(kit.Progress, "FIRST", 1.0)
+    monkeypatch.setattr(kit.Progress, "EVERY", 1.0)
     hang = VIOLATIONS / "exit-status-timeout" / "container_config.yaml"
     args = (
         "--medperf-config",

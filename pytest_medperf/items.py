@@ -1,0 +1,264 @@
+"""The test items: a config file, its tasks, one item per rule. Each item reads the
+task's single run from the session and shows a finding, never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .checks import CheckContext, Finding, Outcome, TaskCheck, checks_for_task
+from .config import task_names_of_broken
+from .errors import ConfigErrors, KitError
+from .kit import KIT_KEY
+from .runners.base import ImageInfo
+from .session import KitSession, NotRun, TaskRun
+
+
+def skip_here(reason: str) -> None:
+    """Skip, reported at the config file rather than at this plugin's source line."""
+    try:
+        exc = pytest.skip.Exception(reason, _use_item_location=True)
+    except TypeError:  # a pytest without the keyword
+        exc = pytest.skip.Exception(reason)
+    raise exc
+
+
+class CheckFailed(Exception):
+    """A rule failed: the item shows the finding, not a traceback."""
+
+    def __init__(self, finding: Finding) -> None:
+        self.finding = finding
+        super().__init__(finding.render())
+
+
+class ConfigFile(pytest.File):
+    """A container config: its config-level items, then one collector per task."""
+
+    def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
+        session = self.config.stash[KIT_KEY].session
+        loaded = session.config(self.path.absolute())
+        yield ConfigValidItem.from_parent(self, name="config-valid")
+        yield ImageAvailableItem.from_parent(self, name="image-available")
+        if isinstance(loaded, ConfigErrors):
+            names = task_names_of_broken(self.path)
+        else:
+            names = session.steps(self.path.absolute())
+        for step in names:
+            yield TaskNode.from_parent(self, name=step)
+
+
+class TaskNode(pytest.Collector):
+    """One run of a config (a task, or evaluate on one model); its items are the rules."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        kit = self.config.stash[KIT_KEY]
+        for check in checks_for_task(self.name.partition("[")[0]):
+            if check.rule_id == "deterministic" and not kit.determinism:
+                continue  # opt-in: no item at all unless asked for
+            yield TaskCheckItem.from_parent(self, name=check.rule_id, check=check)
+
+
+class KitItem(pytest.Item):
+    """Shared behaviour: markers, a finding instead of a traceback, a readable location."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.add_marker("medperf")
+        self.user_properties.append(("rule", self.rule_id))
+
+    @property
+    def rule_id(self) -> str:
+        return self.name
+
+    @property
+    def session_(self) -> KitSession:
+        return self.config.stash[KIT_KEY].session
+
+    @property
+    def config_path(self) -> Path:
+        return self.path.absolute()
+
+    finding: Finding | None = None
+
+    def step(self) -> str | None:
+        return None
+
+    def run(self) -> TaskRun | None:
+        return None
+
+    def container_log(self) -> str | None:
+        run = self.run()
+        return run.result.log if run is not None else None
+
+    def record(self, report: pytest.TestReport) -> dict[str, Any]:
+        """This item's line in the JSON report (plain data: it crosses xdist's wire)."""
+        session = self.session_
+        loaded = session.config(self.config_path)
+        image = session.image(self.config_path) if not isinstance(loaded, ConfigErrors) else None
+        info: dict[str, Any] = {}
+        if not isinstance(loaded, ConfigErrors):
+            info = {"format": loaded.format, "kinds": list(loaded.kinds), "image": loaded.image}
+        if isinstance(image, ImageInfo):
+            info["image_id"] = image.image_id
+        message = None
+        if self.finding is not None:
+            message = self.finding.render()
+        elif report.skipped and isinstance(report.longrepr, tuple):
+            message = str(report.longrepr[2]).removeprefix("Skipped: ")
+        elif report.failed:
+            message = report.longreprtext
+        record: dict[str, Any] = {
+            "config": self.config.stash[KIT_KEY].shown[self.config_path],
+            "config_info": info,
+            "step": self.step(),
+            "rule": self.rule_id,
+            "outcome": report.outcome,
+            "message": message,
+            "evidence": list(self.finding.evidence) if self.finding else [],
+        }
+        run = self.run()
+        if run is not None:
+            result = run.result
+            record["run"] = {
+                "exit_code": result.exit_code,
+                "duration": round(result.duration, 3),
+                "runtime": result.runtime,
+                "user": result.user,
+                "log_path": str(run.log_path) if run.log_path else None,
+                "timed_out": result.timed_out,
+            }
+        elif self.step() is not None:
+            record["run"] = {"timed_out": False}
+        return record
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, CheckFailed):
+            return excinfo.value.finding.render() + self._log_section(excinfo.value.finding)
+        if isinstance(excinfo.value, KitError):
+            return f"[{self.rule_id}] {excinfo.value}"
+        return super().repr_failure(excinfo, style=style)
+
+    def _log_section(self, finding: Finding) -> str:
+        """The container log's tail under a failure, unless the evidence already quotes it."""
+        run = self.run()
+        if run is None:
+            return ""
+        lines: list[str] = []
+        if not any(e.startswith("| ") for e in finding.evidence):
+            tail = run.result.log_tail(10)
+            if tail:
+                lines.append("Container log (last lines):")
+                lines += [f"  | {line}" for line in tail]
+        if run.log_path is not None:
+            lines.append(f"Full log: {run.log_path}")
+        return ("\n" + "\n".join(lines)) if lines else ""
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        # The domain is the part after the file: "infer::exit-status" (no dots, which
+        # the terminal would turn into "::").
+        return self.path, 0, self.nodeid.split("::", 1)[1]
+
+    def apply(self, outcome: Outcome) -> None:
+        if outcome.status == "failed" and outcome.finding is not None:
+            self.finding = outcome.finding
+            raise CheckFailed(outcome.finding)
+        if outcome.status == "skipped":
+            skip_here(outcome.reason or "not applicable")
+
+
+class ConfigValidItem(KitItem):
+    def runtest(self) -> None:
+        loaded = self.session_.config(self.config_path)
+        if not isinstance(loaded, ConfigErrors):
+            return
+        errors = loaded.errors
+        shown = errors[0].file
+        evidence = tuple(
+            f"{_where(e)}: {e.problem}" + (f" Fix: {e.fix}" if e.fix else "") for e in errors
+        )
+        count = f"{len(errors)} problem" + ("s" if len(errors) > 1 else "")
+        self.finding = Finding(
+            "config-valid",
+            None,
+            f"{shown} cannot be used by MedPerf ({count}).",
+            evidence,
+            "correct each key named above; schemas/container_config.schema.json describes "
+            "what MedPerf accepts.",
+        )
+        raise CheckFailed(self.finding)
+
+
+def _where(error: Any) -> str:
+    parts = []
+    if error.line is not None:
+        parts.append(f"line {error.line}" + (f", column {error.column}" if error.column else ""))
+    if error.key:
+        parts.append(error.key)
+    return " ".join(parts) if parts else error.file
+
+
+class ImageAvailableItem(KitItem):
+    def runtest(self) -> None:
+        found = self.session_.image(self.config_path)
+        if isinstance(found, ImageInfo):
+            self.user_properties.append(("image_id", found.image_id))
+            return
+        if found.cause in ("config", "unsupported"):
+            skip_here(found.reason)
+        config = self.session_.config(self.config_path)
+        image = getattr(config, "image", "?")
+        self.finding = Finding("image-available", None, found.reason, (f"image: {image}",))
+        raise CheckFailed(self.finding)
+
+
+class TaskCheckItem(KitItem):
+    def __init__(self, *, check: TaskCheck, **kwargs: Any) -> None:
+        self.check = check
+        super().__init__(**kwargs)
+
+    @property
+    def task(self) -> str:
+        assert self.parent is not None
+        return self.parent.name
+
+    def step(self) -> str | None:
+        return self.task
+
+    def run(self) -> TaskRun | None:
+        outcome = self.session_.state(self.config_path).outcomes.get(self.task)
+        return outcome if isinstance(outcome, TaskRun) else None
+
+    def runtest(self) -> None:
+        outcome = self.session_.outcome(self.config_path, self.task)
+        if isinstance(outcome, NotRun):
+            self._not_run(outcome)
+            return
+        self.user_properties.append(("task", self.task))
+        self.user_properties.append(("image", outcome.config.image))
+        self.user_properties.append(("exit_code", outcome.result.exit_code))
+        kit = self.config.stash[KIT_KEY]
+        session, path, task = self.session_, self.config_path, self.task
+        context = CheckContext(
+            rerun_as_root=lambda: session.root_rerun(path, task),
+            second_run=lambda: session.second_run(path, task),
+            corrupted_sanity_runs=lambda: session.corrupted_sanity_runs(path),
+            schemas=kit.schemas,
+            determinism=kit.determinism,
+        )
+        self.apply(self.check.run(outcome, context))
+
+    def _not_run(self, outcome: NotRun) -> None:
+        if outcome.cause in ("input", "engine") and self.rule_id == "exit-status":
+            fix = (
+                "give the option named above."
+                if outcome.cause == "input"
+                else "start the Docker engine and run the kit again."
+            )
+            self.finding = Finding(
+                "exit-status", self.task, f"the task could not run: {outcome.reason}", fix=fix
+            )
+            raise CheckFailed(self.finding)
+        skip_here(f"{self.task} did not run: {outcome.reason}")

@@ -1,0 +1,108 @@
+"""The plugin's state for one pytest session: the engine, the report, the progress line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .checks.data import load_user_schema
+from .errors import KitError
+from .report import SessionReport
+from .session import KitSession
+from .settings import kit_options, make_runner, path_option, shown_name
+
+KIT_KEY = pytest.StashKey["Kit"]()
+
+
+class Kit:
+    """What the plugin keeps for one pytest session; registered as a plugin itself, so its
+    reporting hooks run only in sessions that check configs (the pytest-cov habit)."""
+
+    def __init__(self, config: pytest.Config, configs: list[Path]) -> None:
+        self.configs = configs
+        self.report = SessionReport()
+        self.chain_groups = lambda: self.session.chain_groups()
+        self.report_path = path_option(config, "report")
+        self.is_worker = hasattr(config, "workerinput")
+        determinism = config.getoption("medperf_determinism")
+        self.determinism = bool(
+            determinism if determinism is not None else config.getini("medperf_determinism")
+        )
+        self.schemas: dict[str, tuple[dict[str, Any], str]] = {}
+        for kind in ("results", "statistics"):
+            path = path_option(config, f"{kind}_schema")
+            if path is not None:
+                try:
+                    self.schemas[kind] = (
+                        load_user_schema(path, f"--medperf-{kind}-schema"),
+                        f"the given schema {path.name}",
+                    )
+                except KitError as exc:
+                    raise pytest.UsageError(str(exc)) from None
+        self.shown = shown = {p: shown_name(config, p) for p in configs}
+        try:
+            runner = make_runner(config)
+            self.session = KitSession(
+                kit_options(config, configs),
+                runner,
+                shown_paths=shown,
+                progress=Progress(config) if not self.is_worker else None,
+            )
+        except KitError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+    # -- reporting hooks ---------------------------------------------------------------
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record = getattr(report, "medperf", None)
+        if record is not None and report.when == "call":
+            self.report.add(record)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.is_worker or self.report_path is None:
+            return
+        for path in self.configs:  # configs that produced no item still appear
+            self.report.ensure(self.shown[path])
+        self.report.write(
+            self.report_path,
+            exit_status=int(exitstatus),
+            interrupted=int(exitstatus) == int(pytest.ExitCode.INTERRUPTED),
+        )
+
+    def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
+        lines = self.report.table_lines(verbose=config.get_verbosity() > 0)
+        if lines:
+            terminalreporter.section("MedPerf conformance")
+            for line in lines:
+                terminalreporter.write_line(line)
+        where = self.session.sandbox_path
+        if where is not None and self.session.options.keep:
+            terminalreporter.write_line(f"pytest-medperf: sandbox kept at {where}")
+        if self.report_path is not None and not self.is_worker:
+            terminalreporter.write_line(
+                f"pytest-medperf: JSON report written to {self.report_path}"
+            )
+
+
+class Progress:
+    """Shows that a long task is alive: elapsed time and its last log line, now and then.
+
+    Nothing under -q, nothing on xdist workers (their output is not a terminal).
+    """
+
+    FIRST, EVERY = 15.0, 30.0
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.next: dict[str, float] = {}
+
+    def __call__(self, name: str, elapsed: float, last_line: str) -> None:
+        if self.config.get_verbosity() < 0 or elapsed < self.next.get(name, self.FIRST):
+            return
+        self.next[name] = elapsed + self.EVERY
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        tail = f": {last_line[:100]}" if last_line else ""
+        reporter.write_line(f"pytest-medperf: {name} running for {elapsed:.0f} s{tail}")

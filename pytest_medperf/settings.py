@@ -1,0 +1,123 @@
+"""From pytest's options and ini settings to the engine's terms: KitOptions, a runner,
+the names configs go by. Bad values become pytest usage errors, never tracebacks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .runners.base import Limits, Runner, UnavailableRunner
+from .session import KitOptions, default_user
+
+
+def value(config: pytest.Config, name: str) -> Any:
+    cli = config.getoption("medperf_" + name)
+    if cli not in (None, [], ""):
+        return cli
+    ini = config.getini("medperf_" + name)
+    return ini if ini not in ("", []) else None
+
+
+def path_option(config: pytest.Config, name: str) -> Path | None:
+    """CLI paths are relative to the working directory, ini paths to rootdir."""
+    cli = config.getoption("medperf_" + name)
+    if cli:
+        return Path(cli).absolute()
+    ini = config.getini("medperf_" + name)
+    return (config.rootpath / ini).absolute() if ini else None
+
+
+def config_paths(config: pytest.Config) -> list[Path]:
+    paths = [Path(p).absolute() for p in config.getoption("medperf_config")]
+    paths += [(config.rootpath / p).absolute() for p in config.getini("medperf_config")]
+    unique: list[Path] = []
+    for path in paths:
+        if path not in unique:
+            unique.append(path)
+    return unique
+
+
+def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
+    timeout = value(config, "timeout")
+    try:
+        timeout_s = float(timeout) if timeout is not None else None
+    except ValueError:
+        raise pytest.UsageError(
+            f"--medperf-timeout {timeout!r}: give a number of seconds."
+        ) from None
+    keep = config.getoption("medperf_keep")
+    report = path_option(config, "report")
+    sandbox_dir = path_option(config, "sandbox_dir")
+    if sandbox_dir is not None and not sandbox_dir.is_dir():
+        raise pytest.UsageError(f"--medperf-sandbox-dir {sandbox_dir}: no such folder.")
+    return KitOptions(
+        limits=limits(config),
+        sandbox_base=sandbox_dir,
+        log_dir=report.with_name(report.stem + "-logs") if report else None,
+        configs=tuple(configs),
+        user=value(config, "user") or default_user(),
+        timeout=timeout_s,
+        keep=bool(keep if keep is not None else config.getini("medperf_keep")),
+        demo_data=path_option(config, "demo_data"),
+        data=path_option(config, "data"),
+        predictions=path_option(config, "predictions"),
+        parameters=path_option(config, "parameters"),
+        additional_files=path_option(config, "additional_files"),
+        gpus=value(config, "gpus"),
+        shm_size=value(config, "shm_size"),
+    )
+
+
+def limits(config: pytest.Config) -> Limits:
+    cpus, pids = value(config, "cpus"), value(config, "pids_limit")
+    try:
+        return Limits(
+            memory=value(config, "memory"),
+            cpus=float(cpus) if cpus else None,
+            pids=int(pids) if pids else 4096,
+        )
+    except ValueError:
+        raise pytest.UsageError(
+            f"--medperf-cpus {cpus!r} / --medperf-pids-limit {pids!r}: give numbers."
+        ) from None
+
+
+def make_runner(config: pytest.Config) -> Runner:
+    # Imported here: without --medperf-config the plugin loads no container client.
+    from .runners.docker import DockerRunner
+    from .runners.singularity import SingularityRunner, find_binary
+
+    runtime = value(config, "runtime") or "docker"
+    if runtime not in ("docker", "singularity"):
+        raise pytest.UsageError(f"medperf_runtime = {runtime!r}: use docker or singularity.")
+    if runtime == "docker":
+        watch = (value(config, "network_watch") or "auto") != "off"
+        return DockerRunner(observe_network=watch)
+    binary = find_binary()
+    if binary is None:
+        return UnavailableRunner(
+            "singularity",
+            "no apptainer or singularity binary is on PATH, so the Singularity "
+            "runtime cannot run here",
+        )
+    docker = DockerRunner(observe_network=False)
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return SingularityRunner(
+        binary,
+        cache / "pytest-medperf" / "sif",
+        docker_id=lambda reference: docker.inspect_image(reference).image_id,
+        docker_loader=docker.load_archive,
+    )
+
+
+def shown_name(config: pytest.Config, path: Path) -> str:
+    """The config's name in node ids and messages: relative to rootdir, else to cwd."""
+    for base in (config.rootpath, config.invocation_params.dir):
+        try:
+            return path.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return path.as_posix()
