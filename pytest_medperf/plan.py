@@ -1,0 +1,262 @@
+"""Where each task's inputs come from: the user's data, a workspace, or the outputs of
+another task in the session (prepare -> sanity_check/statistics -> infer -> evaluate)."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from .config import ContainerConfig
+from .datasets import (
+    DATA_OPTION,
+    DEMO_OPTION,
+    PreparedDataset,
+    RawDataset,
+    import_demo_data,
+    import_prepared_data,
+)
+from .errors import InputMissing, KitError
+from .runners.base import RunResult
+from .runs import NotRun
+
+if TYPE_CHECKING:
+    from .runs import Outcome
+    from .sandbox import Sandbox
+    from .session import KitOptions, _ConfigState
+
+
+class InputPlan:
+    """The input half of a session; KitSession supplies the attributes declared here."""
+
+    options: KitOptions
+    _demo: RawDataset | InputMissing | None
+    _prepared: PreparedDataset | InputMissing | None
+
+    if TYPE_CHECKING:
+
+        @property
+        def sandbox(self) -> Sandbox: ...
+
+        def outcome(self, path: Path, task: str) -> Outcome: ...
+
+        def state(self, path: Path) -> _ConfigState: ...
+
+        def models(self) -> list[Path]: ...
+
+        def model_label(self, path: Path) -> str: ...
+
+        def _offers(self, path: Path, task: str) -> bool: ...
+
+    def _input_for(self, config: ContainerConfig, task: str, key: str, variant: str = "") -> Path:
+        mlcube = config.tasks[task].mlcube
+        if mlcube is not None:
+            parameter = next(p for p in mlcube.parameters if p.name == key)
+            if not parameter.supplied_by_medperf:
+                return self._workspace_input(config, task, parameter.name, parameter.default)
+        if key == "parameters_file":
+            return self._parameters(config, task)
+        if key == "additional_files":
+            return self._additional_files(config)
+        if task == "prepare":
+            demo = self.demo_data(task)
+            if key == "data_path":
+                return demo.data
+            if key == "labels_path":
+                return demo.labels
+        if task in ("sanity_check", "statistics"):
+            prepared = self._prepared_for_preparator(config, task)
+            return _pick(prepared, key, task)
+        if task == "infer" and key == "data_path":
+            return self._prepared_for_consumer(task).data
+        if task == "evaluate":
+            if key == "labels":
+                return self._prepared_for_consumer(task).labels
+            if key == "predictions":
+                return self._predictions(variant)
+        raise KitError(f"no source for input {key} of {task}")  # the loader prevents this
+
+    def demo_data(self, task: str) -> RawDataset:
+        if self._demo is None:
+            if self.options.demo_data is None:
+                self._demo = InputMissing(
+                    f"{task} needs raw demo data: give {DEMO_OPTION} PATH (a folder or "
+                    ".tar.gz with paths.yaml naming data_path and labels_path)."
+                )
+            else:
+                try:
+                    self._demo = import_demo_data(self.sandbox, self.options.demo_data)
+                except InputMissing as exc:
+                    self._demo = exc
+        if isinstance(self._demo, InputMissing):
+            raise self._demo
+        return self._demo
+
+    def prepared_data(self, task: str) -> PreparedDataset:
+        if self._prepared is None:
+            if self.options.data is None:
+                self._prepared = InputMissing(
+                    f"{task} needs a prepared dataset: give {DATA_OPTION} DIR (a folder "
+                    "with data/ and labels/)."
+                )
+            else:
+                try:
+                    self._prepared = import_prepared_data(self.sandbox, self.options.data)
+                except InputMissing as exc:
+                    self._prepared = exc
+        if isinstance(self._prepared, InputMissing):
+            raise self._prepared
+        return self._prepared
+
+    def _prepared_for_preparator(self, config: ContainerConfig, task: str) -> PreparedDataset:
+        """sanity_check and statistics read what this preparator's prepare wrote."""
+        if "prepare" in config.tasks and (
+            self.options.demo_data is not None or self.options.data is None
+        ):
+            return self._from_prepare(config.path, task)
+        return self.prepared_data(task)
+
+    def _prepared_for_consumer(self, task: str) -> PreparedDataset:
+        """infer and evaluate read --medperf-data, else a preparator's output in this session."""
+        if self.options.data is not None:
+            return self.prepared_data(task)
+        preparators = [p for p in self.options.configs if self._offers(p, "prepare")]
+        if not preparators:
+            return self.prepared_data(task)  # raises with the option to give
+        return self._from_prepare(preparators[0], task)
+
+    def _from_prepare(self, path: Path, task: str) -> PreparedDataset:
+        outcome = self.outcome(path, "prepare")
+        shown = self.state(path).shown
+        if isinstance(outcome, NotRun):
+            raise _Upstream(
+                f"{task} needs prepared data, but prepare of {shown} did not run: {outcome.reason}"
+            )
+        if not outcome.result.succeeded:
+            raise _Upstream(
+                f"{task} needs prepared data, but prepare of {shown} did not succeed "
+                f"({_verdict(outcome.result)})."
+            )
+        outputs = outcome.outputs
+        return PreparedDataset(
+            outputs["output_path"], outputs["output_labels_path"], outputs.get("metadata_path")
+        )
+
+    def _predictions(self, model_label: str = "") -> Path:
+        if self.options.predictions is not None:
+            return self.sandbox.import_input(
+                self.options.predictions, "predictions", option="--medperf-predictions"
+            )
+        models = self.models()
+        if model_label:
+            models = [m for m in models if self.model_label(m) == model_label]
+        if not models:
+            raise InputMissing(
+                "evaluate needs predictions: give --medperf-predictions DIR, or add a model's "
+                "config to the session."
+            )
+        outcome = self.outcome(models[0], "infer")
+        shown = self.state(models[0]).shown
+        if isinstance(outcome, NotRun):
+            raise _Upstream(
+                f"evaluate needs predictions, but infer of {shown} did not run: {outcome.reason}"
+            )
+        if not outcome.result.succeeded:
+            raise _Upstream(
+                f"evaluate needs predictions, but infer of {shown} did not succeed "
+                f"({_verdict(outcome.result)})."
+            )
+        return outcome.outputs["output_path"]
+
+    def _parameters(self, config: ContainerConfig, task: str) -> Path:
+        given = self.options.parameters
+        source = given or config.path.parent / "workspace" / "parameters.yaml"
+        if given is None and not source.is_file():
+            raise InputMissing(
+                f"{task} declares a parameters_file input, and MedPerf fails such a task when "
+                "no parameters file was submitted: give --medperf-parameters FILE or put "
+                f"workspace/parameters.yaml beside {self.state(config.path).shown}."
+            )
+        return self.sandbox.import_input(
+            source, f"parameters-{config.path.parent.name}", option="--medperf-parameters"
+        )
+
+    def _workspace_input(self, config: ContainerConfig, task: str, key: str, default: str) -> Path:
+        """An mlcube.yaml input that MedPerf took from workspace/ (parameters, weights)."""
+        assert config.workspace is not None
+        relative = PurePosixPath(default)
+        label = f"workspace-{config.path.parent.parent.name}-{key}"
+        if key == "parameters_file" and self.options.parameters is not None:
+            return self.sandbox.import_input(
+                self.options.parameters, label, option="--medperf-parameters"
+            )
+        if relative.parts[:1] == ("additional_files",) and self.options.additional_files:
+            root = self.sandbox.import_input(
+                self.options.additional_files,
+                "additional-files-given",
+                option="--medperf-additional-files",
+            )
+            target = root.joinpath(*relative.parts[1:])
+            if not target.exists():
+                raise InputMissing(
+                    f"{task} reads {key} from {default}, but {'/'.join(relative.parts[1:])} is "
+                    "not in --medperf-additional-files."
+                )
+            return target
+        source = Path(default) if relative.is_absolute() else config.workspace / default
+        if not source.exists():
+            raise InputMissing(
+                f"{task} reads its '{key}' input from {source}, which does not exist: put it "
+                "in the workspace/ folder beside mlcube.yaml (MedPerf took these inputs from "
+                "there)."
+            )
+        return self.sandbox.import_input(source, label, option=f"workspace {key}")
+
+    def _additional_files(self, config: ContainerConfig) -> Path:
+        given = self.options.additional_files
+        workspace = config.path.parent / "workspace"
+        candidates = (
+            [given]
+            if given
+            else [
+                workspace / "additional_files",
+                workspace / "additional_files.tar.gz",
+            ]
+        )
+        for source in candidates:
+            if source is not None and (source.exists() or source is given):
+                return self.sandbox.import_input(
+                    source,
+                    f"additional-files-{config.path.parent.name}",
+                    option="--medperf-additional-files",
+                )
+        # MedPerf mounts an empty folder when no additional files were submitted.
+        empty = self.sandbox.new_dir("inputs", "additional-files-empty")
+        self.sandbox.hand_over(empty, writable=False)
+        return empty
+
+
+class _Upstream(Exception):
+    """A task's input should have come from another task that did not deliver it."""
+
+
+def _pick(prepared: PreparedDataset, key: str, task: str) -> Path:
+    if key == "data_path":
+        return prepared.data
+    if key == "labels_path":
+        return prepared.labels
+    if key == "metadata_path":
+        if prepared.metadata is None:
+            raise InputMissing(
+                f"{task} declares a metadata_path input, but no metadata exists: let prepare "
+                "declare a metadata_path output, or give a prepared dataset with metadata/."
+            )
+        return prepared.metadata
+    raise KitError(f"no source for input {key} of {task}")
+
+
+def _verdict(result: RunResult) -> str:
+    if result.start_error:
+        return "it could not start"
+    if result.timed_out:
+        return "it timed out"
+    return f"exit status {result.exit_code}"
