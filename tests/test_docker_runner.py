@@ -149,7 +149,7 @@ def test_no_container_left_by_runner_tests() -> None:
 
 def test_fast_filesystem_changes_match_docker_diff() -> None:
     """The kit reads overlay2's upper layer directly (as root); it must agree with `docker diff`."""
-    from pytest_medperf.runners.docker import _KINDS, filesystem_changes
+    from pytest_medperf.runners.layers import _KINDS, filesystem_changes
 
     client = docker.from_env()
     script = (

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
-import json
 import os
 import shutil
 import socket
-import stat
-import tarfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +19,7 @@ from typing import Any
 import docker
 import docker.tls
 import requests
-from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from docker.errors import APIError, ImageNotFound, NotFound
 
 from ..errors import EngineUnavailable
 from ..evidence import denied_paths
@@ -34,7 +30,6 @@ from .base import (
     LABEL_KIT,
     LABEL_PID,
     DeniedAccess,
-    FsChange,
     ImageInfo,
     ImageUnavailable,
     NetworkObservation,
@@ -42,108 +37,11 @@ from .base import (
     RunResult,
     RunSpec,
 )
+from .engine import connect, engine_address, remote_engine
+from .layers import archive_image_id, filesystem_changes
 
 POLL_SECONDS = 1.0
 DISK_POLL_SECONDS = 0.25
-_KINDS = {0: "changed", 1: "added", 2: "deleted"}
-
-
-DEFAULT_HOST = "unix:///var/run/docker.sock"
-
-
-def _cli_config_dir() -> Path:
-    return Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
-
-
-def docker_context() -> str | None:
-    """The docker CLI's context when DOCKER_HOST does not override it (None: default)."""
-    if os.environ.get("DOCKER_HOST"):
-        return None
-    name = os.environ.get("DOCKER_CONTEXT")
-    if not name:
-        try:
-            config = json.loads((_cli_config_dir() / "config.json").read_text())
-            name = config.get("currentContext") if isinstance(config, dict) else None
-        except (OSError, ValueError):
-            name = None
-    return None if name in (None, "", "default") else name
-
-
-@dataclasses.dataclass(frozen=True)
-class ContextEndpoint:
-    host: str
-    tls: docker.tls.TLSConfig | None
-
-
-def read_context(name: str) -> ContextEndpoint | None:
-    """A docker CLI context from its store (contexts/meta/<sha256 of name>/meta.json)."""
-    digest = hashlib.sha256(name.encode()).hexdigest()
-    store = _cli_config_dir() / "contexts"
-    try:
-        meta = json.loads((store / "meta" / digest / "meta.json").read_text())
-        endpoint = meta["Endpoints"]["docker"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    tls_dir = store / "tls" / digest / "docker"
-    tls = None
-    if (tls_dir / "cert.pem").is_file():
-        ca = tls_dir / "ca.pem"
-        tls = docker.tls.TLSConfig(
-            client_cert=(str(tls_dir / "cert.pem"), str(tls_dir / "key.pem")),
-            ca_cert=str(ca) if ca.is_file() else None,
-            verify=not endpoint.get("SkipTLSVerify", False),
-        )
-    return ContextEndpoint(str(endpoint.get("Host") or DEFAULT_HOST), tls)
-
-
-def engine_address() -> str:
-    """Where the engine is, as the docker CLI resolves it: DOCKER_HOST, then the context."""
-    if os.environ.get("DOCKER_HOST"):
-        return os.environ["DOCKER_HOST"]
-    name = docker_context()
-    context = read_context(name) if name is not None else None
-    return context.host if context is not None else DEFAULT_HOST
-
-
-def connect() -> docker.DockerClient:
-    """A client for the engine the docker CLI would use; EngineUnavailable if none answers."""
-    name = docker_context()
-    where = engine_address()
-    via = f" (docker context {name})" if name else ""
-    try:
-        if name is not None:
-            context = read_context(name)
-            if context is None:
-                raise EngineUnavailable(
-                    f"The docker context {name!r} (from DOCKER_CONTEXT or the docker CLI's "
-                    "config) does not exist; `docker context ls` lists the contexts."
-                )
-            client = docker.DockerClient(
-                base_url=context.host,
-                tls=context.tls or False,
-                use_ssh_client=context.host.startswith("ssh://"),
-            )
-        else:
-            client = docker.from_env(use_ssh_client=where.startswith("ssh://"))
-        client.ping()
-    except (DockerException, requests.exceptions.RequestException) as exc:
-        raise EngineUnavailable(
-            f"No Docker engine answers at {where}{via} ({_reason(exc)}). Start it "
-            "(`sudo systemctl start docker`, or `make docker` in this repository) or point "
-            "DOCKER_HOST or the docker context at a running engine."
-        ) from None
-    return client
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    if "FileNotFoundError" in text or "No such file" in text:
-        return "the socket does not exist"
-    if "PermissionError" in text or "Permission denied" in text:
-        return "permission denied on the socket: add your user to the docker group"
-    if "Connection refused" in text:
-        return "connection refused"
-    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def gpu_device_request(gpus: int | str) -> docker.types.DeviceRequest:
@@ -419,7 +317,7 @@ class DockerRunner:
         if not self._observe or self._watch is not None:
             return self._watch
         if self._watch_problem is None:
-            self._watch_problem = observation_blocker() or _remote_engine()
+            self._watch_problem = observation_blocker() or remote_engine()
         if self._watch_problem is not None and not self._watch_problem.startswith("holder:"):
             return None
         if image in self._holder_tried:
@@ -496,70 +394,6 @@ class DockerRunner:
             _remove(container)
             removed += 1
         return removed
-
-
-def archive_image_id(path: Path) -> str | None:
-    """The image id a `docker save` archive holds, from its manifest, without loading it."""
-    try:
-        with tarfile.open(path) as archive:
-            member = archive.extractfile("manifest.json")
-            manifest = json.load(member) if member else None
-    except (tarfile.TarError, OSError, KeyError, ValueError):
-        return None
-    if not manifest or not isinstance(manifest, list):
-        return None
-    config = str(manifest[0].get("Config", ""))
-    digest = config.rsplit("/", 1)[-1].removesuffix(".json")
-    return f"sha256:{digest}" if len(digest) == 64 else None
-
-
-def filesystem_changes(container: Any) -> tuple[FsChange, ...]:
-    """What the task changed in the image's filesystem, like `docker diff`.
-
-    `docker diff` takes a quarter second even for an empty change on overlay
-    storage; when the kit runs as root beside a local overlay2 engine it reads
-    the container's upper layer directly instead, which costs milliseconds.
-    """
-    upper_changes = _overlay_changes(container)
-    if upper_changes is not None:
-        return upper_changes
-    return tuple(
-        FsChange(path=c["Path"], kind=_KINDS.get(c["Kind"], str(c["Kind"])))
-        for c in (container.diff() or [])
-    )
-
-
-def _overlay_changes(container: Any) -> tuple[FsChange, ...] | None:
-    if os.geteuid() != 0 or _remote_engine() is not None:
-        return None
-    try:
-        container.reload()
-        driver = container.attrs["GraphDriver"]
-        upper = driver["Data"]["UpperDir"]
-        lowers = driver["Data"].get("LowerDir", "").split(":")
-    except (KeyError, TypeError, AttributeError, APIError):
-        return None
-    if driver.get("Name") != "overlay2" or not upper or not os.path.isdir(upper):
-        return None
-    found: list[FsChange] = []
-    for folder, dirs, files in os.walk(upper):
-        for name in sorted(dirs) + sorted(files):
-            host = os.path.join(folder, name)
-            path = "/" + os.path.relpath(host, upper)
-            info = os.lstat(host)
-            if stat.S_ISCHR(info.st_mode) and info.st_rdev == 0:
-                found.append(FsChange(path, "deleted"))
-                continue
-            below = any(os.path.lexists(low + path) for low in lowers if low)
-            found.append(FsChange(path, "changed" if below else "added"))
-    return tuple(sorted(found, key=lambda c: c.path))
-
-
-def _remote_engine() -> str | None:
-    address = engine_address()
-    if not address.startswith("unix://"):
-        return f"the Docker engine is remote ({address}), so its namespaces are out of reach"
-    return None
 
 
 def _first_line(exc: Exception) -> str:

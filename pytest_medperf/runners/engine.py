@@ -1,0 +1,121 @@
+"""Which Docker engine, and a client for it: DOCKER_HOST, then the docker CLI's context
+(DOCKER_CONTEXT or the current one), read from the CLI's own context store."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import docker
+import docker.tls
+import requests
+from docker.errors import DockerException
+
+from ..errors import EngineUnavailable
+
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+
+
+def _cli_config_dir() -> Path:
+    return Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def docker_context() -> str | None:
+    """The docker CLI's context when DOCKER_HOST does not override it (None: default)."""
+    if os.environ.get("DOCKER_HOST"):
+        return None
+    name = os.environ.get("DOCKER_CONTEXT")
+    if not name:
+        try:
+            config = json.loads((_cli_config_dir() / "config.json").read_text())
+            name = config.get("currentContext") if isinstance(config, dict) else None
+        except (OSError, ValueError):
+            name = None
+    return None if name in (None, "", "default") else name
+
+
+@dataclasses.dataclass(frozen=True)
+class ContextEndpoint:
+    host: str
+    tls: docker.tls.TLSConfig | None
+
+
+def read_context(name: str) -> ContextEndpoint | None:
+    """A docker CLI context from its store (contexts/meta/<sha256 of name>/meta.json)."""
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    store = _cli_config_dir() / "contexts"
+    try:
+        meta = json.loads((store / "meta" / digest / "meta.json").read_text())
+        endpoint = meta["Endpoints"]["docker"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    tls_dir = store / "tls" / digest / "docker"
+    tls = None
+    if (tls_dir / "cert.pem").is_file():
+        ca = tls_dir / "ca.pem"
+        tls = docker.tls.TLSConfig(
+            client_cert=(str(tls_dir / "cert.pem"), str(tls_dir / "key.pem")),
+            ca_cert=str(ca) if ca.is_file() else None,
+            verify=not endpoint.get("SkipTLSVerify", False),
+        )
+    return ContextEndpoint(str(endpoint.get("Host") or DEFAULT_HOST), tls)
+
+
+def engine_address() -> str:
+    """Where the engine is, as the docker CLI resolves it: DOCKER_HOST, then the context."""
+    if os.environ.get("DOCKER_HOST"):
+        return os.environ["DOCKER_HOST"]
+    name = docker_context()
+    context = read_context(name) if name is not None else None
+    return context.host if context is not None else DEFAULT_HOST
+
+
+def connect() -> docker.DockerClient:
+    """A client for the engine the docker CLI would use; EngineUnavailable if none answers."""
+    name = docker_context()
+    where = engine_address()
+    via = f" (docker context {name})" if name else ""
+    try:
+        if name is not None:
+            context = read_context(name)
+            if context is None:
+                raise EngineUnavailable(
+                    f"The docker context {name!r} (from DOCKER_CONTEXT or the docker CLI's "
+                    "config) does not exist; `docker context ls` lists the contexts."
+                )
+            client = docker.DockerClient(
+                base_url=context.host,
+                tls=context.tls or False,
+                use_ssh_client=context.host.startswith("ssh://"),
+            )
+        else:
+            client = docker.from_env(use_ssh_client=where.startswith("ssh://"))
+        client.ping()
+    except (DockerException, requests.exceptions.RequestException) as exc:
+        raise EngineUnavailable(
+            f"No Docker engine answers at {where}{via} ({_reason(exc)}). Start it "
+            "(`sudo systemctl start docker`, or `make docker` in this repository) or point "
+            "DOCKER_HOST or the docker context at a running engine."
+        ) from None
+    return client
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    if "FileNotFoundError" in text or "No such file" in text:
+        return "the socket does not exist"
+    if "PermissionError" in text or "Permission denied" in text:
+        return "permission denied on the socket: add your user to the docker group"
+    if "Connection refused" in text:
+        return "connection refused"
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def remote_engine() -> str | None:
+    address = engine_address()
+    if not address.startswith("unix://"):
+        return f"the Docker engine is remote ({address}), so its namespaces are out of reach"
+    return None
