@@ -147,6 +147,14 @@ def test_command_as_list_and_environment_values_become_strings(tmp_path: Path) -
         ({"input_volumes": {}}, "tasks.infer.input_volumes", "declares no 'data_path' input"),
         ({"run_args": {"gpus": "some"}}, "tasks.infer.run_args.gpus", "wrong form"),
         ({"extra": 1}, "tasks.infer.extra", "unknown key 'extra'"),
+        (
+            {
+                "input_volumes": {"data_path": {"mount_path": "/vol", "type": "directory"}},
+                "output_volumes": {"output_path": {"mount_path": "/vol/out", "type": "directory"}},
+            },
+            "tasks.infer.output_volumes.output_path.mount_path",
+            "lies inside the read-only input 'data_path'",
+        ),
     ],
 )
 def test_each_broken_rule_names_key_line_and_fix(

@@ -205,6 +205,32 @@ def _mount_path_errors(
                     )
                 )
             seen.setdefault(normal, key)
+    found += _nested_in_input(task, body)
+    return found
+
+
+def _nested_in_input(
+    task: str, body: dict[str, Any]
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    """An output mounted inside a read-only input cannot get its mount point: the engine
+    would have to create it inside the read-only mount, and the task never starts."""
+    found: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    inputs = {
+        k: posixpath.normpath(v["mount_path"]) for k, v in (body.get("input_volumes") or {}).items()
+    }
+    for key, volume in (body.get("output_volumes") or {}).items():
+        mount = posixpath.normpath(volume["mount_path"])
+        for input_key, input_mount in inputs.items():
+            if mount.startswith(input_mount.rstrip("/") + "/"):
+                found.append(
+                    (
+                        ("tasks", task, "output_volumes", key, "mount_path"),
+                        f"output '{key}' ({mount}) lies inside the read-only input "
+                        f"'{input_key}' ({input_mount}); the engine cannot make its mount point "
+                        "there, so the task would not start.",
+                        "mount outputs beside the inputs, e.g. under /mlcommons/volumes/.",
+                    )
+                )
     return found
 
 
