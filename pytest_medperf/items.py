@@ -253,7 +253,7 @@ class TaskCheckItem(KitItem):
     def _not_run(self, outcome: NotRun) -> None:
         if outcome.cause in ("input", "engine") and self.rule_id == "exit-status":
             fix = (
-                "give the option named above."
+                "give the option the message names, or correct what it points at."
                 if outcome.cause == "input"
                 else "start the Docker engine and run the kit again."
             )
