@@ -221,6 +221,8 @@ def _nested_in_input(
     for key, volume in (body.get("output_volumes") or {}).items():
         mount = posixpath.normpath(volume["mount_path"])
         for input_key, input_mount in inputs.items():
+            if input_mount in FORBIDDEN_MOUNTS:
+                continue  # already reported as hiding a system directory
             if mount.startswith(input_mount.rstrip("/") + "/"):
                 found.append(
                     (
