@@ -9,6 +9,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from pytest_medperf.netwatch import observation_blocker
 from pytest_medperf.runners.base import Mount, RunSpec
 from pytest_medperf.runners.docker import DockerRunner, create_kwargs, docker_cli_argv
 
@@ -87,6 +88,10 @@ def test_container_sees_medperf_runtime(tmp_path: Path) -> None:
     assert {c.path for c in result.changes} <= {"/in", "/out"}
 
 
+@pytest.mark.skipif(
+    observation_blocker() is not None,
+    reason=f"no network observation here: {observation_blocker()}",
+)
 def test_observed_run_records_the_attempt_and_fails_it_fast(runner, tmp_path: Path) -> None:
     result = runner.run(spec(tmp_path))
     report = json.loads(result.log.strip().splitlines()[-1])
