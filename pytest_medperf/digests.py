@@ -7,7 +7,6 @@ when a task restores mtime; content hashes would add cost and catch nothing more
 
 from __future__ import annotations
 
-import os
 import stat
 from pathlib import Path
 
@@ -68,6 +67,3 @@ def is_under(path: str, folder: str) -> bool:
 def ancestors(path: str) -> list[str]:
     parts = path.strip("/").split("/")
     return ["/" + "/".join(parts[:i]) for i in range(1, len(parts))]
-
-
-__all__ = ["ancestors", "differences", "fingerprint", "is_under", "os"]

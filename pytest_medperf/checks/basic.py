@@ -61,7 +61,7 @@ def exit_status(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
                 "would refuse this dataset."
             )
             fix = (
-                "sanity_check must accept good prepared data: read its log below, and check "
+                "sanity_check must accept good prepared data: read the log lines above, and check "
                 "that prepare writes what sanity_check expects."
             )
         else:

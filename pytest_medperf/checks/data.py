@@ -124,18 +124,21 @@ def load_user_schema(path: Path, option: str) -> dict[str, Any]:
     return data
 
 
+def _schema_for(ctx: CheckContext, kind: str) -> tuple[dict[str, Any], str]:
+    """The benchmark owner's schema when given, else the kit's default in schemas/."""
+    return ctx.schemas.get(kind) or (
+        load_schema(f"{kind}.schema.json"),
+        f"the default schema (schemas/{kind}.schema.json)",
+    )
+
+
 @task_check("statistics-valid", frozenset({"statistics"}))
 def statistics_valid(run: TaskRun, ctx: CheckContext) -> Outcome:
-    schema, name = ctx.schemas.get("statistics") or (
-        load_schema("statistics.schema.json"),
-        "the default schema (schemas/statistics.schema.json)",
-    )
     return _validate_document(
         run,
         "statistics-valid",
         "statistics.yaml",
-        schema,
-        name,
+        *_schema_for(ctx, "statistics"),
         "write statistics.yaml with yaml.safe_dump of a mapping of plain numbers, strings, "
         "lists and mappings (convert numpy values with float() / int()).",
     )
@@ -143,16 +146,11 @@ def statistics_valid(run: TaskRun, ctx: CheckContext) -> Outcome:
 
 @task_check("results-valid", frozenset({"evaluate"}))
 def results_valid(run: TaskRun, ctx: CheckContext) -> Outcome:
-    schema, name = ctx.schemas.get("results") or (
-        load_schema("results.schema.json"),
-        "the default schema (schemas/results.schema.json)",
-    )
     return _validate_document(
         run,
         "results-valid",
         "results.yaml",
-        schema,
-        name,
+        *_schema_for(ctx, "results"),
         "write results.yaml with yaml.safe_dump of a mapping of metric name to a finite number "
         "(nested mappings allowed; convert numpy values with float(), replace NaN by a "
         "defined value).",

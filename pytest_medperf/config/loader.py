@@ -154,8 +154,6 @@ def _type_errors(
     task: str, path: tuple[str | int, ...], key: str, volume: dict[str, Any]
 ) -> list[tuple[tuple[str | int, ...], str, str | None]]:
     expected = "file" if key in FILE_KEYS or FILE_OUTPUT_OF.get(task) == key else "directory"
-    if path[2] == "output_volumes" and task == "prepare" and key == "output_path":
-        expected = "directory"
     if volume["type"] != expected:
         return [
             (
