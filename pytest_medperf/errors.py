@@ -31,6 +31,8 @@ class ConfigError(KitError):
         self.fix = fix
         self.line = line
         self.column = column
+        # Where in the document (keys and list indexes), when the loader could tell.
+        self.key_path: tuple[str | int, ...] | None = None
         super().__init__(self.sentence())
 
     def location(self) -> str:

@@ -3,6 +3,7 @@ task's single run from the session and shows a finding, never a traceback."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from .errors import ConfigErrors, KitError
 from .kit import KIT_KEY
 from .runners.base import ImageInfo
 from .session import KitSession, NotRun, TaskRun
+from .warning_types import MedPerfDataWarning
 
 
 def skip_here(reason: str) -> None:
@@ -82,6 +84,8 @@ class KitItem(pytest.Item):
         return self.path.absolute()
 
     finding: Finding | None = None
+    notes: tuple[str, ...] = ()
+    warned: tuple[str, ...] = ()
 
     def step(self) -> str | None:
         return None
@@ -118,6 +122,8 @@ class KitItem(pytest.Item):
             "outcome": report.outcome,
             "message": message,
             "evidence": list(self.finding.evidence) if self.finding else [],
+            "notes": list(self.notes),
+            "warnings": list(self.warned),
         }
         run = self.run()
         if run is not None:
@@ -162,6 +168,17 @@ class KitItem(pytest.Item):
         return self.path, 0, self.nodeid.split("::", 1)[1]
 
     def apply(self, outcome: Outcome) -> None:
+        self.notes, self.warned = outcome.notes, outcome.warnings
+        for text in outcome.warnings:
+            # At the config file, not at the kit's source line; -W error::... turns it
+            # into this item's failure.
+            step = f"{self.step()}: " if self.step() else ""
+            warnings.warn_explicit(
+                f"[{self.rule_id}] {step}{text}",
+                MedPerfDataWarning,
+                filename=str(self.path),
+                lineno=1,
+            )
         if outcome.status == "failed" and outcome.finding is not None:
             self.finding = outcome.finding
             raise CheckFailed(outcome.finding)
@@ -247,6 +264,7 @@ class TaskCheckItem(KitItem):
             corrupted_sanity_runs=lambda: session.corrupted_sanity_runs(path),
             schemas=kit.schemas,
             determinism=kit.determinism,
+            strict=kit.strict,
         )
         self.apply(self.check.run(outcome, context))
 

@@ -30,6 +30,8 @@ class Kit:
         self.determinism = bool(
             determinism if determinism is not None else config.getini("medperf_determinism")
         )
+        strict = config.getoption("medperf_strict")
+        self.strict = bool(strict if strict is not None else config.getini("medperf_strict"))
         self.schemas: dict[str, tuple[dict[str, Any], str]] = {}
         for kind in ("results", "statistics"):
             path = path_option(config, f"{kind}_schema")

@@ -75,6 +75,12 @@ OPTIONS: tuple[Option, ...] = (
         "run infer and evaluate twice and check the outputs are identical.",
         kind="flag",
     ),
+    Option(
+        "strict",
+        "also fail what MedPerf accepts: NaN/Infinity in statistics.yaml or results.yaml, "
+        "empty ones, and results whose metrics are not numbers.",
+        kind="flag",
+    ),
     Option("results_schema", "a stricter JSON Schema (JSON or YAML) for results.yaml.", "FILE"),
     Option(
         "statistics_schema", "a stricter JSON Schema (JSON or YAML) for statistics.yaml.", "FILE"

@@ -48,6 +48,8 @@ class SessionReport:
             "outcome": record["outcome"],
             "message": record.get("message"),
             "evidence": list(record.get("evidence") or []),
+            "notes": list(record.get("notes") or []),
+            "warnings": list(record.get("warnings") or []),
         }
         step = record.get("step")
         if step is None:
@@ -139,7 +141,16 @@ class SessionReport:
             for where, check in self._failures(config):
                 first = (check["message"] or "").splitlines()[0] if check["message"] else ""
                 lines.append(f"  FAIL {where}: {first}")
+            for where, check in self._checks(config):
+                lines += [f"  WARN {where}: {text}" for text in check.get("warnings", [])]
+                lines += [f"  note {where}: {text}" for text in check.get("notes", [])]
         return lines
+
+    def _checks(self, config: _Config) -> list[tuple[str, dict[str, Any]]]:
+        found = list(config.checks.items())
+        for task in config.tasks.values():
+            found += [(f"{task.name}::{rule}", c) for rule, c in task.checks.items()]
+        return found
 
     def _failures(self, config: _Config) -> list[tuple[str, dict[str, Any]]]:
         found = [(rule, c) for rule, c in config.checks.items() if c["outcome"] == "failed"]

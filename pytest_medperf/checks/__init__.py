@@ -45,10 +45,13 @@ class Outcome:
     finding: Finding | None = None
     reason: str | None = None
     notes: tuple[str, ...] = field(default=())
+    # What MedPerf accepts but an author should know (NaN metrics, an empty report):
+    # shown as pytest warnings, in the summary and in the JSON report.
+    warnings: tuple[str, ...] = field(default=())
 
     @classmethod
-    def passed(cls, *notes: str) -> Outcome:
-        return cls("passed", notes=notes)
+    def passed(cls, *notes: str, warnings: tuple[str, ...] = ()) -> Outcome:
+        return cls("passed", notes=notes, warnings=warnings)
 
     @classmethod
     def failed(cls, finding: Finding) -> Outcome:
@@ -68,6 +71,7 @@ class CheckContext:
     corrupted_sanity_runs: Callable[[], list[tuple[str, TaskRun | None]]]
     schemas: Mapping[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
     determinism: bool = False
+    strict: bool = False  # --medperf-strict: fail what MedPerf accepts but an owner may not
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def exit_status(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
                 "that reproduces the run)"
             )
         return Outcome.failed(Finding("exit-status", task, summary, evidence, fix + "."))
-    return Outcome.passed(f"exit status 0 in {result.duration:.1f} s")
+    return Outcome.passed()
 
 
 def _signal(code: int | None) -> str:
@@ -103,19 +103,36 @@ def outputs_problems(run: TaskRun) -> list[str]:
     """One line per declared output that is missing, empty or of the wrong type."""
     problems: list[str] = []
     for volume in run.task.outputs:
-        problem = _output_problem(run.outputs[volume.key], volume.type)
-        if problem is None and volume.key == "report_file":
-            problem = report_problem(run.outputs[volume.key])
+        host = run.outputs[volume.key]
+        if volume.key == "report_file":
+            problem = report_problem(host)
+        else:
+            problem = _output_problem(host, volume.type)
         if problem:
             problems.append(f"{volume.key} ({volume.type} at {volume.mount_path}): {problem}")
     return problems
+
+
+def report_note(run: TaskRun) -> str | None:
+    """A line for the summary when prepare declares a report_file but left it empty."""
+    volume = run.task.output("report_file")
+    if volume is None:
+        return None
+    host = run.outputs["report_file"]
+    if host.is_file() and not host.is_symlink() and host.stat().st_size > 0:
+        return None
+    return (
+        f"report_file ({volume.mount_path}) was left empty; MedPerf accepts that and "
+        "sends no progress for this dataset."
+    )
 
 
 @task_check("outputs-present", OUTPUT_TASKS)
 def outputs_present(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
     problems = outputs_problems(run)
     if not problems:
-        return Outcome.passed()
+        note = report_note(run)
+        return Outcome.passed(note) if note else Outcome.passed()
     stray = [c.path for c in stray_writes(run) if c.kind == "added"][:5]
     evidence = tuple(problems)
     if stray:
@@ -159,24 +176,54 @@ def stray_writes(run: TaskRun) -> list[FsChange]:
 
 
 def report_problem(path: Path) -> str | None:
-    """Why prepare's report_file is not a YAML table of cases, or None.
+    """Why MedPerf could not turn prepare's report_file into its table, or None.
 
-    MedPerf loads it into a table: a mapping of column to {case: value} (what
-    pandas' to_dict() writes) or of case to {column: value}, or a list of rows.
+    MedPerf reads the report with yaml.safe_load and builds a pandas DataFrame of
+    it (a mapping of case -> row or of column -> list or {case: value}, or a list of
+    rows); an absent or empty report is fine. It does so at sites that send
+    progress reports, while prepare runs.
     """
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        return None
     try:
         data = read_yaml(path, what="report file").data
     except ConfigError as exc:
-        return f"it cannot be read: {exc.problem}"
-    rows = list(data.values()) if isinstance(data, dict) else data
-    if not isinstance(rows, list) or not rows:
-        return "it is not a table of cases (a non-empty mapping of mappings, or a list of rows)"
-    for row in rows:
-        if not isinstance(row, dict):
-            return f"the entry {row!r} is not a mapping: a table row or column maps names to values"
-        nested = [k for k, v in row.items() if isinstance(v, (dict, list))]
-        if nested:
-            return f"the value of {nested[0]!r} is nested; a table cell holds a plain value"
+        return f"yaml.safe_load cannot read it: {exc.problem}"
+    return table_problem(data)
+
+
+def table_problem(data: object) -> str | None:
+    """Where pandas' DataFrame(data) raises for a loaded YAML value (None: it builds)."""
+    if data is None or isinstance(data, list):
+        return None  # no report yet / a list of rows (or of values): a table
+    if not isinstance(data, dict):
+        return (
+            f"it holds a single {type(data).__name__} ({data!r:.40}), not a table; MedPerf's "
+            "pandas.DataFrame(report) raises on it"
+        )
+    if not data:
+        return None
+    columns = [v for v in data.values() if isinstance(v, (dict, list))]
+    if not columns:
+        first = next(iter(data))
+        return (
+            f"every value is a plain value ({first!r}: {data[first]!r:.40}), so it is no table "
+            "of cases; MedPerf's pandas.DataFrame(report) raises 'If using all scalar values, "
+            "you must pass an index'"
+        )
+    # Plain values next to columns are repeated along them; lists must agree in length.
+    lists = {k: len(v) for k, v in data.items() if isinstance(v, list)}
+    if lists and len(lists) < len(columns):
+        return (
+            "it mixes columns written as lists with columns written as mappings of case to "
+            "value; MedPerf's pandas.DataFrame(report) cannot line them up"
+        )
+    if len(set(lists.values())) > 1:
+        shown = ", ".join(f"{k!r}: {n}" for k, n in list(lists.items())[:4])
+        return (
+            f"its columns have different lengths ({shown}); MedPerf's "
+            "pandas.DataFrame(report) raises 'All arrays must be of the same length'"
+        )
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,87 +27,156 @@ def _json_path(parts: list[Any] | tuple[Any, ...]) -> str:
 
 
 def json_problems(value: Any, path: tuple[Any, ...] = ()) -> list[str]:
-    """Why a loaded YAML value cannot be stored as JSON (NaN, Inf, non-string keys...)."""
+    """Why MedPerf's json.dumps would refuse a loaded YAML value (dates, binary, sets...).
+
+    NaN and Infinity are not problems: MedPerf sends them as the strings "nan",
+    "Infinity" and "-Infinity" (non_finite() lists them for a warning).
+    """
     where = _json_path(path)
-    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+    if isinstance(value, (bool, str, int, float)) or value is None:
         return []
-    if isinstance(value, float):
-        return [] if math.isfinite(value) else [f"{where} is {value}, which JSON cannot hold"]
     if isinstance(value, dict):
         found = []
         for key, item in value.items():
-            if not isinstance(key, str):
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
                 found.append(
                     f"{_json_path((*path, key))}: the key {key!r} is a {type(key).__name__}, "
-                    "not a string"
+                    "which JSON cannot hold as a key"
                 )
             found += json_problems(item, (*path, key))
         return found
     if isinstance(value, list):
         return [p for i, item in enumerate(value) for p in json_problems(item, (*path, i))]
-    return [f"{where} is a {type(value).__name__}, which JSON cannot hold"]
+    return [f"{where} is a {type(value).__name__} ({value!r:.60}), which JSON cannot hold"]
 
 
-def _validate_document(
-    run: TaskRun, rule_id: str, what: str, schema: dict[str, Any], schema_name: str, fix: str
-) -> Outcome:
+def non_finite(value: Any, path: tuple[Any, ...] = ()) -> list[str]:
+    """The JSON paths of NaN and +-Infinity values, with what MedPerf stores instead."""
+    if isinstance(value, float) and not math.isfinite(value):
+        stored = "nan" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        return [f"{_json_path(path)} is {value} (MedPerf stores the string {stored!r})"]
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in non_finite(item, (*path, key))]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in non_finite(item, (*path, i))]
+    return []
+
+
+@dataclass(frozen=True)
+class _Document:
+    """statistics.yaml or results.yaml: what MedPerf reads after the task, and how."""
+
+    rule_id: str
+    kind: str  # "statistics" | "results": the schema names
+    what: str  # file name shown to the author
+    medperf_name: str  # "Statistics" / "Results", as MedPerf's messages say
+    fix: str
+
+
+STATISTICS = _Document(
+    "statistics-valid",
+    "statistics",
+    "statistics.yaml",
+    "Statistics",
+    "write statistics.yaml with yaml.safe_dump of a mapping of plain numbers, strings, "
+    "lists and mappings (convert numpy values with float() / int() first).",
+)
+RESULTS = _Document(
+    "results-valid",
+    "results",
+    "results.yaml",
+    "Results",
+    "write results.yaml with yaml.safe_dump of a mapping of metric name to number "
+    "(nested mappings and lists allowed; convert numpy values with float() first).",
+)
+
+
+def _validate_document(run: TaskRun, ctx: CheckContext, doc: _Document) -> Outcome:
+    """Judge the file as MedPerf does after the task (yaml.safe_load, then json.dumps),
+    whatever the task's exit status: a missing or empty file fails here too."""
     output = run.task.output("output_path")
-    if output is None:
+    if output is None:  # config-valid requires it; nothing to judge without it
         return Outcome.skipped(f"{run.task.name} declares no output_path")
     host = run.outputs["output_path"]
-    if not host.is_file() or host.stat().st_size == 0:
-        return Outcome.skipped(f"{what} was not written (see outputs-present)")
-    shown = f"{what} ({output.mount_path})"
+    shown = f"{doc.what} ({output.mount_path})"
+
+    def fail(summary: str, evidence: tuple[str, ...] = (), fix: str = doc.fix) -> Outcome:
+        return Outcome.failed(Finding(doc.rule_id, run.task.name, summary, evidence, fix))
+
+    if host.is_symlink() or not host.exists():
+        return fail(
+            f"{shown} does not exist after the run; MedPerf reports "
+            f"'{doc.medperf_name} file does not exist'."
+        )
+    if not host.is_file():
+        return fail(f"{shown} is not a regular file after the run.")
+    if host.stat().st_size == 0:
+        return fail(
+            f"{shown} is empty (0 bytes): the task wrote nothing there, and MedPerf reports "
+            f"'{doc.medperf_name} file is empty'.",
+            (f"the run's exit status was {run.result.exit_code}",)
+            if run.result.exit_code not in (0, None)
+            else (),
+        )
     try:
-        data = read_yaml(host, what=what, shown=shown).data
+        data = read_yaml(host, what=doc.what, shown=shown).data
     except ConfigError as exc:
-        return _fail(run, rule_id, f"{shown} cannot be read: {exc.problem}", (exc.location(),), fix)
+        evidence = (exc.location(),)
+        if exc.key_path is not None:
+            evidence = (f"{_json_path(exc.key_path)} ({exc.location()})",)
+        return fail(
+            f"{shown} cannot be read by yaml.safe_load, as MedPerf reads it: {exc.problem}",
+            evidence,
+            exc.fix or doc.fix,
+        )
     if data is None:
-        return _fail(
-            run,
-            rule_id,
+        return fail(
             f"{shown} is empty (it loads as null); MedPerf reports "
-            f"'{what.split('.')[0].capitalize()} file is empty'.",
-            (),
-            fix,
+            f"'{doc.medperf_name} file is empty'."
         )
     if not isinstance(data, dict):
-        return _fail(
-            run,
-            rule_id,
-            f"{shown} is a {type(data).__name__}, not a mapping.",
+        return fail(
+            f"{shown} is a {type(data).__name__}, not a mapping; MedPerf stores a mapping.",
             (f"$ is a {type(data).__name__}",),
-            fix,
         )
     problems = json_problems(data)
     if problems:
-        return _fail(
-            run,
-            rule_id,
-            f"{shown} cannot be stored as JSON, as MedPerf stores it.",
+        return fail(
+            f"{shown} cannot be sent to MedPerf's server: MedPerf converts it to JSON, "
+            "which fails on these values.",
             tuple(problems[:8]),
-            fix,
         )
+    warnings: list[str] = []
+    strict_failures: list[str] = []
+    nonfinite = non_finite(data)
+    if nonfinite:
+        (strict_failures if ctx.strict else warnings).extend(nonfinite)
+    if not data and not ctx.strict:  # the strict schema requires a non-empty mapping
+        warnings.append(f"$ is an empty mapping: MedPerf stores it, but it holds no {doc.kind}")
+    schema, schema_name = _schema_for(ctx, doc.kind)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if strict_failures:
+        return fail(
+            f"{shown} holds values that MedPerf accepts but --medperf-strict refuses.",
+            tuple(strict_failures[:8]),
+            "write a finite number for every metric (replace NaN/Infinity by a defined value, "
+            "or leave the metric out), or drop --medperf-strict.",
+        )
     if errors:
         evidence = tuple(
             f"{_json_path(tuple(e.absolute_path))}: {_schema_message(e)}" for e in errors[:8]
         )
-        return _fail(run, rule_id, f"{shown} does not match {schema_name}.", evidence, fix)
-    return Outcome.passed()
+        return fail(f"{shown} does not match {schema_name}.", evidence)
+    return Outcome.passed(warnings=tuple(f"{doc.what}: {w}" for w in warnings))
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "anyOf" and error.validator_value and "$ref" in str(error.schema):
+    if error.validator == "anyOf" and "metric" in str(error.schema):
         return f"{error.instance!r} is not a number, nor a mapping or list of numbers"
     if error.validator == "minProperties":
         return "the mapping is empty"
     return error.message
-
-
-def _fail(run: TaskRun, rule_id: str, summary: str, evidence: tuple[str, ...], fix: str) -> Outcome:
-    return Outcome.failed(Finding(rule_id, run.task.name, summary, evidence, fix))
 
 
 def load_user_schema(path: Path, option: str) -> dict[str, Any]:
@@ -125,36 +195,23 @@ def load_user_schema(path: Path, option: str) -> dict[str, Any]:
 
 
 def _schema_for(ctx: CheckContext, kind: str) -> tuple[dict[str, Any], str]:
-    """The benchmark owner's schema when given, else the kit's default in schemas/."""
-    return ctx.schemas.get(kind) or (
-        load_schema(f"{kind}.schema.json"),
-        f"the default schema (schemas/{kind}.schema.json)",
-    )
+    """The benchmark owner's schema when given, else the kit's default in schemas/
+    (what MedPerf accepts, or the strict one under --medperf-strict)."""
+    given = ctx.schemas.get(kind)
+    if given is not None:
+        return given
+    name = f"{kind}.strict.schema.json" if ctx.strict else f"{kind}.schema.json"
+    return load_schema(name), f"the {'strict' if ctx.strict else 'default'} schema (schemas/{name})"
 
 
 @task_check("statistics-valid", frozenset({"statistics"}))
 def statistics_valid(run: TaskRun, ctx: CheckContext) -> Outcome:
-    return _validate_document(
-        run,
-        "statistics-valid",
-        "statistics.yaml",
-        *_schema_for(ctx, "statistics"),
-        "write statistics.yaml with yaml.safe_dump of a mapping of plain numbers, strings, "
-        "lists and mappings (convert numpy values with float() / int()).",
-    )
+    return _validate_document(run, ctx, STATISTICS)
 
 
 @task_check("results-valid", frozenset({"evaluate"}))
 def results_valid(run: TaskRun, ctx: CheckContext) -> Outcome:
-    return _validate_document(
-        run,
-        "results-valid",
-        "results.yaml",
-        *_schema_for(ctx, "results"),
-        "write results.yaml with yaml.safe_dump of a mapping of metric name to a finite number "
-        "(nested mappings allowed; convert numpy values with float(), replace NaN by a "
-        "defined value).",
-    )
+    return _validate_document(run, ctx, RESULTS)
 
 
 @task_check("sanity-check-rejects-bad-data", frozenset({"sanity_check"}))
@@ -205,7 +262,7 @@ def deterministic(run: TaskRun, ctx: CheckContext) -> Outcome:
                     "from disk, and leave timestamps out of the outputs.",
                 )
             )
-    return Outcome.passed("two runs gave identical outputs")
+    return Outcome.passed()
 
 
 def first_difference(first: Path, second: Path) -> str | None:

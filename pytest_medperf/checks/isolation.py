@@ -23,7 +23,7 @@ def no_network(run: TaskRun, ctx: CheckContext) -> Outcome:
     log_lines = tuple(f"log: {item.line}" for item in from_log)
     if seen is not None and seen.observed:
         if not seen.attempts:
-            return Outcome.passed("no network attempt observed")
+            return Outcome.passed()
         counts = Counter(a.describe() for a in seen.attempts)
         evidence = tuple(
             f"{what}" + (f" ({n} times)" if n > 1 else "") for what, n in counts.items()
@@ -129,18 +129,18 @@ def inputs_untouched(run: TaskRun, ctx: CheckContext) -> Outcome:
 def non_root(run: TaskRun, ctx: CheckContext) -> Outcome:
     result = run.result
     if result.succeeded and not outputs_problems(run):
-        return Outcome.passed(f"works as uid {result.user}")
+        return Outcome.passed()
     if result.runtime == "singularity":
         return Outcome.skipped(
             "under Singularity the task runs as you and the kit cannot rerun it as root"
         )
     if result.timed_out or result.start_error:
-        return Outcome.passed("the task did not finish; not a permission question")
+        return Outcome.passed()  # it did not finish: not a permission question
     as_root = ctx.rerun_as_root()
     if as_root is None:
         return Outcome.skipped("the kit could not run the task a second time as root")
     if not (as_root.result.succeeded and not outputs_problems(as_root)):
-        return Outcome.passed("fails as root too: not a permission problem")
+        return Outcome.passed()  # fails as root too: not a permission problem
     denied = [d for d in result.denied if not d.read_only]
     evidence = (
         f"as root (uid 0): exit status {as_root.result.exit_code}, outputs present",

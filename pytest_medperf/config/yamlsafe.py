@@ -103,6 +103,7 @@ def read_yaml(path: Path, *, what: str = "YAML file", shown: str | None = None) 
         raise ConfigError(
             shown, f"byte {exc.start} is not valid UTF-8.", line=line, fix="save the file as UTF-8."
         ) from None
+    root: yaml.Node | None = None
     try:
         loader = _StrictLoader(text)
         try:
@@ -111,21 +112,63 @@ def read_yaml(path: Path, *, what: str = "YAML file", shown: str | None = None) 
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        if problem.startswith("could not determine a constructor"):
-            problem = "a YAML tag that builds an object is not allowed here: " + problem
-        else:
-            problem = "invalid YAML: " + problem
-        raise ConfigError(
-            shown,
-            f"{problem}.",
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-            fix="correct the YAML syntax at that place.",
-        ) from None
+        raise _marked_error(shown, exc, root) from None
     except yaml.YAMLError as exc:
         raise ConfigError(shown, f"invalid YAML: {exc}.") from None
     except RecursionError:
         raise ConfigError(shown, "the YAML nests too deeply to be a config.") from None
     return LoadedYaml(data=data, root=root)
+
+
+UNSAFE_TAG = "could not determine a constructor for the tag "
+
+
+def _marked_error(shown: str, exc: yaml.MarkedYAMLError, root: yaml.Node | None) -> ConfigError:
+    """A syntax error at a line and column; an object-building tag also at its key path,
+    since the author searches their code for the key, not the line."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    key_path: tuple[str | int, ...] | None = None
+    if problem.startswith(UNSAFE_TAG):
+        tag = problem[len(UNSAFE_TAG) :].strip("'\"").replace("tag:yaml.org,2002:", "!!")
+        key_path = _path_to_mark(root, mark) if root is not None and mark else None
+        problem = (
+            f"a YAML tag that builds an object is not allowed here: {tag} "
+            "(yaml.safe_load, which MedPerf uses, refuses it)"
+        )
+        fix = (
+            "convert the value to a plain type first (float(x), int(x), str(x), x.tolist() for "
+            "numpy values) and write the file with yaml.safe_dump, which refuses such objects."
+        )
+    else:
+        problem = "invalid YAML: " + problem
+        fix = "correct the YAML syntax at that place."
+    error = ConfigError(
+        shown,
+        f"{problem}.",
+        line=mark.line + 1 if mark else None,
+        column=mark.column + 1 if mark else None,
+        fix=fix,
+    )
+    error.key_path = key_path
+    return error
+
+
+def _path_to_mark(node: yaml.Node, mark: yaml.Mark) -> tuple[str | int, ...] | None:
+    """The key path of the innermost value that starts at the mark."""
+    if node.start_mark.index == mark.index and not isinstance(
+        node, (yaml.MappingNode, yaml.SequenceNode)
+    ):
+        return ()
+    children: list[tuple[str | int, yaml.Node]] = []
+    if isinstance(node, yaml.MappingNode):
+        children = [(str(k.value), v) for k, v in node.value]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(enumerate(node.value))
+    for part, child in children:
+        if child.start_mark.index <= mark.index <= child.end_mark.index:
+            below = _path_to_mark(child, mark)
+            if below is not None:
+                return (part, *below)
+            return (part,)
+    return () if node.start_mark.index == mark.index else None

@@ -3,9 +3,10 @@
 prepare copies the cases and statistics counts them, as a working preparator
 would. `sanity_check` (default) demands more cases than a demo dataset has;
 `sanity_check accept-anything` accepts even broken data (`sanity_check proper`
-does its job); `statistics null`
-writes a statistics file that loads as null; `prepare report-as-list` writes a
-report_file that is no table of cases.
+does its job); `statistics null` writes a statistics file that loads as null,
+`statistics nothing` writes nothing; `prepare report-as-summary` writes a
+report_file that is no table of cases (`report-as-list` and `report-as-columns`
+write tables that MedPerf accepts).
 """
 
 import os
@@ -19,10 +20,17 @@ def prepare(mode="plain"):
     for name in sorted(os.listdir(f"{VOL}/raw_data")):
         shutil.copyfile(f"{VOL}/raw_data/{name}", f"{VOL}/data/{name}")
     shutil.copyfile(f"{VOL}/raw_labels/labels.csv", f"{VOL}/labels/labels.csv")
-    if mode == "report-as-list":
-        # A progress report written as a bare list of counts, not a table of cases.
+    reports = {
+        # a bare list of counts: pandas makes a one-column table of it (MedPerf accepts)
+        "report-as-list": "- 3\n- 6\n",
+        # column -> list, as pandas' to_dict("list") writes it (MedPerf accepts)
+        "report-as-columns": "case: [case_001, case_002]\nstatus: [done, done]\n",
+        # a summary of counts, not a table: pandas cannot make a table of plain values
+        "report-as-summary": "done: 3\ntotal: 6\n",
+    }
+    if mode in reports:
         with open(f"{VOL}/report/report.yaml", "w") as out:
-            out.write("- 3\n- 6\n")
+            out.write(reports[mode])
 
 
 def sanity_check(mode="too-strict"):
@@ -51,6 +59,8 @@ def statistics(mode="count"):
         if mode == "null":
             out.write("null\n")
             return
+        if mode == "nothing":
+            return  # the file the runtime made stays empty
         out.write(f"num_cases: {len(os.listdir(f'{VOL}/data'))}\n")
 
 

@@ -1,0 +1,16 @@
+"""The kit's warning classes: what MedPerf accepts but an author should see.
+
+Own classes, so a CI gate can turn exactly these into failures with
+`-W error::pytest_medperf.MedPerfDataWarning` (pytest's filterwarnings).
+"""
+
+from __future__ import annotations
+
+
+class MedPerfWarning(UserWarning):
+    """Base class of every warning the kit issues."""
+
+
+class MedPerfDataWarning(MedPerfWarning):
+    """statistics.yaml or results.yaml holds values MedPerf stores in another form
+    (NaN and Infinity become strings), or holds nothing."""
