@@ -42,7 +42,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "outputs-present",
         "tasks with outputs",
-        "a declared output is missing, empty, or of the wrong type (file vs directory)",
+        "a declared output is missing, empty, or of the wrong type (file vs directory); a "
+        "report_file MedPerf cannot read as a table",
         "write each output at the mount path the config declares for it",
     ),
     Rule(
@@ -74,14 +75,15 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "statistics-valid",
         "statistics",
-        "statistics.yaml is not a non-empty, JSON-representable mapping (or breaks a given schema)",
+        "statistics.yaml is missing, empty, not a mapping, unreadable by a safe loader, not "
+        "storable as JSON (or breaks a given schema); NaN/Inf pass with a warning",
         "write a YAML mapping of plain numbers, strings, lists and mappings",
     ),
     Rule(
         "results-valid",
         "evaluate",
-        "results.yaml is not a non-empty, JSON-representable mapping of metrics (or "
-        "breaks a given schema)",
+        "results.yaml is missing, empty, not a mapping, unreadable by a safe loader, not "
+        "storable as JSON (or breaks a given schema); NaN/Inf pass with a warning",
         "write a YAML mapping of metric name to number (nested mappings allowed)",
     ),
     Rule(

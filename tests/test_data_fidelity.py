@@ -213,3 +213,26 @@ class _Unsafe:
 
     def __init__(self) -> None:
         self.value = 0.5
+
+
+@pytest.mark.parametrize(
+    ("sample", "args", "item"),
+    [
+        ("results-valid-nothing-written", METRICS_ARGS, "evaluate::results-valid"),
+        (
+            "statistics-valid-nothing-written",
+            ("--medperf-demo-data", str(DATA["demo"])),
+            "statistics::statistics-valid",
+        ),
+    ],
+)
+def test_the_rule_alone_is_red_when_nothing_was_written(
+    run_kit, tmp_path: Path, sample: str, args: tuple[str, ...], item: str
+) -> None:
+    """A rule never hides its own violation behind a skip: `-k <rule>` alone fails."""
+    config = tmp_path / "container" / "container_config.yaml"  # a name -k does not match
+    config.parent.mkdir()
+    config.write_text((VIOLATIONS / sample / "container_config.yaml").read_text())
+    run = run_kit(config, args=(*args, "-k", item.split("::")[1]))
+    assert run.outcomes == {f"container/container_config.yaml::{item}": "failed"}
+    assert run.ret == 1
