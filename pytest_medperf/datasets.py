@@ -78,8 +78,7 @@ def _no_paths_yaml(source: Path, root: Path) -> str:
     text += f"but it is in {inner}/ ({inner}/paths.yaml), so MedPerf would not find it. "
     if source.is_file():
         return text + (
-            "Pack the archive from inside that folder: tar -czf "
-            f"{source.name} -C {inner} ."
+            f"Pack the archive from inside that folder: tar -czf {source.name} -C {inner} ."
         )
     return text + f"Give {DEMO_OPTION} {source / inner} instead, or move paths.yaml up."
 

@@ -64,6 +64,11 @@ def load_parameters(path: Path) -> dict[Any, Any]:
             "it with yaml.safe_load and cannot submit it.",
             "correct the YAML at that place (tags that build Python objects are not allowed).",
         ) from None
+    except (ValueError, TypeError, RecursionError) as exc:  # e.g. a date like 2020-13-45
+        raise ParametersUnusable(
+            f"{path}: yaml.safe_load, which MedPerf reads it with, fails ({exc}).",
+            "quote values that only look like dates or numbers, and nest less deeply.",
+        ) from None
     if data is None:
         return {}  # MedPerf's submit stores an empty file as an empty mapping
     if not isinstance(data, dict):
