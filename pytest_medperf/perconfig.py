@@ -23,9 +23,6 @@ class PerConfigPaths:
     default: Path | None = None
     by_config: Mapping[Path, Path] = field(default_factory=dict)
 
-    def for_config(self, config: Path) -> Path | None:
-        return self.by_config.get(config, self.default)
-
 
 def config_names(config: Path, shown: str) -> set[str]:
     """The names a config answers to in CONFIG=PATH: its path as shown, its folder's name
@@ -50,7 +47,9 @@ def parse_per_config(
     by_config: dict[Path, Path] = {}
     for text, base in entries:
         name, sep, rest = text.partition("=")
-        matches = _matches(name, base, shown) if sep and name and rest else []
+        matches = _matches(name, base, shown) if sep and name else []
+        if matches and not rest:
+            raise KitError(f"{option} {text}: no path after '='; give CONFIG=PATH.")
         whole = (base / text).absolute()
         if sep and not matches and not whole.exists():
             known = ", ".join(sorted(shown.values())) or "none"

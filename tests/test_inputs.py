@@ -218,6 +218,7 @@ def test_per_config_additional_files(run_kit, tmp_path: Path) -> None:
     [
         ("nomodel=p.yaml", "'nomodel' matches no config of this session"),
         ("model=p.yaml", "'model' matches several configs"),
+        ("{tmp}/a/model=", "no path after '='"),
     ],
 )
 def test_a_config_name_that_matches_none_or_two_is_a_usage_error(
@@ -225,6 +226,7 @@ def test_a_config_name_that_matches_none_or_two_is_a_usage_error(
 ) -> None:
     one = _model(tmp_path / "a" / "model", "true")
     two = _model(tmp_path / "b" / "model", "true")
+    entry = entry.format(tmp=tmp_path)  # a config named by its folder's path
     result = pytester.runpytest(
         "--medperf-config", str(one), "--medperf-config", str(two), "--medperf-parameters", entry
     )
