@@ -22,7 +22,9 @@ RULES: tuple[Rule, ...] = (
         "config-valid",
         CONFIG_LEVEL,
         "the config breaks the schema or MedPerf's rules (unknown run_args key, relative "
-        "mount path, unknown volume key for the task, duplicate mount path, bad type)",
+        "mount path, unknown volume key for the task, duplicate mount path, bad type), or "
+        "a task declares parameters_file and the session has no parameters file MedPerf "
+        "could take (none found, not a mapping, not readable by yaml.safe_load)",
         "correct the key named in the message; schemas/container_config.schema.json "
         "lists what MedPerf accepts",
     ),

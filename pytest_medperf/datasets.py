@@ -30,14 +30,12 @@ class PreparedDataset:
 
 
 def import_demo_data(sandbox: Sandbox, source: Path) -> RawDataset:
-    """Copy a demo dataset (folder or .tar.gz with paths.yaml) in and resolve its paths."""
+    """Copy a demo dataset (folder or .tar.gz with paths.yaml at its root) in and resolve
+    its paths. MedPerf reads paths.yaml at the root of the unpacked dataset only."""
     root = sandbox.import_input(source, "demo-data", option=DEMO_OPTION)
-    paths_file = _find_paths_yaml(root)
-    if paths_file is None:
-        raise InputMissing(
-            f"{DEMO_OPTION} {source}: no paths.yaml found. A demo dataset holds paths.yaml "
-            "with data_path and labels_path, relative to it."
-        )
+    paths_file = root / "paths.yaml"
+    if not paths_file.is_file():
+        raise InputMissing(_no_paths_yaml(source, root))
     try:
         paths = read_yaml(paths_file, what="paths.yaml").data
     except ConfigError as exc:
@@ -66,13 +64,23 @@ def import_demo_data(sandbox: Sandbox, source: Path) -> RawDataset:
     return RawDataset(resolved["data_path"], resolved["labels_path"], resolved["metadata_path"])
 
 
-def _find_paths_yaml(root: Path) -> Path | None:
-    direct = root / "paths.yaml"
-    if direct.is_file():
-        return direct
-    # A .tar.gz usually holds one top folder.
-    found = sorted(root.glob("*/paths.yaml"))
-    return found[0] if len(found) == 1 else None
+def _no_paths_yaml(source: Path, root: Path) -> str:
+    """Why MedPerf would not find paths.yaml, and how to pack the dataset so it does."""
+    where = "the unpacked archive" if source.is_file() else "the folder"
+    found = sorted((p for p in root.rglob("paths.yaml") if p.is_file()), key=lambda p: len(p.parts))
+    text = f"{DEMO_OPTION} {source}: MedPerf reads paths.yaml only at the root of {where}, "
+    if not found:
+        return text + (
+            "and there is none. A demo dataset holds paths.yaml with data_path and "
+            "labels_path, relative to it."
+        )
+    inner = found[0].parent.relative_to(root).as_posix()
+    text += f"but it is in {inner}/ ({inner}/paths.yaml), so MedPerf would not find it. "
+    if source.is_file():
+        return text + (
+            f"Pack the archive from inside that folder: tar -czf {source.name} -C {inner} ."
+        )
+    return text + f"Give {DEMO_OPTION} {source / inner} instead, or move paths.yaml up."
 
 
 def import_prepared_data(sandbox: Sandbox, source: Path) -> PreparedDataset:
@@ -85,4 +93,8 @@ def import_prepared_data(sandbox: Sandbox, source: Path) -> PreparedDataset:
             f"{' and '.join(m + '/' for m in missing)} not found."
         )
     metadata = root / "metadata"
-    return PreparedDataset(root / "data", root / "labels", metadata if metadata.is_dir() else None)
+    if not metadata.is_dir():
+        # MedPerf gives a dataset submitted as prepared without metadata an empty folder.
+        metadata = sandbox.new_dir("inputs", "prepared-data-metadata-empty")
+        sandbox.hand_over(metadata, writable=False)
+    return PreparedDataset(root / "data", root / "labels", metadata)

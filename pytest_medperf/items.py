@@ -187,11 +187,24 @@ class KitItem(pytest.Item):
 
 
 class ConfigValidItem(KitItem):
+    """The config file, and the inputs this session gives it that MedPerf would refuse
+    (a declared parameters_file with no usable parameters file): judged without running."""
+
     def runtest(self) -> None:
         loaded = self.session_.config(self.config_path)
-        if not isinstance(loaded, ConfigErrors):
-            return
-        errors = loaded.errors
+        if isinstance(loaded, ConfigErrors):
+            errors = loaded.errors
+            summary = "cannot be used by MedPerf"
+            fix = (
+                "correct each key named above; schemas/container_config.schema.json "
+                "describes what MedPerf accepts."
+            )
+        else:
+            errors = self.session_.input_problems(self.config_path)
+            summary = "cannot run in MedPerf with the inputs of this session"
+            fix = "give each task a parameters file MedPerf can take, as each line above says."
+            if not errors:
+                return
         shown = errors[0].file
         evidence = tuple(
             f"{_where(e)}: {e.problem}" + (f" Fix: {e.fix}" if e.fix else "") for e in errors
@@ -200,10 +213,9 @@ class ConfigValidItem(KitItem):
         self.finding = Finding(
             "config-valid",
             None,
-            f"{shown} cannot be used by MedPerf ({count}).",
+            f"{shown} {summary} ({count}).",
             evidence,
-            "correct each key named above; schemas/container_config.schema.json describes "
-            "what MedPerf accepts.",
+            fix,
         )
         raise CheckFailed(self.finding)
 

@@ -14,7 +14,7 @@ class Option:
     name: str  # "timeout" -> --medperf-timeout, medperf_timeout
     help: str
     metavar: str | None = None
-    kind: Literal["value", "flag"] = "value"
+    kind: Literal["value", "flag", "list"] = "value"
     choices: tuple[str, ...] | None = None
     ini_default: Any = None
 
@@ -26,6 +26,12 @@ class Option:
         if self.kind == "flag":
             group.addoption(self.flag, action="store_true", default=None, help=self.help)
             parser.addini(f"medperf_{self.name}", self.help, type="bool", default=False)
+            return
+        if self.kind == "list":  # repeatable flag; one entry per line in the ini file
+            group.addoption(
+                self.flag, action="append", default=[], metavar=self.metavar, help=self.help
+            )
+            parser.addini(f"medperf_{self.name}", self.help.replace("%%", "%"), type="linelist")
             return
         ini_help = self.help.replace("%%", "%")
         group.addoption(
@@ -42,13 +48,23 @@ OPTIONS: tuple[Option, ...] = (
     Option("predictions", "predictions for a metrics container run on its own.", "DIR"),
     Option(
         "parameters",
-        "parameters file (default: workspace/parameters.yaml beside the config).",
-        "FILE",
+        "parameters file for every config, or CONFIG=FILE for one (CONFIG: its path or "
+        "folder name); repeatable (default: workspace/parameters.yaml beside the config).",
+        "[CONFIG=]FILE",
+        kind="list",
     ),
     Option(
         "additional_files",
-        "additional files (default: workspace/additional_files/ beside the config).",
-        "DIR|TAR.GZ",
+        "additional files for every config, or CONFIG=PATH for one; repeatable "
+        "(default: workspace/additional_files/ beside the config).",
+        "[CONFIG=]DIR|TAR.GZ",
+        kind="list",
+    ),
+    Option(
+        "container_loglevel",
+        "set MEDPERF_LOGLEVEL=LEVEL (upper-cased) in every task's environment, as "
+        "MedPerf's --container-loglevel does (default: not set).",
+        "LEVEL",
     ),
     Option(
         "user",

@@ -15,7 +15,8 @@ from .datasets import (
     import_demo_data,
     import_prepared_data,
 )
-from .errors import InputMissing, KitError
+from .errors import ConfigError, InputMissing, KitError
+from .parameters import ParametersMissing, ParametersUnusable, load_parameters, medperf_text
 from .runners.base import RunResult
 from .runs import NotRun
 
@@ -31,6 +32,8 @@ class InputPlan:
     options: KitOptions
     _demo: RawDataset | InputMissing | None
     _prepared: PreparedDataset | InputMissing | None
+    _input_problems: dict[Path, list[ConfigError]]
+    _parameters_files: dict[Path, Path]
 
     if TYPE_CHECKING:
 
@@ -167,31 +170,100 @@ class InputPlan:
             )
         return outcome.outputs["output_path"]
 
-    def _parameters(self, config: ContainerConfig, task: str) -> Path:
-        given = self.options.parameters
-        source = given or config.path.parent / "workspace" / "parameters.yaml"
-        if given is None and not source.is_file():
-            raise InputMissing(
-                f"{task} declares a parameters_file input, and MedPerf fails such a task when "
-                "no parameters file was submitted: give --medperf-parameters FILE or put "
-                f"workspace/parameters.yaml beside {self.state(config.path).shown}."
+    # -- parameters: judged before anything runs, as MedPerf refuses them -------------
+    def input_problems(self, path: Path) -> list[ConfigError]:
+        """What MedPerf would refuse in the inputs this session gives a config, found
+        without running anything (today: its parameters file). config-valid reports
+        them; the tasks they concern do not run."""
+        if path not in self._input_problems:
+            self._input_problems[path] = self._judge_parameters(path)
+        return self._input_problems[path]
+
+    def _judge_parameters(self, path: Path) -> list[ConfigError]:
+        state = self.state(path)
+        config = state.config
+        if config is None or config.format != "container_config":
+            return []  # the legacy format takes parameters from workspace/ (see below)
+        declaring = [t for t in config.ordered_task_names() if config.tasks[t].input(KEY)]
+        if not declaring:
+            return []
+        source, how = self._parameters_source(path)
+        try:
+            load_parameters(source)
+        except ParametersMissing:
+            fix = (
+                f"give --medperf-parameters FILE (or --medperf-parameters {state.shown}=FILE "
+                f"for this config alone), or put workspace/parameters.yaml beside "
+                f"{state.shown}; a task that reads no parameters should not declare "
+                f"{KEY}."
             )
-        return self.sandbox.import_input(
-            source, f"parameters-{config.path.parent.name}", option="--medperf-parameters"
+            return [
+                ConfigError(
+                    state.shown,
+                    f"{task} declares a {KEY} input, but there is no parameters file at "
+                    f"{source} ({how}). MedPerf fails such a task: it has a parameters "
+                    "file to mount only when one was submitted with the container.",
+                    key=f"tasks.{task}.input_volumes.{KEY}",
+                    fix=fix,
+                )
+                for task in declaring
+            ]
+        except ParametersUnusable as exc:
+            return [
+                ConfigError(
+                    state.shown,
+                    f"the parameters file for {task} ({how}): {exc.problem}",
+                    key=f"tasks.{task}.input_volumes.{KEY}",
+                    fix=exc.fix,
+                )
+                for task in declaring
+            ]
+        return []
+
+    def _parameters_source(self, path: Path) -> tuple[Path, str]:
+        """The parameters file a config gets, and what chose it (for messages)."""
+        own = self.options.parameters_by_config.get(path)
+        if own is not None:
+            return own, f"given by --medperf-parameters {self.state(path).shown}=..."
+        if self.options.parameters is not None:
+            return self.options.parameters, "given by --medperf-parameters"
+        return (
+            path.parent / "workspace" / "parameters.yaml",
+            "where the kit looks when --medperf-parameters is not given: "
+            "workspace/parameters.yaml beside the config",
         )
+
+    def _parameters(self, config: ContainerConfig, task: str) -> Path:
+        """The file MedPerf would mount: the parameters written back with safe_dump."""
+        if config.path not in self._parameters_files:
+            source, how = self._parameters_source(config.path)
+            try:
+                text = medperf_text(load_parameters(source))
+            except ParametersMissing:
+                raise InputMissing(f"{task}: no parameters file at {source} ({how}).") from None
+            except ParametersUnusable as exc:
+                raise InputMissing(f"{task}: {exc}") from None
+            folder = self.sandbox.new_dir("inputs", f"parameters-{config.path.parent.name}")
+            target = folder / "parameters.yaml"
+            target.write_text(text)
+            self.sandbox.hand_over(folder, writable=False)
+            self._parameters_files[config.path] = target
+        return self._parameters_files[config.path]
 
     def _workspace_input(self, config: ContainerConfig, task: str, key: str, default: str) -> Path:
         """An mlcube.yaml input that MedPerf took from workspace/ (parameters, weights)."""
         assert config.workspace is not None
         relative = PurePosixPath(default)
         label = f"workspace-{config.path.parent.parent.name}-{key}"
-        if key == "parameters_file" and self.options.parameters is not None:
-            return self.sandbox.import_input(
-                self.options.parameters, label, option="--medperf-parameters"
-            )
-        if relative.parts[:1] == ("additional_files",) and self.options.additional_files:
+        given_parameters = self.options.parameters_by_config.get(
+            config.path, self.options.parameters
+        )
+        if key == "parameters_file" and given_parameters is not None:
+            return self.sandbox.import_input(given_parameters, label, option="--medperf-parameters")
+        given_files = self._given_additional_files(config)
+        if relative.parts[:1] == ("additional_files",) and given_files:
             root = self.sandbox.import_input(
-                self.options.additional_files,
+                given_files,
                 "additional-files-given",
                 option="--medperf-additional-files",
             )
@@ -211,8 +283,13 @@ class InputPlan:
             )
         return self.sandbox.import_input(source, label, option=f"workspace {key}")
 
+    def _given_additional_files(self, config: ContainerConfig) -> Path | None:
+        return self.options.additional_files_by_config.get(
+            config.path, self.options.additional_files
+        )
+
     def _additional_files(self, config: ContainerConfig) -> Path:
-        given = self.options.additional_files
+        given = self._given_additional_files(config)
         workspace = config.path.parent / "workspace"
         candidates = (
             [given]
@@ -235,6 +312,9 @@ class InputPlan:
         return empty
 
 
+KEY = "parameters_file"
+
+
 class _Upstream(Exception):
     """A task's input should have come from another task that did not deliver it."""
 
@@ -247,8 +327,10 @@ def _pick(prepared: PreparedDataset, key: str, task: str) -> Path:
     if key == "metadata_path":
         if prepared.metadata is None:
             raise InputMissing(
-                f"{task} declares a metadata_path input, but no metadata exists: let prepare "
-                "declare a metadata_path output, or give a prepared dataset with metadata/."
+                f"{task} declares a metadata_path input, but prepare declares no metadata_path "
+                "output: MedPerf hands metadata_path to sanity_check and statistics only when "
+                "prepare declares it, so the run breaks at a site. Declare metadata_path in "
+                f"tasks.prepare.output_volumes, or remove it from {task}'s input_volumes."
             )
         return prepared.metadata
     raise KitError(f"no source for input {key} of {task}")

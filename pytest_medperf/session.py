@@ -24,7 +24,7 @@ from .datasets import (
     RawDataset,
 )
 from .digests import differences, fingerprint
-from .errors import ConfigErrors, EngineUnavailable, InputMissing, KitError
+from .errors import ConfigError, ConfigErrors, EngineUnavailable, InputMissing, KitError
 from .plan import InputPlan, _Upstream
 from .runners.base import (
     ImageInfo,
@@ -49,8 +49,11 @@ class KitOptions:
     demo_data: Path | None = None
     data: Path | None = None
     predictions: Path | None = None
-    parameters: Path | None = None
+    parameters: Path | None = None  # for every config; parameters_by_config wins
     additional_files: Path | None = None
+    parameters_by_config: Mapping[Path, Path] = field(default_factory=dict)
+    additional_files_by_config: Mapping[Path, Path] = field(default_factory=dict)
+    container_loglevel: str | None = None  # MEDPERF_LOGLEVEL, as MedPerf's --container-loglevel
     gpus: str | None = None
     shm_size: str | None = None
     sandbox_base: Path | None = None
@@ -109,6 +112,8 @@ class KitSession(InputPlan):
         self._shown = dict(shown_paths or {})
         self._demo: RawDataset | InputMissing | None = None
         self._prepared: PreparedDataset | InputMissing | None = None
+        self._input_problems: dict[Path, list[ConfigError]] = {}
+        self._parameters_files: dict[Path, Path] = {}
         self._swept = False
         self._corrupted: dict[Path, list[tuple[str, TaskRun | None]]] = {}
 
@@ -241,6 +246,10 @@ class KitSession(InputPlan):
         config = state.config
         if config is None:
             return NotRun("config", f"{state.shown} is not a valid config (see config-valid).")
+        where = f"tasks.{task}."
+        refused = [e for e in self.input_problems(path) if (e.key or "").startswith(where)]
+        if refused:
+            return NotRun("config", f"{refused[0].problem} (see config-valid)")
         image = self.image(path)
         if isinstance(image, NotRun):
             if image.cause == "unsupported":
@@ -362,7 +371,7 @@ class KitSession(InputPlan):
             image=state.image.reference if state.image else config.image,
             command=command,
             entrypoint=entrypoint,
-            environment=dict(run_args.environment),
+            environment=self._environment(run_args.environment),
             mounts=tuple(mounts),
             user=user or self.options.user,
             name=f"medperf-{spec.name.replace('_', '-')}-{secrets.token_hex(4)}",
@@ -385,6 +394,14 @@ class KitSession(InputPlan):
         return TaskRun(
             config, spec, run_spec, result, inputs, outputs, run_dir, reproduce, changed, log_path
         )
+
+    def _environment(self, configured: Mapping[str, str]) -> dict[str, str]:
+        """The config's environment with MedPerf's own variables merged in, MedPerf's
+        winning (today only MEDPERF_LOGLEVEL, when a container log level is given)."""
+        environment = dict(configured)
+        if self.options.container_loglevel:
+            environment["MEDPERF_LOGLEVEL"] = self.options.container_loglevel.upper()
+        return environment
 
     def _save_log(self, state: _ConfigState, label: str, log: str, run_dir: Path) -> Path | None:
         """Keep the full log where the user can read it: beside the report, or when kept."""

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from .errors import KitError
+from .perconfig import PerConfigPaths, parse_per_config
 from .runners.base import Limits, Runner, UnavailableRunner
 from .session import KitOptions, default_user
 
@@ -40,6 +42,22 @@ def config_paths(config: pytest.Config) -> list[Path]:
     return unique
 
 
+def per_config_option(config: pytest.Config, name: str, configs: list[Path]) -> PerConfigPaths:
+    """A repeatable [CONFIG=]PATH option: the command line's entries (relative to the
+    working directory) replace the ini setting's (relative to rootdir)."""
+    cli = config.getoption("medperf_" + name) or []
+    if cli:
+        entries = [(text, Path.cwd()) for text in cli]
+    else:
+        entries = [(text, config.rootpath) for text in config.getini("medperf_" + name)]
+    shown = {path: shown_name(config, path) for path in configs}
+    flag = "--medperf-" + name.replace("_", "-")
+    try:
+        return parse_per_config(entries, shown, flag)
+    except KitError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
 def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
     timeout = value(config, "timeout")
     try:
@@ -53,6 +71,8 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
     sandbox_dir = path_option(config, "sandbox_dir")
     if sandbox_dir is not None and not sandbox_dir.is_dir():
         raise pytest.UsageError(f"--medperf-sandbox-dir {sandbox_dir}: no such folder.")
+    parameters = per_config_option(config, "parameters", configs)
+    additional = per_config_option(config, "additional_files", configs)
     return KitOptions(
         limits=limits(config),
         sandbox_base=sandbox_dir,
@@ -64,8 +84,11 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         demo_data=path_option(config, "demo_data"),
         data=path_option(config, "data"),
         predictions=path_option(config, "predictions"),
-        parameters=path_option(config, "parameters"),
-        additional_files=path_option(config, "additional_files"),
+        parameters=parameters.default,
+        parameters_by_config=parameters.by_config,
+        additional_files=additional.default,
+        additional_files_by_config=additional.by_config,
+        container_loglevel=value(config, "container_loglevel"),
         gpus=value(config, "gpus"),
         shm_size=value(config, "shm_size"),
     )

@@ -40,7 +40,8 @@ def test_missing_parameters_file_names_the_option(run_kit, tmp_path: Path) -> No
     config.parent.mkdir()
     config.write_text(GOOD["model"].read_text())  # no workspace/ beside it
     run = run_kit(config, args=("--medperf-data", str(DATA["prepared"]))).only("model")
-    assert "give --medperf-parameters FILE" in run.messages["infer::exit-status"]
+    assert "give --medperf-parameters FILE" in run.messages["config-valid"]
+    assert run.outcomes["infer::exit-status"] == "skipped"
 
 
 def test_stopped_docker_daemon_is_one_sentence(
@@ -129,7 +130,7 @@ def _tarball(source: Path, dest: Path, top: str) -> Path:
 
 
 def test_demo_data_and_additional_files_as_tar_gz(run_kit, tmp_path: Path) -> None:
-    demo = _tarball(DATA["demo"], tmp_path / "demo.tar.gz", "demo")
+    demo = _tarball(DATA["demo"], tmp_path / "demo.tar.gz", ".")  # paths.yaml at the root
     run = run_kit(GOOD["data_preparator"], args=("--medperf-demo-data", str(demo)))
     assert set(run.outcomes.values()) == {"passed"}, run.messages
     weights = _tarball(

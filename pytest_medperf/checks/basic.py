@@ -99,6 +99,12 @@ def _start_fix(run: TaskRun) -> str:
     return "check the image's ENTRYPOINT and CMD."
 
 
+# Outputs MedPerf is content to find empty: it gives a dataset submitted as prepared
+# without metadata an empty metadata folder itself.
+MAY_BE_EMPTY = frozenset({"metadata_path"})
+EMPTY_DIRECTORY = "the directory holds no file"
+
+
 def outputs_problems(run: TaskRun) -> list[str]:
     """One line per declared output that is missing, empty or of the wrong type."""
     problems: list[str] = []
@@ -108,6 +114,8 @@ def outputs_problems(run: TaskRun) -> list[str]:
             problem = report_problem(host)
         else:
             problem = _output_problem(host, volume.type)
+            if volume.key in MAY_BE_EMPTY and problem == EMPTY_DIRECTORY:
+                problem = None
         if problem:
             problems.append(f"{volume.key} ({volume.type} at {volume.mount_path}): {problem}")
     return problems
@@ -234,7 +242,7 @@ def _output_problem(host: Path, expected: str) -> str | None:
         if not host.is_dir():
             return "it is a file, but the config declares a directory"
         if not any(p.is_file() for p in host.rglob("*")):
-            return "the directory holds no file"
+            return EMPTY_DIRECTORY
         return None
     if host.is_dir():
         return "it is a directory, but the config declares a file"
