@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from .config.runargs import GPUS_FORMS, SHM_SIZE, InvalidGpus, gpus_text, normalize_gpus
 from .runners.base import Limits, Runner, UnavailableRunner
 from .session import KitOptions, default_user
 
@@ -66,9 +67,29 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         predictions=path_option(config, "predictions"),
         parameters=path_option(config, "parameters"),
         additional_files=path_option(config, "additional_files"),
-        gpus=value(config, "gpus"),
-        shm_size=value(config, "shm_size"),
+        gpus=gpus_override(value(config, "gpus")),
+        shm_size=shm_size_override(value(config, "shm_size")),
     )
+
+
+def gpus_override(given: str | None) -> str | None:
+    """--medperf-gpus read as MedPerf reads its --gpus: "0" (none) still overrides."""
+    if given is None:
+        return None
+    try:
+        request = gpus_text(normalize_gpus(given))
+    except InvalidGpus as exc:
+        raise pytest.UsageError(f"--medperf-gpus {given!r}: {exc} Give {GPUS_FORMS}.") from None
+    return "0" if request is None else str(request)
+
+
+def shm_size_override(given: str | None) -> str | None:
+    if given is not None and not SHM_SIZE.match(given):
+        raise pytest.UsageError(
+            f"--medperf-shm-size {given!r}: docker run --shm-size does not accept it; give "
+            'bytes or a number with k, m or g, e.g. "2g".'
+        )
+    return given
 
 
 def limits(config: pytest.Config) -> Limits:
