@@ -64,3 +64,10 @@ class EngineUnavailable(KitError):
 
 class InputMissing(KitError):
     """A task needs an input the user did not give; the message names the option."""
+
+
+class MedPerfFormatWarning(UserWarning):
+    """A config the kit still runs but current MedPerf no longer loads (a legacy mlcube.yaml).
+
+    `-W error::pytest_medperf.MedPerfFormatWarning` turns it into a config-valid failure.
+    """

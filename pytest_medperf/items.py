@@ -3,6 +3,7 @@ task's single run from the session and shows a finding, never a traceback."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,8 @@ import pytest
 
 from .checks import CheckContext, Finding, Outcome, TaskCheck, checks_for_task
 from .config import task_names_of_broken
-from .errors import ConfigErrors, KitError
+from .config.mlcube import legacy_format_warning
+from .errors import ConfigErrors, KitError, MedPerfFormatWarning
 from .kit import KIT_KEY
 from .runners.base import ImageInfo
 from .session import KitSession, NotRun, TaskRun
@@ -173,6 +175,8 @@ class ConfigValidItem(KitItem):
     def runtest(self) -> None:
         loaded = self.session_.config(self.config_path)
         if not isinstance(loaded, ConfigErrors):
+            if loaded.format == "mlcube":
+                self._warn_legacy()
             return
         errors = loaded.errors
         shown = errors[0].file
@@ -189,6 +193,24 @@ class ConfigValidItem(KitItem):
             "what MedPerf accepts.",
         )
         raise CheckFailed(self.finding)
+
+    def _warn_legacy(self) -> None:
+        """A warning pytest shows in its summary; under -W error::...MedPerfFormatWarning a
+        config-valid failure with the same words, not a traceback."""
+        text = legacy_format_warning(self.config.stash[KIT_KEY].shown[self.config_path])
+        try:
+            warnings.warn_explicit(
+                MedPerfFormatWarning(text), MedPerfFormatWarning, str(self.config_path), 1
+            )
+        except MedPerfFormatWarning:
+            self.finding = Finding(
+                "config-valid",
+                None,
+                text.split(" The kit still runs it")[0],
+                ("warnings filter: MedPerfFormatWarning is an error in this session",),
+                text.split("Migrate: ")[1] + " writes the equivalent container_config.yaml.",
+            )
+            raise CheckFailed(self.finding) from None
 
 
 def _where(error: Any) -> str:

@@ -37,6 +37,16 @@ FILE_PARAMETERS = frozenset({"parameters_file", "report_file"})
 FILE_OUTPUT_OF = {"statistics": "output_path", "evaluate": "output_path"}
 
 
+def legacy_format_warning(shown: str) -> str:
+    """Why a legacy mlcube.yaml passes config-valid only with a MedPerfFormatWarning."""
+    return (
+        f"{shown} is a legacy mlcube.yaml: current MedPerf (since late 2025) refuses any "
+        "config without container_type (\"should contain a 'container_type' field\"), so "
+        "this file no longer loads in MedPerf. The kit still runs it as MLCube did. Migrate: "
+        f"python -m pytest_medperf migrate {shown} [-o container_config.yaml]"
+    )
+
+
 def looks_like_mlcube(path: Path, data: Any) -> bool:
     """mlcube.yaml by name, or by its shape (a docker section and parameters per task)."""
     if path.name == "mlcube.yaml":
