@@ -255,3 +255,88 @@ def test_package_import_has_no_pytest_side_effects() -> None:
         "assert 'pytest' not in sys.modules and '_pytest' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- migrate never crashes: it writes a valid config or refuses in one sentence ---------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from pytest_medperf.config.migrate import MigrationRefused, plan_migration  # noqa: E402
+
+PATHS = st.sampled_from(
+    [
+        "parameters.yaml",
+        "additional_files/w.h5",
+        "additional_files/",
+        "additional_files/a/b.pt",
+        "/abs/x",
+        "../x",
+        "additional_files/../x",
+        "model.pt",
+    ]
+)
+TYPES = st.sampled_from([None, "file", "directory"])
+
+
+@st.composite
+def mlcubes(draw: st.DrawFn) -> dict:
+    """A legacy model, mostly well-formed, with the variations migrate must judge."""
+
+    def parameter(default: str) -> object:
+        kind = draw(TYPES)
+        return default if kind is None else {"type": kind, "default": default}
+
+    inputs = {"data_path": parameter("data/")}
+    for name in draw(st.lists(st.sampled_from(["parameters_file", "weights", "cfg"]), max_size=3)):
+        inputs[name] = parameter(draw(PATHS))
+    task: dict = {
+        "parameters": {"inputs": inputs, "outputs": {"output_path": parameter("predictions/")}}
+    }
+    if draw(st.booleans()):
+        task["entrypoint"] = draw(st.sampled_from(["python3 /p/run.py", "run", "a 'b c'"]))
+    docker: dict = {"image": "org/x:1"}
+    flags = draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    "--shm-size=2g",
+                    "--gpus all",
+                    "--gpus=x",
+                    "-e A=1",
+                    "--shm-size 1e9",
+                    "--ipc=host",
+                ]
+            ),
+            max_size=2,
+        )
+    )
+    if flags:
+        docker["cpu_args"] = " ".join(flags)
+    if draw(st.booleans()):
+        docker["env_args"] = {"A": draw(st.one_of(st.text(max_size=3), st.integers()))}
+    tasks = {"infer": task}
+    if draw(st.booleans()):
+        tasks[draw(st.sampled_from(["evaluate", "download"]))] = task
+    return {"docker": docker, "tasks": tasks}
+
+
+MLCUBE = mlcubes()
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=MLCUBE)
+def test_random_mlcubes_migrate_or_are_refused(tmp_path: Path, data: dict) -> None:
+    mlcube = tmp_path / "mlcube" / "mlcube.yaml"
+    (mlcube.parent / "workspace" / "additional_files").mkdir(parents=True, exist_ok=True)
+    mlcube.write_text(yaml.safe_dump(data))
+    try:
+        migration = plan_migration(mlcube, tmp_path / "out" / "container_config.yaml")
+    except MigrationRefused as exc:
+        assert "\n" not in str(exc)
+        return
+    written = tmp_path / "out" / "check.yaml"
+    written.parent.mkdir(exist_ok=True)
+    written.write_text(migration.text)
+    load_config(written)  # what migrate would write passes the kit's config-valid

@@ -27,6 +27,7 @@ from .model import (
     TaskSpec,
     Volume,
 )
+from .runargs import SHM_SIZE
 from .schema import dotted, schema_errors
 from .yamlsafe import LoadedYaml
 
@@ -76,6 +77,16 @@ def load_mlcube(path: Path, shown: str, loaded: LoadedYaml) -> ContainerConfig:
         extra = docker_flags(docker.get(extra_key) or "")
     except ValueError as exc:
         raise ConfigErrors([error(("docker", extra_key), str(exc), _FLAGS_FIX)]) from None
+    if "shm_size" in extra and not SHM_SIZE.match(extra["shm_size"]):
+        raise ConfigErrors(
+            [
+                error(
+                    ("docker", extra_key),
+                    f"--shm-size {extra['shm_size']!r} is not a size docker run accepts.",
+                    'give bytes or a number with k, m or g, e.g. "--shm-size=2g".',
+                )
+            ]
+        )
     environment = {str(k): str(v) for k, v in (docker.get("env_args") or {}).items()}
     environment.update(extra.pop("environment", {}))
     tasks: dict[str, TaskSpec] = {}
