@@ -87,6 +87,14 @@ def test_non_string_environment_value_breaks_singularity_sites(tmp_path: Path, v
     assert error.line == line_of(path, "SEED:")
 
 
+def test_non_string_command_item_breaks_both_runners(tmp_path: Path) -> None:
+    data = with_infer(run_args={"command": ["python3", "infer.py", "--workers", 4]})
+    (error,) = errors_of(write(tmp_path, data))
+    assert error.key == "tasks.infer.run_args.command.3"
+    assert "shlex.join" in error.problem and "Docker and Singularity" in error.problem
+    assert error.fix == 'quote it: "4".'
+
+
 @pytest.mark.parametrize("value", [2147483648, 1.5, True])
 def test_non_string_shm_size_breaks_the_docker_runner(tmp_path: Path, value) -> None:
     """MedPerf joins its docker command line with shlex.join: an int there is a TypeError."""

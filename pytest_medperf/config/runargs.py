@@ -113,6 +113,16 @@ def shm_size_bytes(text: str) -> int:
     return int(float(found.group(1)) * _UNITS[(found.group(3) or "").lower()])
 
 
+def command_item_problem(index: int, value: Any) -> str | None:
+    if isinstance(value, str):
+        return None
+    return (
+        f"command item {index} is {_kind(value)} ({_yaml(value)}), not a string: MedPerf joins "
+        "the command line with shlex.join, which takes only strings, so the task crashes "
+        "(TypeError) before the container starts, under Docker and Singularity alike."
+    )
+
+
 def environment_problem(key: Any, value: Any) -> str | None:
     if isinstance(value, str):
         return None

@@ -12,6 +12,7 @@ from jsonschema.exceptions import ValidationError
 
 from .runargs import (
     GPUS_FORMS,
+    command_item_problem,
     environment_fix,
     environment_problem,
     shm_size_fix,
@@ -123,6 +124,13 @@ def _run_arg_problems(
     if len(path) >= 3 and path[-3:-1] == ("run_args", "environment"):
         problem = environment_problem(path[-1], value)
         return [(path, problem, environment_fix(path[-1], value))] if problem else []
+    if path[-2:] == ("run_args", "command") and isinstance(value, list) and value:
+        found = [
+            ((*path, index), problem, f'quote it: "{_yaml_text(item)}".')
+            for index, item in enumerate(value)
+            if (problem := command_item_problem(index, item))
+        ]
+        return found or None
     if len(path) < 2 or path[-2] != "run_args":
         return None
     if path[-1] == "gpus":
@@ -131,6 +139,12 @@ def _run_arg_problems(
         problem = shm_size_problem(value)
         return [(path, problem, shm_size_fix(value))] if problem else []
     return None
+
+
+def _yaml_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
 
 
 def _field_hint(field: str | int | None) -> str | None:
