@@ -213,6 +213,34 @@ def test_what_cannot_be_migrated_faithfully_is_refused(
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
 
 
+def test_an_output_folder_and_one_parameters_file_for_all_tasks(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["migrate", str(LEGACY), "-o", str(out)]) == 0
+    assert load_config(out / "container_config.yaml").tasks["infer"]
+    mlcube = tmp_path / "two" / "mlcube" / "mlcube.yaml"
+    (mlcube.parent / "workspace").mkdir(parents=True)
+    for name in ("a.yaml", "b.yaml"):
+        (mlcube.parent / "workspace" / name).write_text("x: 1\n")
+    task = {
+        "parameters": {
+            "inputs": {"data_path": "d/", "parameters_file": "a.yaml"},
+            "outputs": {"output_path": "p/"},
+        }
+    }
+    metrics = {
+        "parameters": {
+            "inputs": {"predictions": "p/", "labels": "l/", "parameters_file": "b.yaml"},
+            "outputs": {"output_path": {"type": "file", "default": "r.yaml"}},
+        }
+    }
+    mlcube.write_text(
+        yaml.safe_dump({"docker": {"image": "x:1"}, "tasks": {"infer": task, "evaluate": metrics}})
+    )
+    assert main(["migrate", str(mlcube)]) == 2
+    assert "MedPerf mounts one parameters file for every task" in capsys.readouterr().err
+
+
 def test_a_current_config_is_not_migrated(tmp_path: Path, capsys) -> None:
     output = tmp_path / "container_config.yaml"
     assert main(["migrate", str(LEGACY), "-o", str(output)]) == 0

@@ -96,6 +96,8 @@ def plan_migration(mlcube_path: Path, output: Path | None = None) -> Migration:
             "migrate a copy of mlcube.yaml without it."
         )
     output = (output or default_output(mlcube_path)).absolute()
+    if output.is_dir():
+        output = output / "container_config.yaml"
     migration = Migration(output=output, text="")
     tasks = {name: _task(config, name, shown, migration) for name in config.ordered_task_names()}
     data = {"container_type": "DockerImage", "image": config.image, "tasks": tasks}
@@ -213,12 +215,21 @@ def _workspace_input(
         if parameter.type == "directory":
             raise MigrationRefused(f"{where}: parameters_file must be a file for MedPerf.")
         inputs["parameters_file"] = {"mount_path": INPUT_MOUNTS["parameters_file"], "type": "file"}
+        target = base / PARAMETERS_TARGET
+        other = next((s for s, t in migration.copies if t == target and s != source), None)
+        if other is not None:
+            raise MigrationRefused(
+                f"{where}: this task reads {source.name} as its parameters file, another task "
+                f"{other.name}; MedPerf mounts one parameters file for every task of a "
+                "container. Merge them into one file first."
+            )
         if source.is_file():
-            migration.copies.append((source, base / PARAMETERS_TARGET))
+            if (source, target) not in migration.copies:
+                migration.copies.append((source, target))
         else:
             migration.notes.append(
                 f"no parameters file at {source}: MedPerf fails a task that declares "
-                f"parameters_file when none was submitted; put one at {base / PARAMETERS_TARGET}."
+                f"parameters_file when none was submitted; put one at {target}."
             )
         return INPUT_MOUNTS["parameters_file"]
     if default.is_absolute() or default.parts[:1] != ("additional_files",) or ".." in default.parts:
