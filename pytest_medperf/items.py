@@ -12,7 +12,7 @@ import pytest
 
 from .checks import CheckContext, Finding, Outcome, TaskCheck, checks_for_task
 from .config import task_names_of_broken
-from .config.mlcube import legacy_format_warning
+from .config.mlcube import LegacyFormatNotice
 from .errors import ConfigErrors, KitError, MedPerfFormatWarning
 from .kit import KIT_KEY
 from .runners.base import ImageInfo
@@ -197,18 +197,21 @@ class ConfigValidItem(KitItem):
     def _warn_legacy(self) -> None:
         """A warning pytest shows in its summary; under -W error::...MedPerfFormatWarning a
         config-valid failure with the same words, not a traceback."""
-        text = legacy_format_warning(self.config.stash[KIT_KEY].shown[self.config_path])
+        notice = LegacyFormatNotice(self.config.stash[KIT_KEY].shown[self.config_path])
         try:
             warnings.warn_explicit(
-                MedPerfFormatWarning(text), MedPerfFormatWarning, str(self.config_path), 1
+                MedPerfFormatWarning(notice.warning_text()),
+                MedPerfFormatWarning,
+                str(self.config_path),
+                1,
             )
         except MedPerfFormatWarning:
             self.finding = Finding(
                 "config-valid",
                 None,
-                text.split(" The kit still runs it")[0],
+                notice.problem,
                 ("warnings filter: MedPerfFormatWarning is an error in this session",),
-                text.split("Migrate: ")[1] + " writes the equivalent container_config.yaml.",
+                f"{notice.command} writes the equivalent container_config.yaml.",
             )
             raise CheckFailed(self.finding) from None
 

@@ -91,8 +91,8 @@ def plan_migration(mlcube_path: Path, output: Path | None = None) -> Migration:
     unknown = [name for name in raw["tasks"] if name not in TASK_ORDER]
     if unknown:
         raise MigrationRefused(
-            f"{shown}: task {unknown[0]!r} is not a MedPerf task (MedPerf runs only "
-            f"{', '.join(TASK_ORDER)}), so it has no place in a container_config.yaml; "
+            f"{shown}, key tasks.{unknown[0]}: {unknown[0]!r} is not a MedPerf task (MedPerf "
+            f"runs only {', '.join(TASK_ORDER)}), so it has no place in a container_config.yaml; "
             "migrate a copy of mlcube.yaml without it."
         )
     output = (output or default_output(mlcube_path)).absolute()

@@ -9,7 +9,7 @@ added `--network=none`, `--mount=ro` (inputs read-only) and `-u uid:gid`.
 from __future__ import annotations
 
 import shlex
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -38,14 +38,26 @@ FILE_PARAMETERS = frozenset({"parameters_file", "report_file"})
 FILE_OUTPUT_OF = {"statistics": "output_path", "evaluate": "output_path"}
 
 
-def legacy_format_warning(shown: str) -> str:
+@dataclass(frozen=True)
+class LegacyFormatNotice:
     """Why a legacy mlcube.yaml passes config-valid only with a MedPerfFormatWarning."""
-    return (
-        f"{shown} is a legacy mlcube.yaml: current MedPerf (since late 2025) refuses any "
-        "config without container_type (\"should contain a 'container_type' field\"), so "
-        "this file no longer loads in MedPerf. The kit still runs it as MLCube did. Migrate: "
-        f"python -m pytest_medperf migrate {shown} [-o container_config.yaml]"
-    )
+
+    shown: str
+
+    @property
+    def problem(self) -> str:
+        return (
+            f"{self.shown} is a legacy mlcube.yaml: current MedPerf (since late 2025) refuses "
+            "any config without container_type (\"should contain a 'container_type' field\"), "
+            "so this file no longer loads in MedPerf."
+        )
+
+    @property
+    def command(self) -> str:
+        return f"python -m pytest_medperf migrate {self.shown} [-o container_config.yaml]"
+
+    def warning_text(self) -> str:
+        return f"{self.problem} The kit still runs it as MLCube did. Migrate: {self.command}"
 
 
 def looks_like_mlcube(path: Path, data: Any) -> bool:
