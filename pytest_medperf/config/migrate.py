@@ -24,7 +24,7 @@ import yaml
 from ..errors import ConfigErrors, KitError
 from .loader import SCHEMA as CONTAINER_SCHEMA
 from .loader import load_container_config, medperf_rule_errors
-from .model import TASK_ORDER, ContainerConfig, MlcubeParameter
+from .model import TASK_ORDER, ContainerConfig, MlcubeParameter, RunArgs
 from .runargs import SHM_SIZE, InvalidGpus, gpus_text, normalize_gpus
 from .schema import dotted, schema_errors
 from .yamlsafe import read_yaml
@@ -174,9 +174,8 @@ def _task(config: ContainerConfig, name: str, shown: str, migration: Migration) 
             continue
         if parameter.supplied_by_medperf:
             key = parameter.name
-            mount = (PREPARE_INPUT_MOUNTS if name == "prepare" else {}).get(key) or INPUT_MOUNTS[
-                key
-            ]
+            raw_input = PREPARE_INPUT_MOUNTS.get(key) if name == "prepare" else None
+            mount = raw_input or INPUT_MOUNTS[key]
             _check_type(parameter, name, where)
             inputs[key] = {"mount_path": mount, "type": _medperf_type(name, key)}
             arguments.append(f"--{parameter.name}={mount}")
@@ -188,7 +187,8 @@ def _task(config: ContainerConfig, name: str, shown: str, migration: Migration) 
     words = shlex.split(spec.mlcube.entrypoint) if spec.mlcube.entrypoint else []
     if words:
         run_args["entrypoint"] = words[0]
-        run_args["command"] = [*words[1:], *arguments]
+        if words[1:] or arguments:
+            run_args["command"] = [*words[1:], *arguments]
     else:
         run_args["command"] = [name, *arguments]
     run_args.update(_docker_run_args(spec.run_args, shown))
@@ -271,7 +271,7 @@ def _check_type(parameter: MlcubeParameter, task: str, where: str) -> None:
         )
 
 
-def _docker_run_args(run_args: Any, shown: str) -> dict[str, Any]:
+def _docker_run_args(run_args: RunArgs, shown: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if run_args.environment:
         out["environment"] = {str(k): str(v) for k, v in run_args.environment.items()}
