@@ -86,6 +86,8 @@ def default_output(mlcube_path: Path) -> Path:
 def plan_migration(mlcube_path: Path, output: Path | None = None) -> Migration:
     """Read and convert; raise MigrationRefused with the reason. Writes nothing."""
     shown = str(mlcube_path)
+    if not mlcube_path.is_file():
+        raise MigrationRefused(f"{shown}: no such file; give the path of a legacy mlcube.yaml.")
     config = _load_legacy(mlcube_path, shown)
     raw = read_yaml(mlcube_path).data
     unknown = [name for name in raw["tasks"] if name not in TASK_ORDER]
