@@ -23,8 +23,8 @@ RULES: tuple[Rule, ...] = (
         CONFIG_LEVEL,
         "the config breaks the schema or MedPerf's rules (unknown run_args key, relative "
         "mount path, unknown volume key for the task, duplicate mount path, bad type, a gpus "
-        "value MedPerf refuses, a non-string shm_size, environment value or command item, metadata_path "
-        "read without prepare declaring it); a legacy mlcube.yaml passes with a "
+        "value MedPerf refuses, a non-string shm_size, environment value or command item, "
+        "metadata_path read without prepare declaring it); a legacy mlcube.yaml passes with a "
         "MedPerfFormatWarning",
         "correct the key named in the message; schemas/container_config.schema.json "
         "lists what MedPerf accepts",
