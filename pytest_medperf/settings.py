@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .config.runargs import GPUS_FORMS, SHM_SIZE, InvalidGpus, gpus_text, normalize_gpus
+from .config.runargs import GPUS_FORMS, SHM_SIZE, gpus_problem, gpus_text, normalize_gpus
 from .runners.base import Limits, Runner, UnavailableRunner
 from .session import KitOptions, default_user
 
@@ -67,19 +67,19 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         predictions=path_option(config, "predictions"),
         parameters=path_option(config, "parameters"),
         additional_files=path_option(config, "additional_files"),
-        gpus=gpus_override(value(config, "gpus")),
+        gpus=gpus_override(value(config, "gpus"), value(config, "runtime") or "docker"),
         shm_size=shm_size_override(value(config, "shm_size")),
     )
 
 
-def gpus_override(given: str | None) -> str | None:
+def gpus_override(given: str | None, runtime: str = "docker") -> str | None:
     """--medperf-gpus read as MedPerf reads its --gpus: "0" (none) still overrides."""
     if given is None:
         return None
-    try:
-        request = gpus_text(normalize_gpus(given))
-    except InvalidGpus as exc:
-        raise pytest.UsageError(f"--medperf-gpus {given!r}: {exc} Give {GPUS_FORMS}.") from None
+    problem = gpus_problem(given, runtime)
+    if problem is not None:
+        raise pytest.UsageError(f"--medperf-gpus {given!r}: {problem} Give {GPUS_FORMS}.")
+    request = gpus_text(normalize_gpus(given))
     return "0" if request is None else str(request)
 
 

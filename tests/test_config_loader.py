@@ -130,7 +130,7 @@ def test_shm_size_docker_refuses(tmp_path: Path) -> None:
         (2, 2),
         ("2", 2),
         (-1, -1),  # passed on unchanged; docker reads a negative count as all GPUs
-        ("device=0,1", "device=0,1"),
+        ("device=0", "device=0"),
         ("device=GPU-3a1f", "device=GPU-3a1f"),
     ],
 )
@@ -146,6 +146,7 @@ def test_gpus_forms_medperf_normalises(tmp_path: Path, value, wanted) -> None:
         (1.0, "Invalid gpus argument"),
         ("device=", "empty device id"),
         ("device=0,", "empty device id"),
+        ("device=0,1", "cannot set both Count and DeviceIDs on device request"),
         ([0, 1], "Invalid gpus argument"),
         ("ALL", "Invalid gpus argument"),
         ("some", "Invalid gpus argument"),
@@ -157,7 +158,7 @@ def test_gpus_medperf_refuses(tmp_path: Path, value, words: str) -> None:
     (error,) = errors_of(path)
     assert error.key == "tasks.infer.run_args.gpus"
     assert words in error.problem
-    assert '"all", "device=0,1"' in error.fix
+    assert '"all", one device ("device=0")' in error.fix
     assert error.line in (line_of(path, "gpus:"), line_of(path, "gpus:") + 1)  # a block value
 
 

@@ -19,7 +19,7 @@ GpuRequest = int | str | tuple[str, ...] | None
 SHM_SIZE = re.compile(r"^([0-9]+(\.[0-9]+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$")
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 
-GPUS_FORMS = 'a count (e.g. 1), "all", "device=0,1", or 0 / "" for none'
+GPUS_FORMS = 'a count (e.g. 2), "all", one device ("device=0"), or 0 / "" for none'
 
 
 class InvalidGpus(ValueError):
@@ -76,11 +76,21 @@ def gpus_text(request: GpuRequest) -> int | str | None:
     return request
 
 
-def gpus_problem(value: Any) -> str | None:
+def gpus_problem(value: Any, runtime: str | None = None) -> str | None:
+    """Why MedPerf cannot run with this gpus value; runtime None: at any site (a config
+    travels to Docker and Singularity sites alike)."""
     try:
-        normalize_gpus(value)
+        request = normalize_gpus(value)
     except InvalidGpus as exc:
         return str(exc)
+    if isinstance(request, tuple) and len(request) > 1 and runtime != "singularity":
+        return (
+            f"gpus {value!r} names several devices, which MedPerf's Docker runner cannot "
+            f"pass: it puts --gpus {value} on the docker command line unquoted, docker reads "
+            f"the comma as a CSV separator (device {request[0]}, then {request[1]!r} as a GPU "
+            "count), and the run fails ('cannot set both Count and DeviceIDs on device request')"
+            + (" at every Docker site." if runtime is None else ".")
+        )
     return None
 
 
