@@ -87,6 +87,12 @@ def test_non_string_environment_value_breaks_singularity_sites(tmp_path: Path, v
     assert error.line == line_of(path, "SEED:")
 
 
+@pytest.mark.parametrize("command", ["", []])
+def test_an_empty_command_runs_the_images_cmd_as_in_medperf(tmp_path: Path, command) -> None:
+    config = load_config(write(tmp_path, with_infer(run_args={"command": command})))
+    assert config.tasks["infer"].run_args.command is None
+
+
 def test_non_string_command_item_breaks_both_runners(tmp_path: Path) -> None:
     data = with_infer(run_args={"command": ["python3", "infer.py", "--workers", 4]})
     (error,) = errors_of(write(tmp_path, data))
