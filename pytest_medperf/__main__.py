@@ -1,4 +1,5 @@
-"""Command line: `python -m pytest_medperf init --kind model DIR` and `rules`."""
+"""Command line: `python -m pytest_medperf init --kind model DIR`, `rules` and
+`migrate mlcube/mlcube.yaml`."""
 
 from __future__ import annotations
 
@@ -18,7 +19,21 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("--image", default=None, help="image tag (default my-<kind>:0.1)")
     init.add_argument("folder", type=Path)
     commands.add_parser("rules", help="print the rule catalogue")
+    migrate = commands.add_parser(
+        "migrate", help="write the container_config.yaml equivalent to a legacy mlcube.yaml"
+    )
+    migrate.add_argument("mlcube", type=Path, help="the legacy mlcube/mlcube.yaml")
+    migrate.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="where to write (default: container_config.yaml beside the mlcube/ folder)",
+    )
+    migrate.add_argument("--force", action="store_true", help="overwrite existing files")
     args = parser.parse_args(argv)
+    if args.command == "migrate":
+        return _migrate(args.mlcube, args.output, args.force)
     if args.command == "rules":
         for rule in RULES:
             print(f"{rule.id:<31} {rule.applies_to:<26} fails when {rule.fails_when}")
@@ -34,6 +49,29 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\nNext:\n  cd {args.folder}\n  docker build -t {tag} .\n"
         f"  pytest --medperf-config container_config.yaml {CHECK_ARGS[args.kind]}"
+    )
+    return 0
+
+
+def _migrate(mlcube: Path, output: Path | None, force: bool) -> int:
+    from .config.migrate import MigrationRefused, plan_migration, write_migration
+
+    try:
+        migration = plan_migration(mlcube, output)
+        written = write_migration(migration, force=force)
+    except MigrationRefused as exc:
+        print(f"pytest-medperf migrate: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"pytest-medperf migrate: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"  wrote {path}")
+    for note in migration.notes:
+        print(f"  note: {note}")
+    print(
+        f"\nNext:\n  pytest --medperf-config {migration.output} ...  (the same options as "
+        f"for {mlcube})"
     )
     return 0
 

@@ -22,9 +22,11 @@ RULES: tuple[Rule, ...] = (
         "config-valid",
         CONFIG_LEVEL,
         "the config breaks the schema or MedPerf's rules (unknown run_args key, relative "
-        "mount path, unknown volume key for the task, duplicate mount path, bad type), or "
-        "a task declares parameters_file and the session has no parameters file MedPerf "
-        "could take (none found, not a mapping, not readable by yaml.safe_load)",
+        "mount path, unknown volume key for the task, duplicate mount path, bad type, a gpus "
+        "value MedPerf refuses, a non-string shm_size, environment value or command item, "
+        "metadata_path read without prepare declaring it), or a task declares parameters_file "
+        "and the session has no parameters file MedPerf could take; a legacy mlcube.yaml "
+        "passes with a MedPerfFormatWarning",
         "correct the key named in the message; schemas/container_config.schema.json "
         "lists what MedPerf accepts",
     ),

@@ -12,11 +12,12 @@ import pytest
 
 from .checks import CheckContext, Finding, Outcome, TaskCheck, checks_for_task
 from .config import task_names_of_broken
+from .config.mlcube import LegacyFormatNotice
 from .errors import ConfigErrors, KitError
 from .kit import KIT_KEY
 from .runners.base import ImageInfo
 from .session import KitSession, NotRun, TaskRun
-from .warning_types import MedPerfDataWarning
+from .warning_types import MedPerfDataWarning, MedPerfFormatWarning
 
 
 def skip_here(reason: str) -> None:
@@ -200,6 +201,8 @@ class ConfigValidItem(KitItem):
                 "describes what MedPerf accepts."
             )
         else:
+            if loaded.format == "mlcube":
+                self._warn_legacy()
             errors = self.session_.input_problems(self.config_path)
             summary = "cannot run in MedPerf with the inputs of this session"
             fix = "give each task a parameters file MedPerf can take, as each line above says."
@@ -218,6 +221,27 @@ class ConfigValidItem(KitItem):
             fix,
         )
         raise CheckFailed(self.finding)
+
+    def _warn_legacy(self) -> None:
+        """A warning pytest shows in its summary; under -W error::...MedPerfFormatWarning a
+        config-valid failure with the same words, not a traceback."""
+        notice = LegacyFormatNotice(self.config.stash[KIT_KEY].shown[self.config_path])
+        try:
+            warnings.warn_explicit(
+                MedPerfFormatWarning(notice.warning_text()),
+                MedPerfFormatWarning,
+                str(self.config_path),
+                1,
+            )
+        except MedPerfFormatWarning:
+            self.finding = Finding(
+                "config-valid",
+                None,
+                notice.problem,
+                ("warnings filter: MedPerfFormatWarning is an error in this session",),
+                f"{notice.command} writes the equivalent container_config.yaml.",
+            )
+            raise CheckFailed(self.finding) from None
 
 
 def _where(error: Any) -> str:

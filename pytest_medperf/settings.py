@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from .config.runargs import GPUS_FORMS, SHM_SIZE, gpus_problem, gpus_text, normalize_gpus
 from .errors import KitError
 from .perconfig import PerConfigPaths, parse_per_config
 from .runners.base import Limits, Runner, UnavailableRunner
@@ -89,9 +90,29 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         additional_files=additional.default,
         additional_files_by_config=additional.by_config,
         container_loglevel=value(config, "container_loglevel"),
-        gpus=value(config, "gpus"),
-        shm_size=value(config, "shm_size"),
+        gpus=gpus_override(value(config, "gpus"), value(config, "runtime") or "docker"),
+        shm_size=shm_size_override(value(config, "shm_size")),
     )
+
+
+def gpus_override(given: str | None, runtime: str = "docker") -> str | None:
+    """--medperf-gpus read as MedPerf reads its --gpus: "0" (none) still overrides."""
+    if given is None:
+        return None
+    problem = gpus_problem(given, runtime)
+    if problem is not None:
+        raise pytest.UsageError(f"--medperf-gpus {given!r}: {problem} Give {GPUS_FORMS}.")
+    request = gpus_text(normalize_gpus(given))
+    return "0" if request is None else str(request)
+
+
+def shm_size_override(given: str | None) -> str | None:
+    if given is not None and not SHM_SIZE.match(given):
+        raise pytest.UsageError(
+            f"--medperf-shm-size {given!r}: docker run --shm-size does not accept it; give "
+            'bytes or a number with k, m or g, e.g. "2g".'
+        )
+    return given
 
 
 def limits(config: pytest.Config) -> Limits:

@@ -14,3 +14,9 @@ class MedPerfWarning(UserWarning):
 class MedPerfDataWarning(MedPerfWarning):
     """statistics.yaml or results.yaml holds values MedPerf stores in another form
     (NaN and Infinity become strings), or holds nothing."""
+
+
+class MedPerfFormatWarning(MedPerfWarning):
+    """A config the kit still runs but current MedPerf no longer loads (a legacy
+    mlcube.yaml); `-W error::pytest_medperf.MedPerfFormatWarning` makes it a config-valid
+    failure."""

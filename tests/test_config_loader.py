@@ -46,6 +46,11 @@ def errors_of(path: Path) -> list:
     return caught.value.errors
 
 
+def line_of(path: Path, text: str) -> int:
+    lines = path.read_text().splitlines()
+    return next(n for n, line in enumerate(lines, 1) if text in line)
+
+
 def with_infer(**changes: object) -> dict:
     data = json.loads(json.dumps(MODEL))
     data["tasks"]["infer"].update(changes)
@@ -60,13 +65,133 @@ def test_good_config_loads_into_typed_spec(tmp_path: Path) -> None:
     assert config.kinds == ("model",)
 
 
-def test_command_as_list_and_environment_values_become_strings(tmp_path: Path) -> None:
+def test_command_as_list_and_string_environment(tmp_path: Path) -> None:
     data = with_infer(
-        run_args={"command": ["python3", "a b.py"], "environment": {"N": 3, "DEBUG": True}}
+        run_args={"command": ["python3", "a b.py"], "environment": {"N": "3", "DEBUG": "true"}}
     )
     infer = load_config(write(tmp_path, data)).tasks["infer"]
     assert infer.run_args.command == ("python3", "a b.py")
-    assert infer.run_args.environment == {"N": "3", "DEBUG": "True"}
+    assert infer.run_args.environment == {"N": "3", "DEBUG": "true"}
+
+
+@pytest.mark.parametrize("value", [3, True, 0.5, None])
+def test_non_string_environment_value_breaks_singularity_sites(tmp_path: Path, value) -> None:
+    """MedPerf's Singularity runner sets os.environ[...] = value: only a str survives."""
+    data = with_infer(run_args={"command": "x", "environment": {"OK": "1", "SEED": value}})
+    path = write(tmp_path, data)
+    (error,) = errors_of(path)
+    assert error.key == "tasks.infer.run_args.environment.SEED"
+    assert "Singularity" in error.problem and "TypeError" in error.problem
+    assert "both runtimes" in error.problem
+    assert error.fix.startswith('quote the value: SEED: "')
+    assert error.line == line_of(path, "SEED:")
+
+
+@pytest.mark.parametrize("command", ["", []])
+def test_an_empty_command_runs_the_images_cmd_as_in_medperf(tmp_path: Path, command) -> None:
+    config = load_config(write(tmp_path, with_infer(run_args={"command": command})))
+    assert config.tasks["infer"].run_args.command is None
+
+
+def test_non_string_command_item_breaks_both_runners(tmp_path: Path) -> None:
+    data = with_infer(run_args={"command": ["python3", "infer.py", "--workers", 4]})
+    (error,) = errors_of(write(tmp_path, data))
+    assert error.key == "tasks.infer.run_args.command.3"
+    assert "shlex.join" in error.problem and "Docker and Singularity" in error.problem
+    assert error.fix == 'quote it: "4".'
+
+
+@pytest.mark.parametrize("value", [2147483648, 1.5, True])
+def test_non_string_shm_size_breaks_the_docker_runner(tmp_path: Path, value) -> None:
+    """MedPerf joins its docker command line with shlex.join: an int there is a TypeError."""
+    (error,) = errors_of(write(tmp_path, with_infer(run_args={"shm_size": value})))
+    assert error.key == "tasks.infer.run_args.shm_size"
+    assert "shlex.join" in error.problem and "Docker runner" in error.problem
+    assert "quote it" in error.fix or '"2g"' in error.fix
+
+
+@pytest.mark.parametrize(
+    ("value", "loaded"),
+    [("2g", "2g"), ("2gb", "2gb"), ("1.5g", "1.5g"), ("2 GiB", "2 GiB"), ("1048576", "1048576")],
+)
+def test_shm_size_forms_docker_accepts(tmp_path: Path, value: str, loaded: str) -> None:
+    config = load_config(write(tmp_path, with_infer(run_args={"shm_size": value})))
+    assert config.tasks["infer"].run_args.shm_size == loaded
+
+
+def test_shm_size_docker_refuses(tmp_path: Path) -> None:
+    (error,) = errors_of(write(tmp_path, with_infer(run_args={"shm_size": "lots"})))
+    assert "not a size docker run --shm-size accepts" in error.problem
+
+
+@pytest.mark.parametrize(
+    ("value", "wanted"),
+    [
+        (None, None),
+        ("", None),
+        (0, None),
+        ("0", None),
+        (False, None),  # bool is an int to MedPerf: False == 0, no GPU
+        ("all", "all"),
+        (2, 2),
+        ("2", 2),
+        (-1, -1),  # passed on unchanged; docker reads a negative count as all GPUs
+        ("device=0", "device=0"),
+        ("device=GPU-3a1f", "device=GPU-3a1f"),
+    ],
+)
+def test_gpus_forms_medperf_normalises(tmp_path: Path, value, wanted) -> None:
+    config = load_config(write(tmp_path, with_infer(run_args={"gpus": value})))
+    assert config.tasks["infer"].run_args.gpus == wanted
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (True, "'True', which docker run --gpus refuses"),
+        (1.0, "Invalid gpus argument"),
+        ("device=", "empty device id"),
+        ("device=0,", "empty device id"),
+        ("device=0,1", "cannot set both Count and DeviceIDs on device request"),
+        ([0, 1], "Invalid gpus argument"),
+        ("ALL", "Invalid gpus argument"),
+        ("some", "Invalid gpus argument"),
+        ({"count": 1}, "Invalid gpus argument"),
+    ],
+)
+def test_gpus_medperf_refuses(tmp_path: Path, value, words: str) -> None:
+    path = write(tmp_path, with_infer(run_args={"gpus": value}))
+    (error,) = errors_of(path)
+    assert error.key == "tasks.infer.run_args.gpus"
+    assert words in error.problem
+    assert '"all", one device ("device=0")' in error.fix
+    assert error.line in (line_of(path, "gpus:"), line_of(path, "gpus:") + 1)  # a block value
+
+
+@pytest.mark.parametrize("task", ["sanity_check", "statistics"])
+def test_metadata_path_needs_prepare_to_declare_it(tmp_path: Path, task: str) -> None:
+    """MedPerf adds metadata_path to the mounts only when prepare declares it as output."""
+    data = yaml.safe_load(GOOD["data_preparator"].read_text())
+    del data["tasks"]["prepare"]["output_volumes"]["metadata_path"]
+    data["tasks"]["sanity_check"]["input_volumes"].pop("metadata_path")
+    data["tasks"][task]["input_volumes"]["metadata_path"] = {
+        "mount_path": "/mlcommons/volumes/metadata",
+        "type": "directory",
+    }
+    (error,) = errors_of(write(tmp_path, data))
+    assert error.key == f"tasks.{task}.input_volumes.metadata_path"
+    assert "KeyError 'metadata_path'" in error.problem
+    assert "add output_volumes.metadata_path to prepare" in error.fix
+    assert error.line is not None
+
+
+def test_metadata_path_declared_by_prepare_is_fine(tmp_path: Path) -> None:
+    data = yaml.safe_load(GOOD["data_preparator"].read_text())
+    data["tasks"]["statistics"]["input_volumes"]["metadata_path"] = {
+        "mount_path": "/mlcommons/volumes/metadata",
+        "type": "directory",
+    }
+    assert "statistics" in load_config(write(tmp_path, data)).tasks
 
 
 @pytest.mark.parametrize(
@@ -145,7 +270,7 @@ def test_command_as_list_and_environment_values_become_strings(tmp_path: Path) -
             "set type: file",
         ),
         ({"input_volumes": {}}, "tasks.infer.input_volumes", "declares no 'data_path' input"),
-        ({"run_args": {"gpus": "some"}}, "tasks.infer.run_args.gpus", "wrong form"),
+        ({"run_args": {"gpus": "some"}}, "tasks.infer.run_args.gpus", "Invalid gpus argument"),
         ({"extra": 1}, "tasks.infer.extra", "unknown key 'extra'"),
         (
             {

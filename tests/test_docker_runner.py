@@ -128,7 +128,7 @@ def test_gpu_arguments_match_docker_cli(tmp_path: Path, gpus, wanted) -> None:
     assert device["Count"] == wanted["Count"]
     assert (device["DeviceIDs"] or None) == wanted["DeviceIDs"]
     assert device["Capabilities"] == [["gpu"]]
-    assert kwargs["shm_size"] == "2g"
+    assert kwargs["shm_size"] == 2 << 30  # bytes, as the docker CLI sends them
     argv = docker_cli_argv(spec(tmp_path, gpus=gpus, shm_size="2g"))
     assert argv[argv.index("--gpus") + 1] == str(gpus)
     assert argv[argv.index("--shm-size") + 1] == "2g"

@@ -103,6 +103,11 @@ def test_task_entrypoint_replaces_the_task_name(tmp_path: Path) -> None:
         ),
         ({"docker": {"image": "x", "registry": "y"}}, "docker.registry", "unknown key"),
         (
+            {"docker": {"image": "x", "cpu_args": "--shm-size=lots"}},
+            "docker.cpu_args",
+            "not a size docker run accepts",
+        ),
+        (
             {
                 "tasks": {
                     "infer": {

@@ -183,3 +183,36 @@ def test_docker_contexts_are_honored_like_the_cli(run_kit, monkeypatch, tmp_path
     monkeypatch.setenv("DOCKER_CONTEXT", "kit-never-made")
     message = run_kit(GOOD["model"], args=args).only("model").messages["image-available"]
     assert "The docker context 'kit-never-made'" in message and "does not exist" in message
+
+
+@pytest.mark.parametrize(
+    ("option", "given", "words"),
+    [
+        ("--medperf-gpus", "some", "*--medperf-gpus 'some': *Invalid gpus argument*"),
+        ("--medperf-gpus", "device=", "*--medperf-gpus 'device=': *empty device id*"),
+        ("--medperf-shm-size", "lots", "*--medperf-shm-size 'lots': docker run --shm-size*"),
+    ],
+)
+def test_gpus_and_shm_size_options_are_read_as_medperf_reads_them(
+    pytester: pytest.Pytester, option: str, given: str, words: str
+) -> None:
+    result = pytester.runpytest("--medperf-config", str(GOOD["model"]), option, given)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([words])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_gpus_option_zero_overrides_the_config() -> None:
+    from pytest_medperf.settings import gpus_override
+
+    assert gpus_override("0") == "0"  # none, and still an override of the config's gpus
+    assert gpus_override("") == "0"
+    assert gpus_override("2") == "2"
+    assert gpus_override("all") == "all"
+    assert gpus_override("device=1") == "device=1"
+    assert gpus_override(None) is None
+    # Several ids: MedPerf's Docker runner breaks on them (docker reads "device=1,2" as CSV);
+    # its Singularity runner hands them to nvccli.
+    assert gpus_override("device=1,2", "singularity") == "device=1,2"
+    with pytest.raises(pytest.UsageError, match="cannot set both Count and DeviceIDs"):
+        gpus_override("device=1,2", "docker")

@@ -24,6 +24,7 @@ from .model import (
     TaskSpec,
     Volume,
 )
+from .runargs import GPUS_FORMS, gpus_problem, gpus_text, normalize_gpus
 from .schema import dotted, schema_errors
 from .yamlsafe import LoadedYaml, read_yaml
 
@@ -81,6 +82,8 @@ def medperf_rule_errors(
         body = body or {}
         found += _volume_key_errors(task, body)
         found += _mount_path_errors(task, body)
+        found += _gpus_errors(task, body)
+    found += _metadata_errors(tasks)
     present = [t for t in DATA_PREPARATOR_TASKS if t in tasks]
     if present and len(present) < len(DATA_PREPARATOR_TASKS):
         missing = [t for t in DATA_PREPARATOR_TASKS if t not in tasks]
@@ -92,6 +95,42 @@ def medperf_rule_errors(
                 f"add the task(s) {', '.join(missing)}.",
             )
         )
+    return found
+
+
+def _gpus_errors(
+    task: str, body: dict[str, Any]
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    run_args = body.get("run_args") or {}
+    if "gpus" not in run_args:
+        return []
+    problem = gpus_problem(run_args["gpus"])
+    if problem is None:
+        return []
+    return [(("tasks", task, "run_args", "gpus"), problem, f"give {GPUS_FORMS}.")]
+
+
+def _metadata_errors(tasks: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    """MedPerf hands metadata_path to sanity_check and statistics only when prepare declares
+    it among its outputs; otherwise its volume lookup fails (KeyError) before the run."""
+    if "prepare" not in tasks:
+        return []  # a lone sanity_check/statistics is refused as an incomplete preparator
+    prepare_outputs = (tasks["prepare"] or {}).get("output_volumes") or {}
+    if "metadata_path" in prepare_outputs:
+        return []
+    found: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    for task in ("sanity_check", "statistics"):
+        if "metadata_path" in ((tasks.get(task) or {}).get("input_volumes") or {}):
+            found.append(
+                (
+                    ("tasks", task, "input_volumes", "metadata_path"),
+                    f"{task} reads metadata_path, but prepare does not declare metadata_path "
+                    "among its output_volumes, so MedPerf has no metadata folder to hand it "
+                    "and stops before the run (KeyError 'metadata_path').",
+                    "add output_volumes.metadata_path to prepare (e.g. mount_path: "
+                    f"/mlcommons/volumes/metadata, type: directory), or remove it from {task}.",
+                )
+            )
     return found
 
 
@@ -254,7 +293,7 @@ def _build_task(name: str, body: dict[str, Any]) -> TaskSpec:
         command=tuple(command) if command else None,
         entrypoint=raw.get("entrypoint"),
         environment={str(k): _env_value(v) for k, v in (raw.get("environment") or {}).items()},
-        gpus=raw.get("gpus"),
+        gpus=gpus_text(normalize_gpus(raw.get("gpus"))),
         shm_size=str(shm) if shm is not None else None,
     )
     return TaskSpec(

@@ -9,7 +9,7 @@ added `--network=none`, `--mount=ro` (inputs read-only) and `-u uid:gid`.
 from __future__ import annotations
 
 import shlex
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -27,6 +27,7 @@ from .model import (
     TaskSpec,
     Volume,
 )
+from .runargs import SHM_SIZE
 from .schema import dotted, schema_errors
 from .yamlsafe import LoadedYaml
 
@@ -35,6 +36,28 @@ SCHEMA = "mlcube.schema.json"
 MEDPERF_INPUTS = frozenset({"data_path", "labels_path", "predictions", "labels", "metadata_path"})
 FILE_PARAMETERS = frozenset({"parameters_file", "report_file"})
 FILE_OUTPUT_OF = {"statistics": "output_path", "evaluate": "output_path"}
+
+
+@dataclass(frozen=True)
+class LegacyFormatNotice:
+    """Why a legacy mlcube.yaml passes config-valid only with a MedPerfFormatWarning."""
+
+    shown: str
+
+    @property
+    def problem(self) -> str:
+        return (
+            f"{self.shown} is a legacy mlcube.yaml: current MedPerf (since late 2025) refuses "
+            "any config without container_type (\"should contain a 'container_type' field\"), "
+            "so this file no longer loads in MedPerf."
+        )
+
+    @property
+    def command(self) -> str:
+        return f"python -m pytest_medperf migrate {self.shown} [-o container_config.yaml]"
+
+    def warning_text(self) -> str:
+        return f"{self.problem} The kit still runs it as MLCube did. Migrate: {self.command}"
 
 
 def looks_like_mlcube(path: Path, data: Any) -> bool:
@@ -66,6 +89,16 @@ def load_mlcube(path: Path, shown: str, loaded: LoadedYaml) -> ContainerConfig:
         extra = docker_flags(docker.get(extra_key) or "")
     except ValueError as exc:
         raise ConfigErrors([error(("docker", extra_key), str(exc), _FLAGS_FIX)]) from None
+    if "shm_size" in extra and not SHM_SIZE.match(extra["shm_size"]):
+        raise ConfigErrors(
+            [
+                error(
+                    ("docker", extra_key),
+                    f"--shm-size {extra['shm_size']!r} is not a size docker run accepts.",
+                    'give bytes or a number with k, m or g, e.g. "--shm-size=2g".',
+                )
+            ]
+        )
     environment = {str(k): str(v) for k, v in (docker.get("env_args") or {}).items()}
     environment.update(extra.pop("environment", {}))
     tasks: dict[str, TaskSpec] = {}

@@ -10,6 +10,15 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
+from .runargs import (
+    GPUS_FORMS,
+    command_item_problem,
+    environment_fix,
+    environment_problem,
+    shm_size_fix,
+    shm_size_problem,
+)
+
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 ALLOWED_RUN_ARGS = ("command", "entrypoint", "environment", "gpus", "shm_size")
 
@@ -43,6 +52,9 @@ def _describe(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, 
     path = tuple(error.absolute_path)
     parent = path[-1] if path else None
     kind = error.validator
+    run_arg = _run_arg_problems(path, error.instance)
+    if run_arg is not None:
+        return run_arg
     if kind == "additionalProperties":
         extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
         out = []
@@ -104,13 +116,44 @@ def _describe(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, 
     return [(path, error.message + ".", _field_hint(parent))]
 
 
+def _run_arg_problems(
+    path: tuple[str | int, ...], value: Any
+) -> list[tuple[tuple[str | int, ...], str, str | None]] | None:
+    """shm_size and environment values: say which MedPerf runner breaks, and how. gpus is
+    judged in code alone (loader.medperf_rule_errors), where MedPerf's exact reading is."""
+    if len(path) >= 3 and path[-3:-1] == ("run_args", "environment"):
+        problem = environment_problem(path[-1], value)
+        return [(path, problem, environment_fix(path[-1], value))] if problem else []
+    if path[-2:] == ("run_args", "command") and isinstance(value, list) and value:
+        found = [
+            ((*path, index), problem, f'quote it: "{_yaml_text(item)}".')
+            for index, item in enumerate(value)
+            if (problem := command_item_problem(index, item))
+        ]
+        return found or None
+    if len(path) < 2 or path[-2] != "run_args":
+        return None
+    if path[-1] == "gpus":
+        return []
+    if path[-1] == "shm_size":
+        problem = shm_size_problem(value)
+        return [(path, problem, shm_size_fix(value))] if problem else []
+    return None
+
+
+def _yaml_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
 def _field_hint(field: str | int | None) -> str | None:
     hints = {
         "command": "give a string (split like a shell would) or a list of strings.",
         "entrypoint": "give the executable as a string.",
         "environment": "give a mapping of variable name to string value.",
-        "gpus": 'give a count, "all" or "device=0,1".',
-        "shm_size": 'give bytes or a size like "2g".',
+        "gpus": f"give {GPUS_FORMS}.",
+        "shm_size": 'give bytes or a size like "2g", as a string.',
         "tasks": "give a mapping of task name to its run_args and volumes.",
         "image": "give the image reference, e.g. myorg/model:1.0.",
     }

@@ -21,6 +21,7 @@ import docker.tls
 import requests
 from docker.errors import APIError, ImageNotFound, NotFound
 
+from ..config.runargs import shm_size_bytes
 from ..errors import EngineUnavailable
 from ..evidence import denied_paths
 from ..netwatch import NetworkWatch, ObservationUnavailable, observation_blocker
@@ -71,7 +72,8 @@ def create_kwargs(spec: RunSpec) -> dict[str, Any]:
         # `docker run --entrypoint E` takes E as one executable, unsplit.
         kwargs["entrypoint"] = [spec.entrypoint]
     if spec.shm_size:
-        kwargs["shm_size"] = spec.shm_size
+        # In bytes, as the docker CLI sends it: docker-py's own parser knows fewer units.
+        kwargs["shm_size"] = shm_size_bytes(spec.shm_size)
     if spec.gpus not in (None, 0, "0"):
         kwargs["device_requests"] = [gpu_device_request(spec.gpus)]  # type: ignore[arg-type]
     kwargs["mem_limit"] = spec.limits.memory or default_memory_limit()
