@@ -349,10 +349,9 @@ class BenchmarkRuleItem(KitItem):
         if isinstance(excinfo.value, CheckFailed):
             return f"{super().repr_failure(excinfo, style)}\nRule: {self.found.source}"
         code = getattr(rule.func, "__code__", None)
-        if code is not None:  # from the rule's own frame on, without the kit's
-            cut = excinfo.traceback.cut(path=code.co_filename, firstlineno=code.co_firstlineno)
-            if len(cut) < len(excinfo.traceback):
-                excinfo.traceback = cut
+        frames = [entry.frame.code.raw for entry in excinfo.traceback]
+        if code in frames:  # from the rule's own frame on, without the kit's
+            excinfo.traceback = excinfo.traceback[frames.index(code) :]
         shown = super().repr_failure(excinfo, style="short" if style is None else style)
         return (
             f"[{self.rule_id}] {self.task}: the rule at {self.found.source} raised "
