@@ -22,8 +22,9 @@ hookspec = pluggy.HookspecMarker("pytest")
 def pytest_medperf_rules(config: pytest.Config) -> Iterable[BenchmarkRule] | None:
     """Return the benchmark rules this plugin adds (made with ``@pytest_medperf.rule``).
 
-    Called once per session after conftest.py files beside the configs are loaded; rules
-    from a plugin apply to every config, rules from a conftest.py to the configs in its
-    folder and below. Rules a conftest.py or plugin module defines at module level are
-    found without this hook.
+    Called during collection, when the conftest.py files beside the configs are loaded
+    (possibly more than once: return the same rule objects each time). Rules from a
+    plugin apply to every config; rules from a conftest.py to the configs in its folder
+    and below (at rootdir: to every config). Rules a conftest.py or plugin module holds
+    at module level are found without this hook.
     """

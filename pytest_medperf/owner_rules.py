@@ -35,7 +35,8 @@ class RuleFailed(Exception):
 
     def __init__(self, summary: str, evidence: Iterable[str] = ()) -> None:
         self.summary = summary
-        self.evidence = tuple(str(line) for line in evidence)
+        lines = (evidence,) if isinstance(evidence, str) else evidence
+        self.evidence = tuple(str(line) for line in lines)
         super().__init__(summary)
 
 

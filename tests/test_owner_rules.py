@@ -360,3 +360,37 @@ def test_a_rule_is_callable_and_knows_where_it_was_defined() -> None:
         Path(__file__).read_text(), '@pytest_medperf.rule("here"'
     )
     assert here(None) == "called"  # type: ignore[arg-type]
+
+
+def test_the_sample_metrics_rule_fails_a_metric_outside_0_1(tmp_path: Path) -> None:
+    """An owner can unit-test a rule: call it on a view they build."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("benchmark_rules", BENCHMARK / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    results = tmp_path / "results.yaml"
+    results.write_text("accuracy: 1.5\nsensitivity: 0.5\nspecificity: -0.1\nnum_cases: 6\n")
+    view = pytest_medperf.TaskRun(
+        config_path=tmp_path / "container_config.yaml",
+        kind="metrics",
+        task="evaluate",
+        step="evaluate",
+        dataset="prepared",
+        model="model",
+        image="x",
+        inputs={},
+        outputs={"output_path": results},
+        exit_code=0,
+        succeeded=True,
+        log="",
+        log_path=None,
+        duration=1.0,
+    )
+    with pytest.raises(pytest_medperf.RuleFailed) as failed:
+        module.metrics_in_range(view)
+    assert failed.value.summary == "metrics outside [0, 1] or missing"
+    assert failed.value.evidence == ("accuracy: 1.5", "specificity: -0.1")
+    results.write_text("accuracy: 1\nsensitivity: 0.5\nspecificity: 0.0\nnum_cases: 6\n")
+    assert module.metrics_in_range(view) is None
