@@ -331,8 +331,13 @@ class BenchmarkRuleItem(KitItem):
             raise CheckFailed(self.finding) from None
 
     def _dataset(self) -> str | None:
+        """The given data this step's input descends from: demo data for a preparator's
+        tasks (when given), a prepared dataset for a model's and a metrics' tasks."""
         options = self.session_.options
-        given = options.data or options.demo_data
+        if self.task in ("prepare", "sanity_check", "statistics"):
+            given = options.demo_data or options.data
+        else:
+            given = options.data or options.demo_data
         return given.name.removesuffix(".tar.gz") if given is not None else None
 
     def _model(self, task: str, variant: str) -> str | None:

@@ -98,7 +98,9 @@ def find_rules(
                 f"{label}: pytest_medperf_rules raised {type(exc).__name__}: {exc}"
             )
             continue
-        for value in returned or ():
+        if isinstance(returned, BenchmarkRule) or not isinstance(returned, Iterable):
+            returned = [returned] if returned is not None else []
+        for value in returned:
             if isinstance(value, BenchmarkRule):
                 add(value, impl.plugin, impl.plugin_name)
             else:

@@ -394,3 +394,27 @@ def test_the_sample_metrics_rule_fails_a_metric_outside_0_1(tmp_path: Path) -> N
     assert failed.value.evidence == ("accuracy: 1.5", "specificity: -0.1")
     results.write_text("accuracy: 1\nsensitivity: 0.5\nspecificity: 0.0\nnum_cases: 6\n")
     assert module.metrics_in_range(view) is None
+
+
+def test_a_conftest_hook_adds_rules_and_a_wrong_return_is_a_usage_error(
+    pytester: pytest.Pytester,
+) -> None:
+    hook = (
+        "import pytest_medperf\n\n\n"
+        "def pytest_medperf_rules(config):\n"
+        '    return pytest_medperf.rule("from-hook", tasks=["infer"])(lambda run: None)\n'
+    )
+    pytester.makeconftest(hook)
+    config = private_copy(GOOD["model"], pytester.path)
+    items, _ = pytester.inline_genitems("-p", "no:cacheprovider", "--medperf-config", config)
+    assert f"{config.parent.name}/container_config.yaml::infer::from-hook" in {
+        short_name(item.nodeid) for item in items
+    }
+    pytester.makeconftest(
+        "import pytest_medperf\n\n\ndef pytest_medperf_rules(config):\n    return ['not a rule']\n"
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--medperf-config", config)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["  conftest.py:4: pytest_medperf_rules returned 'not a rule'; return rules made with*"]
+    )
