@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .catalogue import RULES
+from .rule_listing import print_rules
 from .starter import CHECK_ARGS, KINDS, StarterError, write_starter
 
 
@@ -18,7 +18,16 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("--kind", choices=KINDS, required=True)
     init.add_argument("--image", default=None, help="image tag (default my-<kind>:0.1)")
     init.add_argument("folder", type=Path)
-    commands.add_parser("rules", help="print the rule catalogue")
+    rules = commands.add_parser(
+        "rules", help="print the rule catalogue, with owners' rules from plugins and conftest.py"
+    )
+    rules.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="a benchmark's conftest.py or its folder (default: ./conftest.py, if any)",
+    )
     migrate = commands.add_parser(
         "migrate", help="write the container_config.yaml equivalent to a legacy mlcube.yaml"
     )
@@ -35,9 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         return _migrate(args.mlcube, args.output, args.force)
     if args.command == "rules":
-        for rule in RULES:
-            print(f"{rule.id:<31} {rule.applies_to:<26} fails when {rule.fails_when}")
-        return 0
+        return print_rules(args.paths)
     try:
         files = write_starter(args.kind, args.folder, args.image)
     except StarterError as exc:

@@ -15,6 +15,8 @@ from .config import task_names_of_broken
 from .config.mlcube import LegacyFormatNotice
 from .errors import ConfigErrors, KitError
 from .kit import KIT_KEY
+from .owner_rules import RuleFailed, view_of
+from .rule_finder import FoundRule
 from .runners.base import ImageInfo
 from .session import KitSession, NotRun, TaskRun
 from .warning_types import MedPerfDataWarning, MedPerfFormatWarning
@@ -62,6 +64,9 @@ class TaskNode(pytest.Collector):
             if check.rule_id == "deterministic" and not kit.determinism:
                 continue  # opt-in: no item at all unless asked for
             yield TaskCheckItem.from_parent(self, name=check.rule_id, check=check)
+        for found in kit.rules_for(self.path.absolute()):
+            if self.name.partition("[")[0] in found.rule.tasks:
+                yield BenchmarkRuleItem.from_parent(self, name=found.rule.id, found=found)
 
 
 class KitItem(pytest.Item):
@@ -316,3 +321,81 @@ class TaskCheckItem(KitItem):
             )
             raise CheckFailed(self.finding)
         skip_here(f"{self.task} did not run: {outcome.reason}")
+
+
+class BenchmarkRuleItem(KitItem):
+    """An owner's rule on the step's single run; a bug in the rule fails this item only,
+    with the rule's own traceback."""
+
+    def __init__(self, *, found: FoundRule, **kwargs: Any) -> None:
+        self.found = found
+        super().__init__(**kwargs)
+        self.user_properties.append(("source", found.source))
+
+    @property
+    def task(self) -> str:
+        assert self.parent is not None
+        return self.parent.name
+
+    def step(self) -> str | None:
+        return self.task
+
+    def run(self) -> TaskRun | None:
+        outcome = self.session_.state(self.config_path).outcomes.get(self.task)
+        return outcome if isinstance(outcome, TaskRun) else None
+
+    def record(self, report: pytest.TestReport) -> dict[str, Any]:
+        return {**super().record(report), "source": self.found.source}
+
+    def runtest(self) -> None:
+        outcome = self.session_.outcome(self.config_path, self.task)
+        if isinstance(outcome, NotRun):
+            skip_here(f"{self.task} did not run: {outcome.reason}")
+            return
+        self.user_properties.append(("task", self.task))
+        self.user_properties.append(("image", outcome.config.image))
+        task, _, variant = self.task.partition("[")
+        view = view_of(
+            outcome, step=self.task, dataset=self._dataset(), model=self._model(task, variant)
+        )
+        try:
+            self.found.rule(view)
+        except RuleFailed as exc:
+            self.finding = Finding(
+                self.rule_id, self.task, exc.summary, exc.evidence, self.found.rule.fix
+            )
+            raise CheckFailed(self.finding) from None
+
+    def _dataset(self) -> str | None:
+        """The given data this step's input descends from: demo data for a preparator's
+        tasks (when given), a prepared dataset for a model's and a metrics' tasks."""
+        options = self.session_.options
+        if self.task in ("prepare", "sanity_check", "statistics"):
+            given = options.demo_data or options.data
+        else:
+            given = options.data or options.demo_data
+        return given.name.removesuffix(".tar.gz") if given is not None else None
+
+    def _model(self, task: str, variant: str) -> str | None:
+        session = self.session_
+        if task == "infer":
+            return session.model_label(self.config_path)
+        if task == "evaluate" and session.options.predictions is None:
+            models = session.models()
+            return variant.rstrip("]") or (session.model_label(models[0]) if models else None)
+        return None
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        rule = self.found.rule
+        if isinstance(excinfo.value, CheckFailed):
+            return f"{super().repr_failure(excinfo, style)}\nRule: {self.found.source}"
+        code = getattr(rule.func, "__code__", None)
+        frames = [entry.frame.code.raw for entry in excinfo.traceback]
+        if code in frames:  # from the rule's own frame on, without the kit's
+            excinfo.traceback = excinfo.traceback[frames.index(code) :]
+        shown = super().repr_failure(excinfo, style="short" if style is None else style)
+        return (
+            f"[{self.rule_id}] {self.task}: the rule at {self.found.source} raised "
+            f"{type(excinfo.value).__name__}; this is an error in the rule, not a verdict on "
+            f"the container.\n{shown}"
+        )

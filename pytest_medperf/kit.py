@@ -10,6 +10,7 @@ import pytest
 from .checks.data import load_user_schema
 from .errors import KitError
 from .report import SessionReport
+from .rule_finder import FoundRule, RuleSet, find_rules
 from .session import KitSession
 from .settings import kit_options, make_runner, path_option, shown_name
 
@@ -44,6 +45,9 @@ class Kit:
                 except KitError as exc:
                     raise pytest.UsageError(str(exc)) from None
         self.shown = shown = {p: shown_name(config, p) for p in configs}
+        self.pytest_config = config
+        self.rule_problems: dict[str, None] = {}  # owners' rules that cannot be used
+        self._rules: tuple[frozenset[int], RuleSet] | None = None
         try:
             runner = make_runner(config)
             self.session = KitSession(
@@ -54,6 +58,38 @@ class Kit:
             )
         except KitError as exc:
             raise pytest.UsageError(str(exc)) from None
+
+    # -- owners' rules --------------------------------------------------------------
+    def rules_for(self, config_path: Path) -> list[FoundRule]:
+        """The owners' rules for a config (conftest.py files beside it are loaded by now)."""
+        rules, clashes = self._rule_set().for_config(config_path)
+        self.rule_problems.update(dict.fromkeys(clashes))
+        return rules
+
+    def _rule_set(self) -> RuleSet:
+        """Found again only when the registered plugins changed (a conftest was loaded)."""
+        pluginmanager = self.pytest_config.pluginmanager
+        plugins = frozenset(id(p) for p in pluginmanager.get_plugins())
+        if self._rules is None or self._rules[0] != plugins:
+            config = self.pytest_config
+            found = find_rules(
+                pluginmanager,
+                {"config": config},
+                shown=lambda path: shown_name(config, path.absolute()),
+                everywhere=(config.rootpath, config.invocation_params.dir),
+            )
+            self._rules = (plugins, found)
+            self.rule_problems.update(dict.fromkeys(found.problems))
+        return self._rules[1]
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self) -> None:
+        self._rule_set()
+        if self.rule_problems:
+            raise pytest.UsageError(
+                "pytest-medperf: a benchmark rule cannot be used:\n"
+                + "\n".join(f"  {line}" for line in self.rule_problems)
+            )
 
     # -- reporting hooks ---------------------------------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

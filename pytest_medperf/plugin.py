@@ -18,6 +18,13 @@ from .options import OPTIONS
 from .settings import config_paths
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """The kit's own hook: pytest_medperf_rules (owners' rules from installed plugins)."""
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("medperf", "MedPerf container conformance (pytest-medperf)")
     group.addoption(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .catalogue import RULES
+from .catalogue import RULES, RULES_BY_ID
 
 CONFIG_RULES = ("config-valid", "image-available")
 MARK = {"passed": "pass", "failed": "FAIL", "skipped": "skip", "not run": "-"}
@@ -51,6 +51,8 @@ class SessionReport:
             "notes": list(record.get("notes") or []),
             "warnings": list(record.get("warnings") or []),
         }
+        if record.get("source"):  # a benchmark owner's rule: where it is defined
+            check["source"] = record["source"]
         step = record.get("step")
         if step is None:
             config.checks[record["rule"]] = check
@@ -114,6 +116,8 @@ class SessionReport:
                     "  " + "  ".join(f"{r}: {MARK[config.checks[r]['outcome']]}" for r in header)
                 )
             rules = [r.id for r in RULES if any(r.id in t.checks for t in config.tasks.values())]
+            for task in config.tasks.values():  # owners' rules after the built-in ones
+                rules += [r for r in task.checks if r not in rules and r not in RULES_BY_ID]
             if config.tasks and rules:
                 width = max(len(t) for t in config.tasks) + 2
                 columns = [_short(r) for r in rules]

@@ -34,8 +34,9 @@ def path_option(config: pytest.Config, name: str) -> Path | None:
 
 
 def config_paths(config: pytest.Config) -> list[Path]:
-    paths = [Path(p).absolute() for p in config.getoption("medperf_config")]
-    paths += [(config.rootpath / p).absolute() for p in config.getini("medperf_config")]
+    # abspath, not Path.absolute: '../model/...' must name the path pytest collects.
+    paths = [Path(os.path.abspath(p)) for p in config.getoption("medperf_config")]
+    paths += [Path(os.path.abspath(config.rootpath / p)) for p in config.getini("medperf_config")]
     unique: list[Path] = []
     for path in paths:
         if path not in unique:
