@@ -372,6 +372,7 @@ class KitSession(InputPlan):
             labels={"io.github.pytest-medperf.config": state.shown},
             limits=self.options.limits,
             disk_watch=sandbox.root,
+            log_file=self._log_file(state, label, run_dir),
         )
         before = {key: fingerprint(host) for key, host in inputs.items()}
         result = self.runner.run(run_spec, self.progress)
@@ -381,23 +382,24 @@ class KitSession(InputPlan):
             if (found := differences(before[key], fingerprint(host)))
         }
         reproduce = shlex.join(self.runner.command_line(run_spec)) if self.options.keep else None
-        log_path = self._save_log(state, label, result.log, run_dir)
+        log_path = result.log_file if self._log_kept() else None
         return TaskRun(
             config, spec, run_spec, result, inputs, outputs, run_dir, reproduce, changed, log_path
         )
 
-    def _save_log(self, state: _ConfigState, label: str, log: str, run_dir: Path) -> Path | None:
-        """Keep the full log where the user can read it: beside the report, or when kept."""
+    def _log_kept(self) -> bool:
+        return self.options.log_dir is not None or self.options.keep
+
+    def _log_file(self, state: _ConfigState, label: str, run_dir: Path) -> Path:
+        """Where a run's output is streamed: beside the report, in the kept sandbox, or in
+        the run's folder (removed with the sandbox)."""
         if self.options.log_dir is not None:
             folder = self.options.log_dir / _slug(state.shown)
-        elif self.options.keep:
-            folder = run_dir
-        else:
-            return None
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{_slug(label)}.log"
-        path.write_text(log)
-        return path
+            folder.mkdir(parents=True, exist_ok=True)
+            return folder / f"{_slug(label)}.log"
+        if self.options.keep:
+            return run_dir / f"{_slug(label)}.log"
+        return run_dir / "container.log"
 
     def _offers(self, path: Path, task: str) -> bool:
         config = self.state(path).config

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from ..evidence import NetworkLogLine
 from ..netwatch import Attempt
 
 # Every container the kit starts carries these labels, so a later session can
@@ -41,6 +42,7 @@ class RunSpec:
     # The kit's own safety caps (not MedPerf's): a normal task never meets them.
     limits: Limits = field(default_factory=lambda: Limits())
     disk_watch: Path | None = None  # stop the task if the disk under this path fills
+    log_file: Path | None = None  # where the output is streamed; None: a temp file, dropped
 
 
 @dataclass(frozen=True)
@@ -81,10 +83,15 @@ class RunResult:
     """What happened: the facts every check reads; no verdicts here."""
 
     exit_code: int | None
-    log: str
     duration: float
     runtime: str
     user: str
+    # The log is never held whole: its last lines, where the whole of it is, its size,
+    # and the lines the evidence scan picked out of it on the way.
+    tail: tuple[str, ...] = ()
+    log_file: Path | None = None
+    log_bytes: int = 0
+    network_lines: tuple[NetworkLogLine, ...] = ()
     timed_out: bool = False
     stopped_for: str | None = None  # why the kit stopped a task that had not timed out
     start_error: str | None = None
@@ -102,7 +109,10 @@ class RunResult:
         )
 
     def log_tail(self, lines: int = 15) -> list[str]:
-        return self.log.rstrip("\n").splitlines()[-lines:] if self.log.strip() else []
+        found = list(self.tail)
+        while found and not found[-1].strip():
+            found.pop()
+        return found[-lines:] if any(line.strip() for line in found) else []
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import dataclasses
 import os
 import shutil
 import socket
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ import requests
 from docker.errors import APIError, ImageNotFound, NotFound
 
 from ..errors import EngineUnavailable
-from ..evidence import denied_paths
+from ..evidence import LogScanner
 from ..netwatch import NetworkWatch, ObservationUnavailable, observation_blocker
 from ..sandbox import pid_alive
 from .base import (
@@ -39,6 +40,7 @@ from .base import (
 )
 from .engine import connect, engine_address, remote_engine
 from .layers import archive_image_id, filesystem_changes
+from .logstream import LogStream
 
 POLL_SECONDS = 1.0
 DISK_POLL_SECONDS = 0.25
@@ -227,10 +229,80 @@ class DockerRunner:
     def _start_and_wait(
         self, container: Any, spec: RunSpec, started: float, progress: Progress | None
     ) -> RunResult:
+        own_file = spec.log_file is None
+        if own_file:
+            handle, name = tempfile.mkstemp(prefix="medperf-log-", suffix=".log")
+            os.close(handle)
+            log_file = Path(name)
+        else:
+            log_file = spec.log_file
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            log_file.write_bytes(b"")
         try:
-            container.start()
+            return self._attached_run(container, spec, started, progress, log_file, own_file)
+        finally:
+            if own_file:
+                log_file.unlink(missing_ok=True)
+
+    def _attached_run(
+        self,
+        container: Any,
+        spec: RunSpec,
+        started: float,
+        progress: Progress | None,
+        log_file: Path,
+        own_file: bool,
+    ) -> RunResult:
+        # Attached before the start, as `docker run` does: every byte the task writes
+        # is read once, straight to disk.
+        try:
+            sock = self.client.api.attach_socket(
+                container.id, params={"stdout": 1, "stderr": 1, "stream": 1}
+            )
         except APIError as exc:
             return self._not_started(spec, started, _explain(exc))
+        stream = LogStream(sock, log_file, LogScanner(denied_limit=20))
+        stream.start()
+        try:
+            try:
+                container.start()
+            except APIError as exc:
+                return self._not_started(spec, started, _explain(exc))
+            status, timed_out, stopped_for = self._wait(container, spec, started, progress, stream)
+            duration = time.monotonic() - started
+            stream.finish()
+        finally:
+            stream.close()
+        scanner = stream.scanner
+        changes = filesystem_changes(container)
+        denied = tuple(
+            DeniedAccess(d.path, d.read_only, _exists(container, d.path), d.line)
+            for d in scanner.denied.values()
+        )
+        return RunResult(
+            exit_code=status.get("StatusCode"),
+            duration=duration,
+            runtime=self.name,
+            user=spec.user,
+            tail=scanner.tail(),
+            log_file=None if own_file else log_file,
+            log_bytes=scanner.size,
+            network_lines=tuple(scanner.network),
+            timed_out=timed_out,
+            stopped_for=stopped_for,
+            changes=changes,
+            denied=denied,
+        )
+
+    def _wait(
+        self,
+        container: Any,
+        spec: RunSpec,
+        started: float,
+        progress: Progress | None,
+        stream: LogStream,
+    ) -> tuple[dict[str, Any], bool, str | None]:
+        """Wait for the end, killing the task at the timeout or the free-disk floor."""
         timed_out = False
         stopped_for = None
         floor = disk_floor(spec.disk_watch, spec.limits.min_free_disk) if spec.disk_watch else 0
@@ -263,25 +335,8 @@ class DockerRunner:
                 if not _is_timeout(exc):
                     raise
                 if progress is not None:
-                    progress(spec.name, time.monotonic() - started, _last_line(container))
-        duration = time.monotonic() - started
-        log = container.logs(stdout=True, stderr=True).decode("utf-8", errors="replace")
-        changes = filesystem_changes(container)
-        denied = tuple(
-            DeniedAccess(d.path, d.read_only, _exists(container, d.path), d.line)
-            for d in denied_paths(log, limit=20)
-        )
-        return RunResult(
-            exit_code=status.get("StatusCode"),
-            log=log,
-            duration=duration,
-            runtime=self.name,
-            user=spec.user,
-            timed_out=timed_out,
-            stopped_for=stopped_for,
-            changes=changes,
-            denied=denied,
-        )
+                    progress(spec.name, time.monotonic() - started, stream.scanner.last_line)
+        return status, timed_out, stopped_for
 
     def _create_failed(self, spec: RunSpec, started: float, exc: Exception) -> RunResult:
         if isinstance(exc, ImageNotFound):
@@ -301,7 +356,6 @@ class DockerRunner:
     def _not_started(self, spec: RunSpec, started: float, why: str) -> RunResult:
         return RunResult(
             exit_code=None,
-            log="",
             duration=time.monotonic() - started,
             runtime=self.name,
             user=spec.user,
@@ -423,14 +477,6 @@ def _alive(pid_text: str) -> bool:
     except ValueError:
         return False
     return pid == os.getpid() or pid_alive(pid)
-
-
-def _last_line(container: Any) -> str:
-    try:
-        tail = container.logs(stdout=True, stderr=True, tail=1)
-    except (APIError, requests.exceptions.RequestException):
-        return ""
-    return tail.decode("utf-8", errors="replace").strip()
 
 
 def _kill(container: Any) -> None:

@@ -1,0 +1,75 @@
+"""Containers written to misbehave against the kit itself (issue 11): they can neither
+hurt it (memory, leftovers, namespaces) nor fool it (links, IPv6, signals)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import DATA, kit_containers
+
+from pytest_medperf.evidence import LogScanner
+
+HOSTILE = """container_type: DockerImage
+image: pytest-medperf/hostile:0.1
+tasks:
+  infer:
+    run_args:
+      command: {command}
+      environment: {environment}
+    input_volumes:
+      data_path: {{mount_path: /mlcommons/volumes/data, type: directory}}
+    output_volumes:
+      output_path: {{mount_path: /mlcommons/volumes/predictions, type: directory}}
+"""
+
+
+def hostile_config(tmp_path: Path, name: str, command: str, environment: str = "{}") -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    path = folder / "container_config.yaml"
+    path.write_text(HOSTILE.format(command=command, environment=environment))
+    return path
+
+
+def test_a_huge_log_is_streamed_to_disk_and_its_tail_shown(run_kit, tmp_path: Path) -> None:
+    # A million lines (~90 MB), then a failure: the message must show the last lines.
+    last = "giving up: disk quota"
+    config = hostile_config(
+        tmp_path,
+        "chatty",
+        json.dumps(["sh", "-c", f"python3 /project/hostile.py chatty && echo '{last}'; exit 3"]),
+        '{CHATTY_LINES: "1000000"}',
+    )
+    report = tmp_path / "report.json"
+    run = run_kit(
+        config, args=("--medperf-data", str(DATA["prepared"]), "--medperf-report", str(report))
+    ).only("chatty")
+    assert run.outcomes["infer::exit-status"] == "failed"
+    message = run.messages["infer::exit-status"]
+    assert "giving up: disk quota" in message
+    assert "progress    999999 of   1000000" in message
+    (task,) = json.loads(report.read_text())["configs"][0]["tasks"]
+    log = Path(task["log_path"])
+    # the whole log, on disk: a million 91-byte lines and the two last ones
+    assert log.stat().st_size == 91 * 1_000_000 + len("chatty: done\ngiving up: disk quota\n")
+    with open(log, "rb") as handle:
+        assert handle.readline().startswith(b"progress         0 of   1000000")
+    assert kit_containers() == []
+
+
+def test_the_scanner_keeps_evidence_and_tail_in_bounded_memory() -> None:
+    scanner = LogScanner()
+    noise = b"step 1 ok\n" * 100_000
+    scanner.feed(noise)
+    scanner.feed(b"PermissionError: [Errno 13] Permission denied: '/opt/cache/x'\nstep")
+    scanner.feed(b" 2 ok\n" + noise[:50] + b"x" * 10_000_000)  # an endless last line
+    scanner.feed(b"\nurllib.error.URLError: <urlopen error [Errno -3] Temporary failure in ")
+    scanner.feed(b"name resolution>\n")
+    scanner.finish()
+    assert list(scanner.denied) == ["/opt/cache/x"]
+    assert [n.line[:21] for n in scanner.network] == ["urllib.error.URLError"]
+    tail = scanner.tail()
+    assert tail[-1].endswith("Temporary failure in name resolution>")
+    assert len(tail[-1]) <= 4096
+    assert "step 2 ok" in tail
