@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from .cancel import CancelOnSignals
 from .checks.data import load_user_schema
 from .errors import KitError
 from .report import SessionReport
@@ -22,6 +23,7 @@ class Kit:
 
     def __init__(self, config: pytest.Config, configs: list[Path]) -> None:
         self.configs = configs
+        self.cancel = CancelOnSignals()  # plugin.py installs it once the kit is registered
         self.report = SessionReport()
         self.chain_groups = lambda: self.session.chain_groups()
         self.report_path = path_option(config, "report")

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import docker
+import pytest
 from conftest import (
     DATA,
     GOOD,
@@ -18,6 +19,7 @@ from conftest import (
     VIOLATIONS,
     containers_of,
     kit_containers,
+    private_copy,
     start_kit,
     tree_digest,
     wait_for_task_container,
@@ -108,3 +110,29 @@ def test_a_session_sweeps_what_a_killed_session_left(run_kit) -> None:
         for container in client.containers.list(all=True, filters={"id": orphan.id}):
             container.remove(force=True)
         subprocess.run(["rm", "-rf", str(stale)], check=True)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_cancel_like_ctrl_c(tmp_path: Path, sig: signal.Signals) -> None:
+    """A CI runner cancels with SIGTERM: containers and sandbox go, the report says so."""
+    import json
+    import time
+
+    report = tmp_path / "report.json"
+    hang = private_copy(VIOLATIONS / "exit-status-timeout" / "container_config.yaml", tmp_path)
+    proc = start_kit(hang, tmp_path, "--medperf-report", str(report))
+    try:
+        wait_for_task_container(proc.pid)
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED, out
+    assert f"the kit was sent {sig.name}: cancelled like Ctrl-C" in out
+    assert json.loads(report.read_text())["interrupted"] is True
+    assert containers_of(proc.pid) == []
+    assert sandboxes_of(proc.pid) == []
+    assert took < 30, f"the kit took {took:.0f} s to stop"
