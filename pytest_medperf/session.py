@@ -312,7 +312,8 @@ class KitSession(InputPlan):
             for key in ("data_path", "labels_path"):
                 if key in inputs:
                     copy = folder / key
-                    shutil.copytree(inputs[key], copy)
+                    # links copied as links: a container's output is never followed
+                    shutil.copytree(inputs[key], copy, symlinks=True)
                     inputs[key] = copy
             corrupt(inputs)
             self.sandbox.hand_over(folder, writable=False)

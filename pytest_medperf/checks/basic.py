@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ..config.yamlsafe import read_yaml
 from ..digests import ancestors, is_under
 from ..errors import ConfigError
+from ..links import link_problems, regular_files
 from . import Finding, Outcome, task_check
 
 if TYPE_CHECKING:
@@ -100,14 +101,23 @@ def _start_fix(run: TaskRun) -> str:
 
 
 def outputs_problems(run: TaskRun) -> list[str]:
-    """One line per declared output that is missing, empty or of the wrong type."""
+    """One line per declared output that is missing, empty or of the wrong type, and per
+    symbolic link in an output that leaves it (never followed on the host)."""
     problems: list[str] = []
     for volume in run.task.outputs:
-        problem = _output_problem(run.outputs[volume.key], volume.type)
+        host = run.outputs[volume.key]
+        label = f"{volume.key} ({volume.type} at {volume.mount_path})"
+        links = link_problems(host)
+        problems += [f"{label}: {link.describe(volume.mount_path)}" for link in links[:5]]
+        if len(links) > 5:
+            problems.append(f"{label}: and {len(links) - 5} more such links")
+        if host.is_symlink():
+            continue
+        problem = _output_problem(host, volume.type)
         if problem is None and volume.key == "report_file":
-            problem = report_problem(run.outputs[volume.key])
+            problem = report_problem(host)
         if problem:
-            problems.append(f"{volume.key} ({volume.type} at {volume.mount_path}): {problem}")
+            problems.append(f"{label}: {problem}")
     return problems
 
 
@@ -126,15 +136,19 @@ def outputs_present(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
         if run.task.mlcube is not None
         else f"at the mount paths the config declares ({names})"
     )
-    return Outcome.failed(
-        Finding(
-            "outputs-present",
-            run.task.name,
-            f"{len(problems)} declared output(s) missing or empty after the run.",
-            evidence,
-            f"write the outputs {where}; MedPerf reads them from there and finds nothing else.",
+    links = any("is a symbolic link to" in p for p in problems)
+    summary = f"{len(problems)} declared output(s) missing or empty after the run."
+    fix = f"write the outputs {where}; MedPerf reads them from there and finds nothing else."
+    if links:
+        summary = (
+            f"{len(problems)} problem(s) with the declared outputs after the run, links that "
+            "do not stay inside their output among them."
         )
-    )
+        fix += (
+            " Write real files into the output; a link may only point inside its own output, "
+            "relative and without climbing out with '..'."
+        )
+    return Outcome.failed(Finding("outputs-present", run.task.name, summary, evidence, fix))
 
 
 def stray_writes(run: TaskRun) -> list[FsChange]:
@@ -186,11 +200,11 @@ def _output_problem(host: Path, expected: str) -> str | None:
     if expected == "directory":
         if not host.is_dir():
             return "it is a file, but the config declares a directory"
-        if not any(p.is_file() for p in host.rglob("*")):
+        if not regular_files(host):
             return "the directory holds no file"
         return None
     if host.is_dir():
         return "it is a directory, but the config declares a file"
-    if host.stat().st_size == 0:
+    if host.lstat().st_size == 0:
         return "the file is empty (0 bytes)"
     return None
