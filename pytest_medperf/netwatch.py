@@ -3,9 +3,10 @@
 A holder container with `--network none --dns 127.0.0.1` owns a network namespace
 that task containers join. The kit then enters that namespace (setns, root only)
 and
-- adds a local route for every address (`local 0.0.0.0/0 dev lo`), so a connect
-  to any address stays on the loopback device and is refused at once, as an
-  unreachable network would be, instead of failing before any packet exists;
+- turns IPv6 on (Docker turns it off under --network none) and adds a local route
+  for every address (`local 0.0.0.0/0 dev lo`, `local ::/0 dev lo`), so a connect
+  to any IPv4 or IPv6 address stays on the loopback device and is refused at once,
+  as an unreachable network would be, instead of failing before any packet exists;
 - records every outgoing packet on lo (an AF_PACKET socket): TCP SYNs and UDP
   datagrams give the address and port the task tried;
 - answers DNS on 127.0.0.1:53 with SERVFAIL at once ("Temporary failure in name
@@ -98,32 +99,35 @@ def _sockets_in_netns(pid: int) -> tuple[socket.socket, socket.socket]:
     return made["sockets"]
 
 
-def _add_anyip_route(pid: int) -> None:
-    result = subprocess.run(
-        [
-            "nsenter",
-            f"--net=/proc/{pid}/ns/net",
-            "ip",
-            "route",
-            "add",
-            "local",
-            "0.0.0.0/0",
-            "dev",
-            "lo",
-        ],
+def _nsenter(pid: int, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["nsenter", f"--net=/proc/{pid}/ns/net", *argv],
         capture_output=True,
         text=True,
         check=False,
     )
-    if result.returncode != 0:
-        raise ObservationUnavailable(f"could not add the local route: {result.stderr.strip()}")
+
+
+def _route_everything_locally(pid: int) -> None:
+    """IPv6 on (Docker turns it off under --network none, so an attempt would leave no
+    packet), then a local route for every IPv4 and IPv6 address."""
+    enable = "; ".join(
+        f"echo 0 > /proc/sys/net/ipv6/conf/{name}/disable_ipv6" for name in ("all", "default", "lo")
+    )
+    done = _nsenter(pid, "sh", "-c", enable)
+    if done.returncode != 0:
+        raise ObservationUnavailable(f"could not turn IPv6 on: {done.stderr.strip()}")
+    for family, everything in (("-4", "0.0.0.0/0"), ("-6", "::/0")):
+        done = _nsenter(pid, "ip", family, "route", "add", "local", everything, "dev", "lo")
+        if done.returncode != 0:
+            raise ObservationUnavailable(f"could not add the local route: {done.stderr.strip()}")
 
 
 class NetworkWatch:
     """Serves one holder namespace; attempts are read per task with mark()/since()."""
 
     def __init__(self, holder_pid: int) -> None:
-        _add_anyip_route(holder_pid)
+        _route_everything_locally(holder_pid)
         self._sniffer, self._dns = _sockets_in_netns(holder_pid)
         self._attempts: list[Attempt] = []
         self._lock = threading.Lock()

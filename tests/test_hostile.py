@@ -4,11 +4,14 @@ hurt it (memory, leftovers, namespaces) nor fool it (links, IPv6, signals)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import pytest
 from conftest import DATA, kit_containers
 
 from pytest_medperf.evidence import LogScanner
+from pytest_medperf.netwatch import observation_blocker
 
 HOSTILE = """container_type: DockerImage
 image: pytest-medperf/hostile:0.1
@@ -82,8 +85,6 @@ def test_a_link_that_stays_inside_its_output_is_fine(run_kit, tmp_path: Path) ->
 
 
 def test_links_are_judged_where_they_lead_without_following_them(tmp_path: Path) -> None:
-    import os
-
     from pytest_medperf.links import link_problems
 
     out = tmp_path / "out"
@@ -99,8 +100,6 @@ def test_links_are_judged_where_they_lead_without_following_them(tmp_path: Path)
 
 
 def test_determinism_compares_links_as_links(tmp_path: Path) -> None:
-    import os
-
     from pytest_medperf.checks.data import first_difference
 
     first, second = tmp_path / "first", tmp_path / "second"
@@ -120,3 +119,52 @@ def test_determinism_compares_links_as_links(tmp_path: Path) -> None:
     assert first_difference(first, second) == (
         "extra.csv is a link in the first run and a file in the second"
     )
+
+
+IPV6_PROBE = r"""
+import socket, time
+started = time.monotonic()
+try:
+    socket.create_connection(("2001:db8::7", 443), timeout=20)
+    print("tcp: connected")
+except OSError as exc:
+    print("tcp:", exc.strerror or exc)
+with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+    try:
+        sock.sendto(b"x", ("2001:db8::7", 8125))
+        print("udp: sent")
+    except OSError as exc:
+        print("udp:", exc.strerror or exc)
+print(f"took {time.monotonic() - started:.1f}")
+"""
+
+
+@pytest.mark.skipif(
+    observation_blocker() is not None, reason=f"no network observation: {observation_blocker()}"
+)
+def test_ipv6_attempts_are_seen_and_refused_at_once(tmp_path: Path) -> None:
+    from pytest_medperf.runners.base import Mount, RunSpec
+    from pytest_medperf.runners.docker import DockerRunner
+
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "tmp").chmod(0o777)
+    runner = DockerRunner()
+    try:
+        result = runner.run(
+            RunSpec(
+                image="pytest-medperf/hostile:0.1",
+                command=("python3", "-c", IPV6_PROBE),
+                entrypoint=None,
+                environment={},
+                mounts=(Mount(tmp_path / "tmp", "/tmp", False),),
+                user="1000:1000",
+                name=f"medperf-test-ipv6-{os.getpid()}",
+            )
+        )
+    finally:
+        runner.close()
+    tail = result.log_tail()
+    assert tail[:2] == ["tcp: Connection refused", "udp: sent"], tail
+    assert float(tail[2].split()[1]) < 5  # refused at once, not a 20 s hang
+    targets = {(a.kind, a.target) for a in result.network.attempts}
+    assert targets == {("tcp", "[2001:db8::7]:443"), ("udp", "[2001:db8::7]:8125")}
