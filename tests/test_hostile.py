@@ -168,3 +168,106 @@ def test_ipv6_attempts_are_seen_and_refused_at_once(tmp_path: Path) -> None:
     assert float(tail[2].split()[1]) < 5  # refused at once, not a 20 s hang
     targets = {(a.kind, a.target) for a in result.network.attempts}
     assert targets == {("tcp", "[2001:db8::7]:443"), ("udp", "[2001:db8::7]:8125")}
+
+
+def _routes() -> str:
+    import subprocess
+
+    tables = []
+    for family in ("-4", "-6"):
+        done = subprocess.run(
+            ["ip", family, "route", "show", "table", "all"], capture_output=True, text=True
+        )
+        tables.append(done.stdout)
+    return "\n".join(tables)
+
+
+def in_own_pid_namespace(*argv: str, cwd: Path, timeout: float = 300):
+    """argv in a PID namespace of its own (its own /proc), as a CI job container that
+    was given the host's Docker socket runs."""
+    import subprocess
+
+    return subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="unshare --pid needs root")
+def test_from_another_pid_namespace_the_kit_enters_no_namespace(tmp_path: Path) -> None:
+    import sys
+
+    from conftest import VIOLATIONS
+
+    before = _routes()
+    report = tmp_path / "report.json"
+    done = in_own_pid_namespace(
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "--medperf-config",
+        str(VIOLATIONS / "no-network-telemetry-swallowed" / "container_config.yaml"),
+        "--medperf-data",
+        str(DATA["prepared"]),
+        "--medperf-report",
+        str(report),
+        cwd=tmp_path,
+    )
+    after = _routes()
+    assert after == before  # nothing added to the kit's own namespace
+    assert "local default" not in after and "local ::/0" not in after
+    (task,) = json.loads(report.read_text())["configs"][0]["tasks"]
+    checks = {c["id"]: c for c in task["checks"]}
+    message = checks["no-network"]["message"]
+    assert checks["no-network"]["outcome"] == "failed", done.stdout[-3000:]
+    assert "Observation was partial" in message
+    assert "another PID namespace than the engine's containers" in message
+    assert "telemetry unavailable" in message  # the log is the evidence
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="reading another process's namespace needs root")
+def test_a_pid_is_entered_only_when_it_is_the_holders_process() -> None:
+    import docker
+
+    from pytest_medperf.netwatch import ObservationUnavailable, holder_namespace
+
+    client = docker.from_env()
+    container = client.containers.run(
+        "pytest-medperf/hostile:0.1",
+        ["sleep", "60"],
+        network_mode="none",
+        labels={"io.github.pytest-medperf.test": "1"},
+        detach=True,
+    )
+    try:
+        container.reload()
+        pid = int(container.attrs["State"]["Pid"])
+        fd = holder_namespace(pid, container.id)
+        os.close(fd)
+        other = "f" * 64
+        with pytest.raises(ObservationUnavailable, match="not the holder container's process"):
+            holder_namespace(pid, other)  # a real process, but another container's
+        with pytest.raises(ObservationUnavailable, match="not the holder container's process"):
+            holder_namespace(os.getpid(), container.id)  # the kit's own process
+        with pytest.raises(ObservationUnavailable, match="is not visible here"):
+            holder_namespace(2**22 + 1, container.id)  # no such pid here
+        host_net = client.containers.run(
+            "pytest-medperf/hostile:0.1",
+            ["sleep", "60"],
+            network_mode="host",
+            labels={"io.github.pytest-medperf.test": "1"},
+            detach=True,
+        )
+        try:
+            host_net.reload()
+            with pytest.raises(ObservationUnavailable, match="is the kit's own"):
+                holder_namespace(int(host_net.attrs["State"]["Pid"]), host_net.id)
+        finally:
+            host_net.remove(force=True)
+    finally:
+        container.remove(force=True)

@@ -399,13 +399,19 @@ class DockerRunner:
             pid = int(self._holder.attrs["State"]["Pid"])
             if not pid:
                 raise ObservationUnavailable("the holder container is not running")
-            self._watch = NetworkWatch(pid)
-            self._watch_problem = None
         except (APIError, ObservationUnavailable) as exc:
             self._watch_problem = (
                 f"holder: the kit could not hold a network namespace with {image} "
                 f"(it runs `sleep` there): {_first_line(exc)}"
             )
+            self._drop_holder()
+            return None
+        try:
+            self._watch = NetworkWatch(pid, self._holder.id)
+            self._watch_problem = None
+        except ObservationUnavailable as exc:
+            # Not the image's fault: no other holder would do better. Never retried.
+            self._watch_problem = str(exc)
             self._drop_holder()
         return self._watch
 
