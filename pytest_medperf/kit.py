@@ -78,6 +78,8 @@ class Kit:
             terminalreporter.section("MedPerf conformance")
             for line in lines:
                 terminalreporter.write_line(line)
+        for line in self.session.swept:
+            terminalreporter.write_line(f"pytest-medperf: {line}")
         where = self.session.sandbox_path
         if where is not None and self.session.options.keep:
             terminalreporter.write_line(f"pytest-medperf: sandbox kept at {where}")

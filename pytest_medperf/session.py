@@ -25,6 +25,7 @@ from .datasets import (
 )
 from .digests import differences, fingerprint
 from .errors import ConfigErrors, EngineUnavailable, InputMissing, KitError
+from .owner import DEFAULT_SWEEP_AGE
 from .plan import InputPlan, _Upstream
 from .runners.base import (
     ImageInfo,
@@ -56,6 +57,7 @@ class KitOptions:
     sandbox_base: Path | None = None
     log_dir: Path | None = None  # where each run's log is written (beside a JSON report)
     limits: Limits = field(default_factory=Limits)
+    sweep_age: float = DEFAULT_SWEEP_AGE  # seconds: leftovers of a session not provably ended
 
 
 @dataclass
@@ -110,6 +112,7 @@ class KitSession(InputPlan):
         self._demo: RawDataset | InputMissing | None = None
         self._prepared: PreparedDataset | InputMissing | None = None
         self._swept = False
+        self.swept: list[str] = []  # what the sweep removed, one line per owner or sandbox
         self._corrupted: dict[Path, list[tuple[str, TaskRun | None]]] = {}
 
     # -- configs ---------------------------------------------------------------------
@@ -425,8 +428,8 @@ class KitSession(InputPlan):
             return
         self._swept = True
         with contextlib.suppress(OSError):
-            sweep_stale_sandboxes(self.options.sandbox_base)
-        self.runner.sweep_leftovers()
+            self.swept += sweep_stale_sandboxes(self.options.sandbox_base, self.options.sweep_age)
+        self.swept += self.runner.sweep_leftovers(self.options.sweep_age)
 
     def close(self) -> None:
         try:

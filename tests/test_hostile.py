@@ -8,11 +8,12 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import DATA, kit_containers
+from conftest import DATA, GOOD, kit_containers
 
 from pytest_medperf.evidence import LogScanner
 from pytest_medperf.netwatch import observation_blocker
 
+GOOD_MODEL = GOOD["model"]
 HOSTILE = """container_type: DockerImage
 image: pytest-medperf/hostile:0.1
 tasks:
@@ -188,7 +189,7 @@ def in_own_pid_namespace(*argv: str, cwd: Path, timeout: float = 300):
     import subprocess
 
     return subprocess.run(
-        ["unshare", "--pid", "--fork", "--mount-proc", *argv],
+        ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", *argv],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -271,3 +272,69 @@ def test_a_pid_is_entered_only_when_it_is_the_holders_process() -> None:
             host_net.remove(force=True)
     finally:
         container.remove(force=True)
+
+
+def _containers_of_config(folder_name: str) -> list:
+    import docker
+
+    found = docker.from_env().containers.list(
+        all=True, sparse=True, filters={"label": "io.github.pytest-medperf.config"}
+    )
+    return [
+        c
+        for c in found
+        if folder_name in (c.attrs.get("Labels") or {}).get("io.github.pytest-medperf.config", "")
+    ]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="unshare --pid needs root")
+def test_sessions_in_other_pid_namespaces_leave_each_other_alone(tmp_path: Path) -> None:
+    """A long session and a short one, each in a PID namespace of its own, on one engine:
+    the short one sweeps at its start and must not take the long one's containers."""
+    import subprocess
+    import sys
+    import time
+
+    name = f"slow-{os.urandom(4).hex()}"  # its containers' config label names it
+    slow = hostile_config(
+        tmp_path, name, "python3 /project/hostile.py sleep-then-write", '{SLOW_SECONDS: "25"}'
+    )
+    report = tmp_path / "slow.json"
+    kit = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"]
+    data = ("--medperf-data", str(DATA["prepared"]))
+    # Some processes first, so the long session's pid does not exist in the short one's
+    # namespace: a sweep that trusted pids alone would take it for dead.
+    long_argv = " ".join(
+        [*kit, "--medperf-config", str(slow), *data, "--medperf-report", str(report)]
+    )
+    long = subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--kill-child=SIGTERM", "--mount-proc", "sh", "-c",
+         f"for i in $(seq 30); do /bin/true; done; {long_argv} & child=$!; "
+         "trap 'kill -TERM $child' TERM; wait $child; status=$?; wait $child; exit $status"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not _containers_of_config(name) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        running = {c.id for c in _containers_of_config(name)}
+        assert running, "the long session never started its task"
+        short = in_own_pid_namespace(*kit, "--medperf-config", str(GOOD_MODEL), *data, cwd=tmp_path)
+        assert short.returncode == 0, short.stdout[-3000:]
+        still = {c.id for c in _containers_of_config(name)}
+        assert running <= still, "the short session removed the long session's containers"
+        out, _ = long.communicate(timeout=120)
+    finally:
+        if long.poll() is None:  # SIGTERM reaches the kit, which cleans up
+            long.terminate()
+            deadline = time.monotonic() + 30
+            while _containers_of_config(name) and time.monotonic() < deadline:
+                time.sleep(0.5)
+    assert long.returncode == 0, out[-3000:]
+    (task,) = json.loads(report.read_text())["configs"][0]["tasks"]
+    assert {c["id"]: c["outcome"] for c in task["checks"]} == dict.fromkeys(
+        ("exit-status", "outputs-present", "no-network", "no-writes-outside",
+         "inputs-untouched", "non-root"),
+        "passed",
+    )  # fmt: skip
+    assert _containers_of_config(name) == []

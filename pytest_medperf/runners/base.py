@@ -9,12 +9,12 @@ from typing import Protocol
 
 from ..evidence import NetworkLogLine
 from ..netwatch import Attempt
+from ..owner import LABEL_HOST, LABEL_PID
 
-# Every container the kit starts carries these labels, so a later session can
-# find and remove what a killed one left behind.
+# Every container the kit starts carries LABEL_KIT and its session's identity
+# (owner.py), so a later session can find and remove what a killed one left behind.
 LABEL_KIT = "io.github.pytest-medperf"
-LABEL_PID = "io.github.pytest-medperf.pid"
-LABEL_HOST = "io.github.pytest-medperf.host"
+__all__ = ["LABEL_HOST", "LABEL_KIT", "LABEL_PID"]
 
 
 @dataclass(frozen=True)
@@ -141,8 +141,9 @@ class Runner(Protocol):
         """The equivalent command a person would type to reproduce the run."""
         ...
 
-    def sweep_leftovers(self) -> int:
-        """Remove containers that a killed earlier session left; return how many."""
+    def sweep_leftovers(self, max_age: float) -> list[str]:
+        """Remove containers that an ended session left (or older than max_age seconds);
+        return one line per owner saying what was removed."""
         ...
 
     def close(self) -> None:
@@ -174,8 +175,8 @@ class UnavailableRunner:
     def command_line(self, spec: RunSpec) -> list[str]:
         return []
 
-    def sweep_leftovers(self) -> int:
-        return 0
+    def sweep_leftovers(self, max_age: float) -> list[str]:
+        return []
 
     def close(self) -> None:
         return None

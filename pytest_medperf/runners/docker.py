@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import os
 import shutil
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -25,11 +24,9 @@ from docker.errors import APIError, ImageNotFound, NotFound
 from ..errors import EngineUnavailable
 from ..evidence import LogScanner
 from ..netwatch import NetworkWatch, ObservationUnavailable, observation_blocker
-from ..sandbox import pid_alive
+from ..owner import Owner, current, verdict
 from .base import (
-    LABEL_HOST,
     LABEL_KIT,
-    LABEL_PID,
     DeniedAccess,
     ImageInfo,
     ImageUnavailable,
@@ -182,12 +179,7 @@ class DockerRunner:
         return ImageInfo(loaded[0].id, loaded[0].id)
 
     def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
-        labels = {
-            LABEL_KIT: "1",
-            LABEL_PID: str(os.getpid()),
-            LABEL_HOST: socket.gethostname(),
-            **spec.labels,
-        }
+        labels = {LABEL_KIT: "1", **current().labels(), **spec.labels}
         kwargs = create_kwargs(spec)
         kwargs["labels"] = labels
         try:
@@ -377,7 +369,9 @@ class DockerRunner:
         if image in self._holder_tried:
             return None
         self._holder_tried.add(image)
-        self._holder_name = f"medperf-network-holder-{os.getpid()}-{len(self._holder_tried)}"
+        self._holder_name = (
+            f"medperf-network-holder-{current().session[:12]}-{len(self._holder_tried)}"
+        )
         try:
             self._holder = self.client.containers.run(
                 image,
@@ -389,8 +383,7 @@ class DockerRunner:
                 user="65534:65534",
                 labels={
                     LABEL_KIT: "1",
-                    LABEL_PID: str(os.getpid()),
-                    LABEL_HOST: socket.gethostname(),
+                    **current().labels(),
                     "io.github.pytest-medperf.role": "network-holder",
                 },
                 detach=True,
@@ -434,10 +427,10 @@ class DockerRunner:
             with contextlib.suppress(APIError, requests.exceptions.RequestException):
                 self.client.images.remove(image_id, force=True)
 
-    def sweep_leftovers(self) -> int:
-        """Remove the kit's containers whose session process on this host is gone."""
-        host = socket.gethostname()
-        removed = 0
+    def sweep_leftovers(self, max_age: float) -> list[str]:
+        """Remove the kit's containers whose session has provably ended (same machine boot,
+        same PID namespace, its process gone), or that are older than max_age seconds;
+        one line per owner says what was removed and why."""
         try:
             # sparse: no inspect per container, which would race with other sessions
             # (xdist workers) removing their own containers meanwhile.
@@ -447,13 +440,25 @@ class DockerRunner:
                 f"The Docker engine at {engine_address()} did not list containers: "
                 f"{_first_line(exc)}"
             ) from None
+        removed: dict[tuple[str, str], list[str]] = {}
+        now = time.time()
         for container in found:
             labels = container.attrs.get("Labels") or {}
-            if labels.get(LABEL_HOST) != host or _alive(labels.get(LABEL_PID, "")):
+            owner = Owner.from_labels(labels)
+            age = now - float(container.attrs.get("Created") or now)
+            why = verdict(owner, age, max_age)
+            if why is None:
                 continue
             _remove(container)
-            removed += 1
-        return removed
+            who = owner.describe() if owner is not None else "an older kit's session"
+            names = container.attrs.get("Names") or [container.id[:12]]
+            removed.setdefault((who, why), []).append(str(names[0]).lstrip("/"))
+        return [
+            f"removed {len(names)} container(s) left by {who}, "
+            + ("which has ended" if why == "ended" else f"older than {max_age / 3600:g} h")
+            + f": {', '.join(sorted(names)[:5])}"
+            for (who, why), names in removed.items()
+        ]
 
 
 def _first_line(exc: Exception) -> str:
@@ -475,14 +480,6 @@ def _exists(container: Any, path: str) -> bool:
 def _is_timeout(exc: Exception) -> bool:
     text = repr(exc)
     return isinstance(exc, requests.exceptions.ReadTimeout) or "timed out" in text.lower()
-
-
-def _alive(pid_text: str) -> bool:
-    try:
-        pid = int(pid_text)
-    except ValueError:
-        return False
-    return pid == os.getpid() or pid_alive(pid)
 
 
 def _kill(container: Any) -> None:

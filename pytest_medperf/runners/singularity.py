@@ -198,8 +198,8 @@ class SingularityRunner:
             network=NetworkObservation(False, note="Singularity runs are not observed"),
         )
 
-    def sweep_leftovers(self) -> int:
-        return 0  # nothing outlives the subprocess: it runs in its own process group
+    def sweep_leftovers(self, max_age: float) -> list[str]:
+        return []  # nothing outlives the subprocess: it runs in its own process group
 
     def close(self) -> None:
         return None
