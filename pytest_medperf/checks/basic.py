@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,17 @@ def exit_status(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
                 "sanity_check must accept good prepared data: read the log lines above, and check "
                 "that prepare writes what sanity_check expects."
             )
+        elif result.oom_killed:
+            cap = run.spec.limits.memory or "90% of this machine's memory"
+            summary = (
+                f"the task was killed by the memory cap (OOMKilled, exit status "
+                f"{result.exit_code}): it needed more than the {cap} the kit allows a container "
+                "(--medperf-memory). What it did before counts for the other rules."
+            )
+            fix = (
+                "use less memory (smaller batches, stream the cases), or raise --medperf-memory "
+                "if the data owners' machines have that much"
+            )
         else:
             summary = f"the task exited with status {result.exit_code}{_signal(result.exit_code)}."
             fix = "fix the error the log shows; the task must exit 0 when it succeeds"
@@ -81,11 +93,22 @@ def exit_status(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
 
 
 def _signal(code: int | None) -> str:
-    if code == 137:
-        return " (killed: SIGKILL, often the memory limit: see --medperf-memory)"
-    if code == 139:
-        return " (segmentation fault)"
-    return ""
+    """What an exit status above 128 says: the engine reports death by signal N as 128 + N."""
+    if code is None or not 128 < code < 128 + 65:
+        return ""
+    try:
+        name = signal.Signals(code - 128).name
+    except ValueError:
+        return ""
+    what = {
+        "SIGKILL": "killed with SIGKILL, not by the memory cap: by the task itself or a process "
+        "it started",
+        "SIGSEGV": "a segmentation fault: native code (a library, a driver) crashed",
+        "SIGABRT": "aborted: native code called abort()",
+        "SIGBUS": "a bus error: native code crashed, or /dev/shm ran out (see shm_size)",
+        "SIGTERM": "terminated with SIGTERM from inside the container",
+    }.get(name, "killed by a signal")
+    return f" (died of {name}: {what}). What it did before counts for the other rules"
 
 
 def _start_fix(run: TaskRun) -> str:

@@ -98,6 +98,7 @@ class RunResult:
     changes: tuple[FsChange, ...] = ()
     network: NetworkObservation | None = None
     denied: tuple[DeniedAccess, ...] = ()
+    oom_killed: bool = False  # the engine says the memory cap killed it
 
     @property
     def succeeded(self) -> bool:

@@ -262,6 +262,10 @@ class DockerRunner:
                 return self._not_started(spec, started, _explain(exc))
             status, timed_out, stopped_for = self._wait(container, spec, started, progress, stream)
             duration = time.monotonic() - started
+            oom_killed = False
+            with contextlib.suppress(APIError, requests.exceptions.RequestException):
+                state = self.client.api.inspect_container(container.id)["State"]
+                oom_killed = bool(state.get("OOMKilled"))
             stream.finish()
         finally:
             stream.close()
@@ -284,6 +288,7 @@ class DockerRunner:
             stopped_for=stopped_for,
             changes=changes,
             denied=denied,
+            oom_killed=oom_killed,
         )
 
     def _wait(
