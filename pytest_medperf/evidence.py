@@ -186,19 +186,3 @@ def scan_file(path: Path, **limits: int) -> LogScanner:
             scanner.feed(block)
     scanner.finish()
     return scanner
-
-
-def denied_paths(log: str, limit: int = 50) -> list[DeniedPath]:
-    """Paths named on log lines that report EACCES or EROFS, in order, once each."""
-    scanner = LogScanner(denied_limit=limit, network_limit=0)
-    scanner.feed(log.encode("utf-8", errors="replace"))
-    scanner.finish()
-    return list(scanner.denied.values())
-
-
-def network_error_lines(log: str, limit: int = 5) -> list[NetworkLogLine]:
-    """Log lines that look like a failed network use, with the host when one is named."""
-    scanner = LogScanner(denied_limit=0, network_limit=limit)
-    scanner.feed(log.encode("utf-8", errors="replace"))
-    scanner.finish()
-    return scanner.network
