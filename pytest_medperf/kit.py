@@ -23,7 +23,7 @@ class Kit:
 
     def __init__(self, config: pytest.Config, configs: list[Path]) -> None:
         self.configs = configs
-        self.cancel = CancelOnSignals()  # plugin.py installs it once the kit is registered
+        self.cancel = CancelOnSignals()  # installed by plugin.py once the kit is registered
         self.report = SessionReport()
         self.chain_groups = lambda: self.session.chain_groups()
         self.report_path = path_option(config, "report")

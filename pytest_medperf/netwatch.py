@@ -131,11 +131,14 @@ def _setup_in_namespace(ns_fd: int) -> tuple[socket.socket, socket.socket]:
                 raise ObservationUnavailable(f"setns failed: {os.strerror(ctypes.get_errno())}")
             if not _same_file(os.stat("/proc/thread-self/ns/net"), wanted):
                 raise ObservationUnavailable("the kit did not land in the holder's namespace")
-            for name in ("all", "default", "lo"):
-                with open(f"/proc/sys/net/ipv6/conf/{name}/disable_ipv6", "w") as handle:
-                    handle.write("0")
             _ip("-4", "route", "add", "local", "0.0.0.0/0", "dev", "lo")
-            _ip("-6", "route", "add", "local", "::/0", "dev", "lo")
+            # A kernel booted without IPv6 has no /proc/sys/net/ipv6: then no task can
+            # use IPv6 at all, and there is nothing to route.
+            if os.path.isdir("/proc/sys/net/ipv6"):
+                for name in ("all", "default", "lo"):
+                    with open(f"/proc/sys/net/ipv6/conf/{name}/disable_ipv6", "w") as handle:
+                        handle.write("0")
+                _ip("-6", "route", "add", "local", "::/0", "dev", "lo")
             sniffer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
             sniffer.bind(("lo", 0))
             dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

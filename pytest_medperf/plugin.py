@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from .cancel import CancelOnSignals
 from .items import ConfigFile, KitItem
 from .kit import KIT_KEY, Kit
 from .options import OPTIONS
@@ -49,8 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     config.stash[KIT_KEY] = kit = Kit(config, configs)
     config.pluginmanager.register(kit, "medperf-kit")
-    kit.cancel = CancelOnSignals()
-    kit.cancel.install()
+    kit.cancel.install()  # SIGTERM and SIGHUP take Ctrl-C's path from here on
     # Collect the configs themselves: with no test paths given, only them.
     wanted = [str(p) for p in configs]
     if config.args_source == pytest.Config.ArgsSource.ARGS:
