@@ -33,6 +33,8 @@ class CancelOnSignals:
         if threading.current_thread() is not threading.main_thread():
             return
         for sig in SIGNALS:
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                continue  # ignored on purpose (`nohup`): the session must go on
             self._previous[sig] = signal.signal(sig, self._handle)
 
     def restore(self) -> None:
