@@ -43,6 +43,7 @@ lint: install
 bench: setup
 	$(PY) bench/overhead.py
 	$(PY) bench/speed.py
+	$(PY) bench/chatty.py
 
 clean:
 	rm -rf $(VENV) *.egg-info

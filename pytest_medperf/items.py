@@ -100,8 +100,14 @@ class KitItem(pytest.Item):
         return None
 
     def container_log(self) -> str | None:
+        """The log's last lines (a log may be huge: never the whole of it), and where it is."""
         run = self.run()
-        return run.result.log if run is not None else None
+        if run is None:
+            return None
+        text = "\n".join(run.result.log_tail(50))
+        if run.log_path is not None:
+            text += f"\n\n(last lines only; the full log is {run.log_path})"
+        return text
 
     def record(self, report: pytest.TestReport) -> dict[str, Any]:
         """This item's line in the JSON report (plain data: it crosses xdist's wire)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from .cancel import CancelOnSignals
 from .checks.data import load_user_schema
 from .errors import KitError
 from .report import SessionReport
@@ -23,6 +24,7 @@ class Kit:
 
     def __init__(self, config: pytest.Config, configs: list[Path]) -> None:
         self.configs = configs
+        self.cancel = CancelOnSignals()  # installed by plugin.py once the kit is registered
         self.report = SessionReport()
         self.chain_groups = lambda: self.session.chain_groups()
         self.report_path = path_option(config, "report")
@@ -114,6 +116,8 @@ class Kit:
             terminalreporter.section("MedPerf conformance")
             for line in lines:
                 terminalreporter.write_line(line)
+        for line in self.session.swept:
+            terminalreporter.write_line(f"pytest-medperf: {line}")
         where = self.session.sandbox_path
         if where is not None and self.session.options.keep:
             terminalreporter.write_line(f"pytest-medperf: sandbox kept at {where}")

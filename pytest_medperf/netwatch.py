@@ -1,11 +1,13 @@
 """Watching a task's network attempts while its experience stays `--network none`.
 
 A holder container with `--network none --dns 127.0.0.1` owns a network namespace
-that task containers join. The kit then enters that namespace (setns, root only)
-and
-- adds a local route for every address (`local 0.0.0.0/0 dev lo`), so a connect
-  to any address stays on the loopback device and is refused at once, as an
-  unreachable network would be, instead of failing before any packet exists;
+that task containers join. The kit enters that namespace (setns, root only) only
+once it has proven that the pid the engine reports is the holder's process here
+(its cgroup names the container, its namespace is not the kit's own), and then
+- turns IPv6 on (Docker turns it off under --network none) and adds a local route
+  for every address (`local 0.0.0.0/0 dev lo`, `local ::/0 dev lo`), so a connect
+  to any IPv4 or IPv6 address stays on the loopback device and is refused at once,
+  as an unreachable network would be, instead of failing before any packet exists;
 - records every outgoing packet on lo (an AF_PACKET socket): TCP SYNs and UDP
   datagrams give the address and port the task tried;
 - answers DNS on 127.0.0.1:53 with SERVFAIL at once ("Temporary failure in name
@@ -58,30 +60,85 @@ def observation_blocker() -> str | None:
         return "the kit runs without root, so it cannot enter the container's network namespace"
     if not hasattr(socket, "AF_PACKET"):
         return "this platform has no packet sockets"
-    if shutil.which("nsenter") is None or shutil.which("ip") is None:
-        return "nsenter or ip (util-linux, iproute2) is not installed"
+    if shutil.which("ip") is None:
+        return "ip (iproute2) is not installed"
     return None
 
 
-def _enter_netns(pid: int) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def holder_namespace(pid: int, container_id: str) -> int:
+    """A descriptor of the holder's network namespace, given only once it is proven to be
+    the holder's: `pid` (as the engine reports it) must be, here, a process of that
+    container, and its namespace must not be the kit's own.
+
+    When the kit runs in another PID namespace than the engine's containers (a CI job
+    container given the host's Docker socket), that pid is absent or another process:
+    entering it would change the wrong namespace, so observation is refused instead.
+    """
+    elsewhere = "the kit runs in another PID namespace than the engine's containers"
     try:
-        if libc.setns(fd, CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            raise ObservationUnavailable(f"setns failed: {os.strerror(err)}")
-    finally:
+        fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
+    except OSError:
+        raise ObservationUnavailable(
+            f"the holder's process (pid {pid} as the engine reports it) is not visible here: "
+            f"{elsewhere}"
+        ) from None
+    try:
+        # Read after the open: had the pid been another process when the descriptor was
+        # taken, it could not name the (older) container now.
+        with open(f"/proc/{pid}/cgroup") as handle:
+            cgroup = handle.read()
+        if container_id not in cgroup:
+            raise ObservationUnavailable(
+                f"pid {pid} here is not the holder container's process (its cgroup does not "
+                f"name the container): {elsewhere}"
+            )
+        if _same_file(os.fstat(fd), os.stat("/proc/self/ns/net")):
+            raise ObservationUnavailable(
+                "the holder's network namespace is the kit's own; the kit never changes that"
+            )
+    except BaseException as exc:
         os.close(fd)
+        if isinstance(exc, OSError):
+            raise ObservationUnavailable(
+                f"the holder's process (pid {pid}) vanished while the kit checked it"
+            ) from None
+        raise
+    return fd
 
 
-def _sockets_in_netns(pid: int) -> tuple[socket.socket, socket.socket]:
-    """Create the sniffer and the DNS stub inside the namespace (in a throwaway thread,
-    since setns changes only the calling thread)."""
+def _ip(*argv: str) -> None:
+    done = subprocess.run(["ip", *argv], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise ObservationUnavailable(f"`ip {' '.join(argv)}` failed: {done.stderr.strip()}")
+
+
+def _setup_in_namespace(ns_fd: int) -> tuple[socket.socket, socket.socket]:
+    """In a throwaway thread that joins the holder's namespace (setns changes only the
+    calling thread, and what it starts): turn IPv6 on (Docker turns it off under
+    --network none, so an attempt would leave no packet), route every IPv4 and IPv6
+    address locally, and open the sniffer and the DNS stub there."""
     made: dict[str, Any] = {}
+    wanted = os.fstat(ns_fd)
 
     def work() -> None:
         try:
-            _enter_netns(pid)
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.setns(ns_fd, CLONE_NEWNET) != 0:
+                raise ObservationUnavailable(f"setns failed: {os.strerror(ctypes.get_errno())}")
+            if not _same_file(os.stat("/proc/thread-self/ns/net"), wanted):
+                raise ObservationUnavailable("the kit did not land in the holder's namespace")
+            _ip("-4", "route", "add", "local", "0.0.0.0/0", "dev", "lo")
+            # A kernel booted without IPv6 has no /proc/sys/net/ipv6: then no task can
+            # use IPv6 at all, and there is nothing to route.
+            if os.path.isdir("/proc/sys/net/ipv6"):
+                for name in ("all", "default", "lo"):
+                    with open(f"/proc/sys/net/ipv6/conf/{name}/disable_ipv6", "w") as handle:
+                        handle.write("0")
+                _ip("-6", "route", "add", "local", "::/0", "dev", "lo")
             sniffer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
             sniffer.bind(("lo", 0))
             dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -94,37 +151,22 @@ def _sockets_in_netns(pid: int) -> tuple[socket.socket, socket.socket]:
     thread.start()
     thread.join()
     if "error" in made:
-        raise ObservationUnavailable(f"could not open sockets in the namespace: {made['error']}")
+        error = made["error"]
+        if isinstance(error, ObservationUnavailable):
+            raise error
+        raise ObservationUnavailable(f"could not set up the namespace: {error}")
     return made["sockets"]
-
-
-def _add_anyip_route(pid: int) -> None:
-    result = subprocess.run(
-        [
-            "nsenter",
-            f"--net=/proc/{pid}/ns/net",
-            "ip",
-            "route",
-            "add",
-            "local",
-            "0.0.0.0/0",
-            "dev",
-            "lo",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise ObservationUnavailable(f"could not add the local route: {result.stderr.strip()}")
 
 
 class NetworkWatch:
     """Serves one holder namespace; attempts are read per task with mark()/since()."""
 
-    def __init__(self, holder_pid: int) -> None:
-        _add_anyip_route(holder_pid)
-        self._sniffer, self._dns = _sockets_in_netns(holder_pid)
+    def __init__(self, holder_pid: int, holder_id: str) -> None:
+        ns_fd = holder_namespace(holder_pid, holder_id)
+        try:
+            self._sniffer, self._dns = _setup_in_namespace(ns_fd)
+        finally:
+            os.close(ns_fd)
         self._attempts: list[Attempt] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()

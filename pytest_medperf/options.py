@@ -123,6 +123,12 @@ OPTIONS: tuple[Option, ...] = (
         "DIR",
     ),
     Option(
+        "sweep_age",
+        "remove leftovers (containers, sandboxes) of a session that is not provably ended "
+        "once they are this old (default: 24).",
+        "HOURS",
+    ),
+    Option(
         "keep",
         "keep the sandbox (mounted folders, outputs, logs) and print where it is.",
         kind="flag",

@@ -59,8 +59,8 @@ class TaskRun:
     outputs: Mapping[str, Path]
     exit_code: int | None
     succeeded: bool  # exit 0, not timed out, not stopped by the kit
-    log: str
-    log_path: Path | None  # the full log's file, when kept (--medperf-keep, --medperf-report)
+    log_tail: tuple[str, ...]  # the last lines the task printed (the log is never held whole)
+    log_path: Path | None  # the whole log's file, readable while the rule runs
     duration: float
 
 
@@ -79,8 +79,8 @@ def view_of(run: runs.TaskRun, *, step: str, dataset: str | None, model: str | N
         outputs=MappingProxyType(dict(run.outputs)),
         exit_code=result.exit_code,
         succeeded=result.succeeded,
-        log=result.log,
-        log_path=run.log_path,
+        log_tail=tuple(result.tail),
+        log_path=result.log_file,
         duration=result.duration,
     )
 

@@ -55,6 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     config.stash[KIT_KEY] = kit = Kit(config, configs)
     config.pluginmanager.register(kit, "medperf-kit")
+    kit.cancel.install()  # SIGTERM and SIGHUP take Ctrl-C's path from here on
     # Collect the configs themselves: with no test paths given, only them.
     wanted = [str(p) for p in configs]
     if config.args_source == pytest.Config.ArgsSource.ARGS:
@@ -87,8 +88,12 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 def pytest_unconfigure(config: pytest.Config) -> None:
     kit = config.stash.get(KIT_KEY, None)
     if kit is not None:
-        config.pluginmanager.unregister(kit)
-        kit.session.close()
+        kit.cancel.cleaning_up = True
+        try:
+            config.pluginmanager.unregister(kit)
+            kit.session.close()
+        finally:
+            kit.cancel.restore()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -7,16 +7,20 @@ change them. Everything is removed at close() unless the user asked to keep it.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
 import tarfile
 import tempfile
+import time
 from pathlib import Path
 
 from .errors import InputMissing
+from .owner import Owner, current, verdict
 
 PREFIX = "pytest-medperf-"
+OWNER_FILE = ".owner"  # the session's identity (owner.py), for later sessions' sweeps
 
 
 def _slug(text: str) -> str:
@@ -32,6 +36,7 @@ class Sandbox:
         self.keep = keep
         self.root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=base))
         self.root.chmod(0o755)
+        (self.root / OWNER_FILE).write_text(json.dumps(current().labels()))
         self._imports: dict[tuple[str, str], Path] = {}
         self._counter = 0
 
@@ -142,28 +147,30 @@ def _force_rmtree(path: Path) -> None:
     shutil.rmtree(path, onerror=make_writable)
 
 
-def sweep_stale_sandboxes(base: Path | None = None) -> int:
-    """Remove sandboxes that a killed earlier session on this host left in the temp dir."""
-    removed = 0
+def sweep_stale_sandboxes(base: Path | None, max_age: float) -> list[str]:
+    """Remove sandboxes whose session has provably ended (owner.py), or older than
+    max_age seconds; one line per sandbox removed, saying whose it was and why."""
+    removed: list[str] = []
     folder = Path(base or tempfile.gettempdir())
+    now = time.time()
     for path in folder.glob(f"{PREFIX}*"):
-        match = re.match(rf"{PREFIX}(\d+)-", path.name)
-        if not match or not path.is_dir() or (path / ".keep").exists():
+        if path.is_symlink() or not path.is_dir() or (path / ".keep").exists():
             continue
-        pid = int(match.group(1))
-        if pid == os.getpid() or pid_alive(pid):
+        marker = path / OWNER_FILE
+        try:
+            owner = Owner.from_labels(json.loads(marker.read_text()))
+            age = now - marker.stat().st_mtime
+        except (OSError, ValueError, AttributeError):
+            owner = None
+            try:
+                age = now - path.stat().st_mtime
+            except OSError:
+                continue
+        why = verdict(owner, age, max_age)
+        if why is None:
             continue
         _force_rmtree(path)
-        removed += 1
+        who = owner.describe() if owner is not None else "an older kit's session"
+        reason = "which has ended" if why == "ended" else f"older than {max_age / 3600:g} h"
+        removed.append(f"removed the sandbox {path} left by {who}, {reason}")
     return removed
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process of this host still runs (a session that may own leftovers)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -25,6 +25,7 @@ from .datasets import (
 )
 from .digests import differences, fingerprint
 from .errors import ConfigError, ConfigErrors, EngineUnavailable, InputMissing, KitError
+from .owner import DEFAULT_SWEEP_AGE
 from .plan import InputPlan, _Upstream
 from .runners.base import (
     ImageInfo,
@@ -59,6 +60,7 @@ class KitOptions:
     sandbox_base: Path | None = None
     log_dir: Path | None = None  # where each run's log is written (beside a JSON report)
     limits: Limits = field(default_factory=Limits)
+    sweep_age: float = DEFAULT_SWEEP_AGE  # seconds: leftovers of a session not provably ended
 
 
 @dataclass
@@ -115,6 +117,7 @@ class KitSession(InputPlan):
         self._input_problems: dict[Path, list[ConfigError]] = {}
         self._parameters_files: dict[Path, Path] = {}
         self._swept = False
+        self.swept: list[str] = []  # what the sweep removed, one line per owner or sandbox
         self._corrupted: dict[Path, list[tuple[str, TaskRun | None]]] = {}
 
     # -- configs ---------------------------------------------------------------------
@@ -321,7 +324,8 @@ class KitSession(InputPlan):
             for key in ("data_path", "labels_path"):
                 if key in inputs:
                     copy = folder / key
-                    shutil.copytree(inputs[key], copy)
+                    # links copied as links: a container's output is never followed
+                    shutil.copytree(inputs[key], copy, symlinks=True)
                     inputs[key] = copy
             corrupt(inputs)
             self.sandbox.hand_over(folder, writable=False)
@@ -381,6 +385,7 @@ class KitSession(InputPlan):
             labels={"io.github.pytest-medperf.config": state.shown},
             limits=self.options.limits,
             disk_watch=sandbox.root,
+            log_file=self._log_file(state, label, run_dir),
         )
         before = {key: fingerprint(host) for key, host in inputs.items()}
         result = self.runner.run(run_spec, self.progress)
@@ -390,7 +395,7 @@ class KitSession(InputPlan):
             if (found := differences(before[key], fingerprint(host)))
         }
         reproduce = shlex.join(self.runner.command_line(run_spec)) if self.options.keep else None
-        log_path = self._save_log(state, label, result.log, run_dir)
+        log_path = result.log_file if self._log_kept() else None
         return TaskRun(
             config, spec, run_spec, result, inputs, outputs, run_dir, reproduce, changed, log_path
         )
@@ -403,18 +408,19 @@ class KitSession(InputPlan):
             environment["MEDPERF_LOGLEVEL"] = self.options.container_loglevel.upper()
         return environment
 
-    def _save_log(self, state: _ConfigState, label: str, log: str, run_dir: Path) -> Path | None:
-        """Keep the full log where the user can read it: beside the report, or when kept."""
+    def _log_kept(self) -> bool:
+        return self.options.log_dir is not None or self.options.keep
+
+    def _log_file(self, state: _ConfigState, label: str, run_dir: Path) -> Path:
+        """Where a run's output is streamed: beside the report, in the kept sandbox, or in
+        the run's folder (removed with the sandbox)."""
         if self.options.log_dir is not None:
             folder = self.options.log_dir / _slug(state.shown)
-        elif self.options.keep:
-            folder = run_dir
-        else:
-            return None
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{_slug(label)}.log"
-        path.write_text(log)
-        return path
+            folder.mkdir(parents=True, exist_ok=True)
+            return folder / f"{_slug(label)}.log"
+        if self.options.keep:
+            return run_dir / f"{_slug(label)}.log"
+        return run_dir / "container.log"
 
     def _offers(self, path: Path, task: str) -> bool:
         config = self.state(path).config
@@ -439,8 +445,8 @@ class KitSession(InputPlan):
             return
         self._swept = True
         with contextlib.suppress(OSError):
-            sweep_stale_sandboxes(self.options.sandbox_base)
-        self.runner.sweep_leftovers()
+            self.swept += sweep_stale_sandboxes(self.options.sandbox_base, self.options.sweep_age)
+        self.swept += self.runner.sweep_leftovers(self.options.sweep_age)
 
     def close(self) -> None:
         try:

@@ -11,6 +11,7 @@ import pytest
 
 from .config.runargs import GPUS_FORMS, SHM_SIZE, gpus_problem, gpus_text, normalize_gpus
 from .errors import KitError
+from .owner import DEFAULT_SWEEP_AGE
 from .perconfig import PerConfigPaths, parse_per_config
 from .runners.base import Limits, Runner, UnavailableRunner
 from .session import KitOptions, default_user
@@ -69,6 +70,13 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
             f"--medperf-timeout {timeout!r}: give a number of seconds."
         ) from None
     keep = config.getoption("medperf_keep")
+    sweep_age = value(config, "sweep_age")
+    try:
+        sweep_hours = float(sweep_age) if sweep_age is not None else DEFAULT_SWEEP_AGE / 3600
+    except ValueError:
+        raise pytest.UsageError(
+            f"--medperf-sweep-age {sweep_age!r}: give a number of hours."
+        ) from None
     report = path_option(config, "report")
     sandbox_dir = path_option(config, "sandbox_dir")
     if sandbox_dir is not None and not sandbox_dir.is_dir():
@@ -77,6 +85,7 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
     additional = per_config_option(config, "additional_files", configs)
     return KitOptions(
         limits=limits(config),
+        sweep_age=sweep_hours * 3600,
         sandbox_base=sandbox_dir,
         log_dir=report.with_name(report.stem + "-logs") if report else None,
         configs=tuple(configs),

@@ -73,8 +73,8 @@ def runner():
 def test_container_sees_medperf_runtime(tmp_path: Path) -> None:
     plain = DockerRunner(observe_network=False)
     result = plain.run(spec(tmp_path))
-    assert result.exit_code == 0, result.log
-    report = json.loads(result.log.strip().splitlines()[-1])
+    assert result.exit_code == 0, result.tail
+    report = json.loads(result.log_tail(1)[0])
     assert (report["uid"], report["gid"]) == (1000, 1000)
     assert report["interfaces"] == ["lo"]
     assert report["connect"] == "Network is unreachable"
@@ -94,7 +94,7 @@ def test_container_sees_medperf_runtime(tmp_path: Path) -> None:
 )
 def test_observed_run_records_the_attempt_and_fails_it_fast(runner, tmp_path: Path) -> None:
     result = runner.run(spec(tmp_path))
-    report = json.loads(result.log.strip().splitlines()[-1])
+    report = json.loads(result.log_tail(1)[0])
     assert report["interfaces"] == ["lo"]
     assert report["connect"] == "Connection refused"  # fast, like an unreachable network
     assert [a.target for a in result.network.attempts] == ["10.255.255.1:80"]
@@ -103,7 +103,7 @@ def test_observed_run_records_the_attempt_and_fails_it_fast(runner, tmp_path: Pa
 
 def test_entrypoint_is_one_executable_and_command_follows(runner, tmp_path: Path) -> None:
     run = runner.run(spec(tmp_path, entrypoint="/bin/echo", command=("a b", "c")))
-    assert run.log.strip() == "a b c"
+    assert run.log_tail() == ["a b c"]
     broken = runner.run(spec(tmp_path, entrypoint="python3 -c", command=("print(1)",)))
     assert broken.start_error and "an entrypoint is one executable" in broken.start_error
 

@@ -81,7 +81,8 @@ def test_the_memory_cap_is_named_when_it_kills(run_kit, tmp_path: Path) -> None:
         run_kit, config(tmp_path, "eat-memory"), "--medperf-memory", "256m"
     )
     assert outcome == "failed"
-    assert "status 137 (killed: SIGKILL, often the memory limit: see --medperf-memory)" in message
+    assert "killed by the memory cap (OOMKilled, exit status 137)" in message
+    assert "more than the 256m the kit allows a container (--medperf-memory)" in message
 
 
 def test_default_caps_are_never_met_by_good_samples(run_kit) -> None:

@@ -128,7 +128,8 @@ def sees_the_run(run):
     assert run.exit_code == 0 and run.succeeded and run.duration > 0
     assert set(run.inputs) == {"data_path", "parameters_file", "additional_files"}
     assert (run.outputs["output_path"] / "predictions.csv").is_file()
-    assert "predictions written" in run.log
+    assert any("predictions written" in line for line in run.log_tail)
+    assert run.log_path is not None and "predictions written" in run.log_path.read_text()
     with pytest.raises(TypeError):
         run.inputs["data_path"] = run.outputs["output_path"]
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -384,7 +385,7 @@ def test_the_sample_metrics_rule_fails_a_metric_outside_0_1(tmp_path: Path) -> N
         outputs={"output_path": results},
         exit_code=0,
         succeeded=True,
-        log="",
+        log_tail=(),
         log_path=None,
         duration=1.0,
     )

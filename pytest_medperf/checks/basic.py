@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config.yamlsafe import read_yaml
 from ..digests import ancestors, is_under
 from ..errors import ConfigError
+from ..links import link_problems, regular_files
 from . import Finding, Outcome, task_check
 
 if TYPE_CHECKING:
@@ -64,6 +66,17 @@ def exit_status(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
                 "sanity_check must accept good prepared data: read the log lines above, and check "
                 "that prepare writes what sanity_check expects."
             )
+        elif result.oom_killed:
+            cap = run.spec.limits.memory or "90% of this machine's memory"
+            summary = (
+                f"the task was killed by the memory cap (OOMKilled, exit status "
+                f"{result.exit_code}): it needed more than the {cap} the kit allows a container "
+                "(--medperf-memory). What it did before counts for the other rules."
+            )
+            fix = (
+                "use less memory (smaller batches, stream the cases), or raise --medperf-memory "
+                "if the data owners' machines have that much"
+            )
         else:
             summary = f"the task exited with status {result.exit_code}{_signal(result.exit_code)}."
             fix = "fix the error the log shows; the task must exit 0 when it succeeds"
@@ -80,11 +93,22 @@ def exit_status(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
 
 
 def _signal(code: int | None) -> str:
-    if code == 137:
-        return " (killed: SIGKILL, often the memory limit: see --medperf-memory)"
-    if code == 139:
-        return " (segmentation fault)"
-    return ""
+    """What an exit status above 128 says: the engine reports death by signal N as 128 + N."""
+    if code is None or not 128 < code < 128 + 65:
+        return ""
+    try:
+        name = signal.Signals(code - 128).name
+    except ValueError:
+        return ""
+    what = {
+        "SIGKILL": "killed with SIGKILL, not by the memory cap: by the task itself or a process "
+        "it started",
+        "SIGSEGV": "a segmentation fault: native code (a library, a driver) crashed",
+        "SIGABRT": "aborted: native code called abort()",
+        "SIGBUS": "a bus error: native code crashed, or /dev/shm ran out (see shm_size)",
+        "SIGTERM": "terminated with SIGTERM from inside the container",
+    }.get(name, "killed by a signal")
+    return f" (died of {name}: {what}). What it did before counts for the other rules"
 
 
 def _start_fix(run: TaskRun) -> str:
@@ -106,10 +130,18 @@ EMPTY_DIRECTORY = "the directory holds no file"
 
 
 def outputs_problems(run: TaskRun) -> list[str]:
-    """One line per declared output that is missing, empty or of the wrong type."""
+    """One line per declared output that is missing, empty or of the wrong type, and per
+    symbolic link in an output that leaves it (never followed on the host)."""
     problems: list[str] = []
     for volume in run.task.outputs:
         host = run.outputs[volume.key]
+        label = f"{volume.key} ({volume.type} at {volume.mount_path})"
+        links = link_problems(host)
+        problems += [f"{label}: {link.describe(volume.mount_path)}" for link in links[:5]]
+        if len(links) > 5:
+            problems.append(f"{label}: and {len(links) - 5} more such links")
+        if host.is_symlink():
+            continue
         if volume.key == "report_file":
             problem = report_problem(host)
         else:
@@ -117,7 +149,7 @@ def outputs_problems(run: TaskRun) -> list[str]:
             if volume.key in MAY_BE_EMPTY and problem == EMPTY_DIRECTORY:
                 problem = None
         if problem:
-            problems.append(f"{volume.key} ({volume.type} at {volume.mount_path}): {problem}")
+            problems.append(f"{label}: {problem}")
     return problems
 
 
@@ -151,15 +183,19 @@ def outputs_present(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
         if run.task.mlcube is not None
         else f"at the mount paths the config declares ({names})"
     )
-    return Outcome.failed(
-        Finding(
-            "outputs-present",
-            run.task.name,
-            f"{len(problems)} declared output(s) missing or empty after the run.",
-            evidence,
-            f"write the outputs {where}; MedPerf reads them from there and finds nothing else.",
+    links = any("is a symbolic link to" in p for p in problems)
+    summary = f"{len(problems)} declared output(s) missing or empty after the run."
+    fix = f"write the outputs {where}; MedPerf reads them from there and finds nothing else."
+    if links:
+        summary = (
+            f"{len(problems)} problem(s) with the declared outputs after the run, links that "
+            "do not stay inside their output among them."
         )
-    )
+        fix += (
+            " Write real files into the output; a link may only point inside its own output, "
+            "relative and without climbing out with '..'."
+        )
+    return Outcome.failed(Finding("outputs-present", run.task.name, summary, evidence, fix))
 
 
 def stray_writes(run: TaskRun) -> list[FsChange]:
@@ -241,11 +277,11 @@ def _output_problem(host: Path, expected: str) -> str | None:
     if expected == "directory":
         if not host.is_dir():
             return "it is a file, but the config declares a directory"
-        if not any(p.is_file() for p in host.rglob("*")):
+        if not regular_files(host):
             return EMPTY_DIRECTORY
         return None
     if host.is_dir():
         return "it is a directory, but the config declares a file"
-    if host.stat().st_size == 0:
+    if host.lstat().st_size == 0:
         return "the file is empty (0 bytes)"
     return None

@@ -12,6 +12,7 @@ import jsonschema
 from ..config.schema import load_schema
 from ..config.yamlsafe import read_yaml
 from ..errors import ConfigError, KitError
+from ..links import same_bytes, tree_entries
 from . import Finding, Outcome, task_check
 
 if TYPE_CHECKING:
@@ -103,7 +104,12 @@ def _validate_document(run: TaskRun, ctx: CheckContext, doc: _Document) -> Outco
     def fail(summary: str, evidence: tuple[str, ...] = (), fix: str = doc.fix) -> Outcome:
         return Outcome.failed(Finding(doc.rule_id, run.task.name, summary, evidence, fix))
 
-    if host.is_symlink() or not host.exists():
+    if host.is_symlink():  # never read through a container's link (see outputs-present)
+        return fail(
+            f"{shown} is a symbolic link after the run; the kit does not follow a "
+            "container's link (outputs-present names its target)."
+        )
+    if not host.exists():
         return fail(
             f"{shown} does not exist after the run; MedPerf reports "
             f"'{doc.medperf_name} file does not exist'."
@@ -266,29 +272,40 @@ def deterministic(run: TaskRun, ctx: CheckContext) -> Outcome:
 
 
 def first_difference(first: Path, second: Path) -> str | None:
-    """The first file (in sorted order) that differs between two output trees."""
-    if first.is_file() or second.is_file():
-        if first.read_bytes() != second.read_bytes():
-            return f"{first.name} differs{_first_line_diff(first, second)}"
-        return None
-    names_a = {p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file()}
-    names_b = {p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file()}
-    for name in sorted(names_a | names_b):
-        if name not in names_a or name not in names_b:
-            which = "second" if name not in names_a else "first"
-            return f"{name} exists only in the {which} run"
-        if (first / name).read_bytes() != (second / name).read_bytes():
-            return f"{name} differs{_first_line_diff(first / name, second / name)}"
+    """The first entry (in sorted order) that differs between two output trees.
+
+    A symbolic link is compared as a link (its target text), never followed: an
+    output's link names a path in a container, not on this host.
+    """
+    entries_a, entries_b = tree_entries(first), tree_entries(second)
+    for name in sorted(entries_a.keys() | entries_b.keys()):
+        shown = first.name if name == "." else name
+        if name not in entries_a or name not in entries_b:
+            which = "second" if name not in entries_a else "first"
+            return f"{shown} exists only in the {which} run"
+        (kind_a, link_a), (kind_b, link_b) = entries_a[name], entries_b[name]
+        if kind_a != kind_b:
+            return f"{shown} is a {kind_a} in the first run and a {kind_b} in the second"
+        if kind_a == "link" and link_a != link_b:
+            return f"{shown} is a link to {link_a!r} in the first run, to {link_b!r} in the second"
+        if kind_a == "file":
+            a, b = _under(first, name), _under(second, name)
+            if not same_bytes(a, b):
+                return f"{shown} differs{_first_line_diff(a, b)}"
     return None
+
+
+def _under(root: Path, name: str) -> Path:
+    return root if name == "." else root / name
 
 
 def _first_line_diff(a: Path, b: Path) -> str:
     try:
-        lines_a = a.read_text().splitlines()
-        lines_b = b.read_text().splitlines()
+        with open(a, errors="strict") as left, open(b, errors="strict") as right:
+            for number, (x, y) in enumerate(zip(left, right, strict=False), start=1):
+                x, y = x.rstrip("\n"), y.rstrip("\n")
+                if x != y:
+                    return f" at line {number}: {x[:80]!r} then {y[:80]!r}"
     except (UnicodeDecodeError, OSError):
         return ""
-    for number, (x, y) in enumerate(zip(lines_a, lines_b, strict=False), start=1):
-        if x != y:
-            return f" at line {number}: {x[:80]!r} then {y[:80]!r}"
     return ""

@@ -6,7 +6,6 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from ..digests import is_under
-from ..evidence import network_error_lines
 from . import Finding, Outcome, task_check
 from .basic import log_evidence, outputs_problems, stray_writes
 
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
 @task_check("no-network")
 def no_network(run: TaskRun, ctx: CheckContext) -> Outcome:
     seen = run.result.network
-    from_log = network_error_lines(run.result.log)
+    from_log = run.result.network_lines
     log_lines = tuple(f"log: {item.line}" for item in from_log)
     if seen is not None and seen.observed:
         if not seen.attempts:

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from ..evidence import NetworkLogLine
 from ..netwatch import Attempt
+from ..owner import LABEL_HOST, LABEL_PID
 
-# Every container the kit starts carries these labels, so a later session can
-# find and remove what a killed one left behind.
+# Every container the kit starts carries LABEL_KIT and its session's identity
+# (owner.py), so a later session can find and remove what a killed one left behind.
 LABEL_KIT = "io.github.pytest-medperf"
-LABEL_PID = "io.github.pytest-medperf.pid"
-LABEL_HOST = "io.github.pytest-medperf.host"
+__all__ = ["LABEL_HOST", "LABEL_KIT", "LABEL_PID"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class RunSpec:
     # The kit's own safety caps (not MedPerf's): a normal task never meets them.
     limits: Limits = field(default_factory=lambda: Limits())
     disk_watch: Path | None = None  # stop the task if the disk under this path fills
+    log_file: Path | None = None  # where the output is streamed; None: a temp file, dropped
 
 
 @dataclass(frozen=True)
@@ -81,16 +83,22 @@ class RunResult:
     """What happened: the facts every check reads; no verdicts here."""
 
     exit_code: int | None
-    log: str
     duration: float
     runtime: str
     user: str
+    # The log is never held whole: its last lines, where the whole of it is, its size,
+    # and the lines the evidence scan picked out of it on the way.
+    tail: tuple[str, ...] = ()
+    log_file: Path | None = None
+    log_bytes: int = 0
+    network_lines: tuple[NetworkLogLine, ...] = ()
     timed_out: bool = False
     stopped_for: str | None = None  # why the kit stopped a task that had not timed out
     start_error: str | None = None
     changes: tuple[FsChange, ...] = ()
     network: NetworkObservation | None = None
     denied: tuple[DeniedAccess, ...] = ()
+    oom_killed: bool = False  # the engine says the memory cap killed it
 
     @property
     def succeeded(self) -> bool:
@@ -102,7 +110,10 @@ class RunResult:
         )
 
     def log_tail(self, lines: int = 15) -> list[str]:
-        return self.log.rstrip("\n").splitlines()[-lines:] if self.log.strip() else []
+        found = list(self.tail)
+        while found and not found[-1].strip():
+            found.pop()
+        return found[-lines:] if any(line.strip() for line in found) else []
 
 
 @dataclass(frozen=True)
@@ -131,8 +142,9 @@ class Runner(Protocol):
         """The equivalent command a person would type to reproduce the run."""
         ...
 
-    def sweep_leftovers(self) -> int:
-        """Remove containers that a killed earlier session left; return how many."""
+    def sweep_leftovers(self, max_age: float) -> list[str]:
+        """Remove containers that an ended session left (or older than max_age seconds);
+        return one line per owner saying what was removed."""
         ...
 
     def close(self) -> None:
@@ -164,8 +176,8 @@ class UnavailableRunner:
     def command_line(self, spec: RunSpec) -> list[str]:
         return []
 
-    def sweep_leftovers(self) -> int:
-        return 0
+    def sweep_leftovers(self, max_age: float) -> list[str]:
+        return []
 
     def close(self) -> None:
         return None

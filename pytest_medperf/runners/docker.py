@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import os
 import shutil
-import socket
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,13 +23,11 @@ from docker.errors import APIError, ImageNotFound, NotFound
 
 from ..config.runargs import shm_size_bytes
 from ..errors import EngineUnavailable
-from ..evidence import denied_paths
+from ..evidence import LogScanner
 from ..netwatch import NetworkWatch, ObservationUnavailable, observation_blocker
-from ..sandbox import pid_alive
+from ..owner import Owner, current, verdict
 from .base import (
-    LABEL_HOST,
     LABEL_KIT,
-    LABEL_PID,
     DeniedAccess,
     ImageInfo,
     ImageUnavailable,
@@ -40,6 +38,7 @@ from .base import (
 )
 from .engine import connect, engine_address, remote_engine
 from .layers import archive_image_id, filesystem_changes
+from .logstream import LogStream
 
 POLL_SECONDS = 1.0
 DISK_POLL_SECONDS = 0.25
@@ -182,12 +181,7 @@ class DockerRunner:
         return ImageInfo(loaded[0].id, loaded[0].id)
 
     def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
-        labels = {
-            LABEL_KIT: "1",
-            LABEL_PID: str(os.getpid()),
-            LABEL_HOST: socket.gethostname(),
-            **spec.labels,
-        }
+        labels = {LABEL_KIT: "1", **current().labels(), **spec.labels}
         kwargs = create_kwargs(spec)
         kwargs["labels"] = labels
         try:
@@ -229,10 +223,85 @@ class DockerRunner:
     def _start_and_wait(
         self, container: Any, spec: RunSpec, started: float, progress: Progress | None
     ) -> RunResult:
+        own_file = spec.log_file is None
+        if own_file:
+            handle, name = tempfile.mkstemp(prefix="medperf-log-", suffix=".log")
+            os.close(handle)
+            log_file = Path(name)
+        else:
+            log_file = spec.log_file
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            log_file.write_bytes(b"")
         try:
-            container.start()
+            return self._attached_run(container, spec, started, progress, log_file, own_file)
+        finally:
+            if own_file:
+                log_file.unlink(missing_ok=True)
+
+    def _attached_run(
+        self,
+        container: Any,
+        spec: RunSpec,
+        started: float,
+        progress: Progress | None,
+        log_file: Path,
+        own_file: bool,
+    ) -> RunResult:
+        # Attached before the start, as `docker run` does: every byte the task writes
+        # is read once, straight to disk.
+        try:
+            sock = self.client.api.attach_socket(
+                container.id, params={"stdout": 1, "stderr": 1, "stream": 1}
+            )
         except APIError as exc:
             return self._not_started(spec, started, _explain(exc))
+        stream = LogStream(sock, log_file, LogScanner(denied_limit=20))
+        stream.start()
+        try:
+            try:
+                container.start()
+            except APIError as exc:
+                return self._not_started(spec, started, _explain(exc))
+            status, timed_out, stopped_for = self._wait(container, spec, started, progress, stream)
+            duration = time.monotonic() - started
+            oom_killed = False
+            with contextlib.suppress(APIError, requests.exceptions.RequestException):
+                state = self.client.api.inspect_container(container.id)["State"]
+                oom_killed = bool(state.get("OOMKilled"))
+            stream.finish()
+        finally:
+            stream.close()
+        scanner = stream.scanner
+        changes = filesystem_changes(container)
+        denied = tuple(
+            DeniedAccess(d.path, d.read_only, _exists(container, d.path), d.line)
+            for d in scanner.denied.values()
+        )
+        return RunResult(
+            exit_code=status.get("StatusCode"),
+            duration=duration,
+            runtime=self.name,
+            user=spec.user,
+            tail=scanner.tail(),
+            log_file=None if own_file else log_file,
+            log_bytes=scanner.size,
+            network_lines=tuple(scanner.network),
+            timed_out=timed_out,
+            stopped_for=stopped_for,
+            changes=changes,
+            denied=denied,
+            oom_killed=oom_killed,
+        )
+
+    def _wait(
+        self,
+        container: Any,
+        spec: RunSpec,
+        started: float,
+        progress: Progress | None,
+        stream: LogStream,
+    ) -> tuple[dict[str, Any], bool, str | None]:
+        """Wait for the end, killing the task at the timeout or the free-disk floor."""
         timed_out = False
         stopped_for = None
         floor = disk_floor(spec.disk_watch, spec.limits.min_free_disk) if spec.disk_watch else 0
@@ -265,25 +334,8 @@ class DockerRunner:
                 if not _is_timeout(exc):
                     raise
                 if progress is not None:
-                    progress(spec.name, time.monotonic() - started, _last_line(container))
-        duration = time.monotonic() - started
-        log = container.logs(stdout=True, stderr=True).decode("utf-8", errors="replace")
-        changes = filesystem_changes(container)
-        denied = tuple(
-            DeniedAccess(d.path, d.read_only, _exists(container, d.path), d.line)
-            for d in denied_paths(log, limit=20)
-        )
-        return RunResult(
-            exit_code=status.get("StatusCode"),
-            log=log,
-            duration=duration,
-            runtime=self.name,
-            user=spec.user,
-            timed_out=timed_out,
-            stopped_for=stopped_for,
-            changes=changes,
-            denied=denied,
-        )
+                    progress(spec.name, time.monotonic() - started, stream.scanner.last_line)
+        return status, timed_out, stopped_for
 
     def _create_failed(self, spec: RunSpec, started: float, exc: Exception) -> RunResult:
         if isinstance(exc, ImageNotFound):
@@ -303,7 +355,6 @@ class DockerRunner:
     def _not_started(self, spec: RunSpec, started: float, why: str) -> RunResult:
         return RunResult(
             exit_code=None,
-            log="",
             duration=time.monotonic() - started,
             runtime=self.name,
             user=spec.user,
@@ -325,7 +376,9 @@ class DockerRunner:
         if image in self._holder_tried:
             return None
         self._holder_tried.add(image)
-        self._holder_name = f"medperf-network-holder-{os.getpid()}-{len(self._holder_tried)}"
+        self._holder_name = (
+            f"medperf-network-holder-{current().session[:12]}-{len(self._holder_tried)}"
+        )
         try:
             self._holder = self.client.containers.run(
                 image,
@@ -337,8 +390,7 @@ class DockerRunner:
                 user="65534:65534",
                 labels={
                     LABEL_KIT: "1",
-                    LABEL_PID: str(os.getpid()),
-                    LABEL_HOST: socket.gethostname(),
+                    **current().labels(),
                     "io.github.pytest-medperf.role": "network-holder",
                 },
                 detach=True,
@@ -347,13 +399,19 @@ class DockerRunner:
             pid = int(self._holder.attrs["State"]["Pid"])
             if not pid:
                 raise ObservationUnavailable("the holder container is not running")
-            self._watch = NetworkWatch(pid)
-            self._watch_problem = None
         except (APIError, ObservationUnavailable) as exc:
             self._watch_problem = (
                 f"holder: the kit could not hold a network namespace with {image} "
                 f"(it runs `sleep` there): {_first_line(exc)}"
             )
+            self._drop_holder()
+            return None
+        try:
+            self._watch = NetworkWatch(pid, self._holder.id)
+            self._watch_problem = None
+        except ObservationUnavailable as exc:
+            # Not the image's fault: no other holder would do better. Never retried.
+            self._watch_problem = str(exc)
             self._drop_holder()
         return self._watch
 
@@ -376,10 +434,10 @@ class DockerRunner:
             with contextlib.suppress(APIError, requests.exceptions.RequestException):
                 self.client.images.remove(image_id, force=True)
 
-    def sweep_leftovers(self) -> int:
-        """Remove the kit's containers whose session process on this host is gone."""
-        host = socket.gethostname()
-        removed = 0
+    def sweep_leftovers(self, max_age: float) -> list[str]:
+        """Remove the kit's containers whose session has provably ended (same machine boot,
+        same PID namespace, its process gone), or that are older than max_age seconds;
+        one line per owner says what was removed and why."""
         try:
             # sparse: no inspect per container, which would race with other sessions
             # (xdist workers) removing their own containers meanwhile.
@@ -389,13 +447,25 @@ class DockerRunner:
                 f"The Docker engine at {engine_address()} did not list containers: "
                 f"{_first_line(exc)}"
             ) from None
+        removed: dict[tuple[str, str], list[str]] = {}
+        now = time.time()
         for container in found:
             labels = container.attrs.get("Labels") or {}
-            if labels.get(LABEL_HOST) != host or _alive(labels.get(LABEL_PID, "")):
+            owner = Owner.from_labels(labels)
+            age = now - float(container.attrs.get("Created") or now)
+            why = verdict(owner, age, max_age)
+            if why is None:
                 continue
             _remove(container)
-            removed += 1
-        return removed
+            who = owner.describe() if owner is not None else "an older kit's session"
+            names = container.attrs.get("Names") or [container.id[:12]]
+            removed.setdefault((who, why), []).append(str(names[0]).lstrip("/"))
+        return [
+            f"removed {len(names)} container(s) left by {who}, "
+            + ("which has ended" if why == "ended" else f"older than {max_age / 3600:g} h")
+            + f": {', '.join(sorted(names)[:5])}"
+            for (who, why), names in removed.items()
+        ]
 
 
 def _first_line(exc: Exception) -> str:
@@ -417,22 +487,6 @@ def _exists(container: Any, path: str) -> bool:
 def _is_timeout(exc: Exception) -> bool:
     text = repr(exc)
     return isinstance(exc, requests.exceptions.ReadTimeout) or "timed out" in text.lower()
-
-
-def _alive(pid_text: str) -> bool:
-    try:
-        pid = int(pid_text)
-    except ValueError:
-        return False
-    return pid == os.getpid() or pid_alive(pid)
-
-
-def _last_line(container: Any) -> str:
-    try:
-        tail = container.logs(stdout=True, stderr=True, tail=1)
-    except (APIError, requests.exceptions.RequestException):
-        return ""
-    return tail.decode("utf-8", errors="replace").strip()
 
 
 def _kill(container: Any) -> None:

@@ -17,11 +17,12 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..evidence import denied_paths
+from ..evidence import scan_file
 from .base import (
     DeniedAccess,
     ImageInfo,
@@ -135,51 +136,70 @@ class SingularityRunner:
         return [f"{k}={v}" for k, v in env.items()] + argv
 
     def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
+        own_file = spec.log_file is None
+        if own_file:
+            handle, name = tempfile.mkstemp(prefix="medperf-log-", suffix=".log")
+            os.close(handle)
+            log_file = Path(name)
+        else:
+            log_file = spec.log_file
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return self._run_to(spec, log_file, own_file)
+        finally:
+            if own_file:
+                log_file.unlink(missing_ok=True)
+
+    def _run_to(self, spec: RunSpec, log_file: Path, own_file: bool) -> RunResult:
         sif = self._sifs.get(spec.image, spec.image)
         argv, extra_env = singularity_argv(self.binary, spec, sif)
         started = time.monotonic()
         user = f"{os.getuid()}:{os.getgid()}"
-        try:
-            process = subprocess.Popen(
-                argv,
-                env={**os.environ, **extra_env},
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            why = f"{argv[0]}: {exc.strerror}"
-            return RunResult(None, "", 0.0, self.name, user, start_error=why)
-        timed_out = False
-        try:
-            output, _ = process.communicate(timeout=spec.timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _stop(process)
-            output, _ = process.communicate()
-        except BaseException:
-            _stop(process)
-            raise
-        log = output.decode("utf-8", errors="replace")
+        with open(log_file, "wb") as out:  # the output goes to disk, never into memory
+            try:
+                process = subprocess.Popen(
+                    argv,
+                    env={**os.environ, **extra_env},
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                why = f"{argv[0]}: {exc.strerror}"
+                return RunResult(None, 0.0, self.name, user, start_error=why)
+            timed_out = False
+            try:
+                process.wait(timeout=spec.timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                _stop(process)
+            except BaseException:
+                _stop(process)
+                raise
+        scanner = scan_file(log_file)
         # The image is read-only here: every denied write shows in the log. A denied
         # read cannot be told apart from outside, so only "Read-only" lines count.
         denied = tuple(
-            DeniedAccess(d.path, d.read_only, not d.read_only, d.line) for d in denied_paths(log)
+            DeniedAccess(d.path, d.read_only, not d.read_only, d.line)
+            for d in scanner.denied.values()
         )
         return RunResult(
             exit_code=process.returncode,
-            log=log,
             duration=time.monotonic() - started,
             runtime=self.name,
             user=user,
+            tail=scanner.tail(),
+            log_file=None if own_file else log_file,
+            log_bytes=scanner.size,
+            network_lines=tuple(scanner.network),
             timed_out=timed_out,
             denied=denied,
             network=NetworkObservation(False, note="Singularity runs are not observed"),
         )
 
-    def sweep_leftovers(self) -> int:
-        return 0  # nothing outlives the subprocess: it runs in its own process group
+    def sweep_leftovers(self, max_age: float) -> list[str]:
+        return []  # nothing outlives the subprocess: it runs in its own process group
 
     def close(self) -> None:
         return None
