@@ -73,7 +73,8 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "timeout",
-        "kill a task that runs longer and fail its exit-status (default: no limit).",
+        "kill a task that prints nothing for this long and fail its exit-status, as "
+        "MedPerf's timeout (default: no limit).",
         "SECONDS",
     ),
     Option(

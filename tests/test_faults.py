@@ -41,8 +41,24 @@ def test_a_task_ignoring_sigterm_is_killed_at_the_timeout(run_kit, tmp_path: Pat
         run_kit, config(tmp_path, "ignore-sigterm"), "--medperf-timeout", "2"
     )
     assert outcome == "failed"
-    assert "still running after the 2 s timeout" in message
+    assert "printed nothing for 2 s (--medperf-timeout) and was killed" in message
     assert kit_containers() == []
+
+
+def test_a_task_that_keeps_printing_outlives_the_timeout(run_kit, tmp_path: Path) -> None:
+    """MedPerf's timeout fires on log silence: 4 s of progress lines pass a 2 s timeout."""
+    folder = tmp_path / "chatty"
+    folder.mkdir()
+    ticking = (
+        "[sh, -c, 'for i in 1 2 3 4 5 6 7 8; do echo working $i; sleep 0.5; done; "
+        "echo case_001,1 > /mlcommons/volumes/predictions/predictions.csv']"
+    )
+    text = MODEL.format(mode="x").replace("python3 /project/model.py x", ticking)
+    (folder / "container_config.yaml").write_text(text)
+    outcome, message = exit_status(
+        run_kit, folder / "container_config.yaml", "--medperf-timeout", "2"
+    )
+    assert outcome == "passed", message
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")

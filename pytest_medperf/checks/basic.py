@@ -49,11 +49,11 @@ def exit_status(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
             Finding(
                 "exit-status",
                 task,
-                f"the task was still running after the {run.spec.timeout:g} s timeout "
-                "(--medperf-timeout) and was killed.",
+                f"the task printed nothing for {run.spec.timeout:g} s (--medperf-timeout) and "
+                "was killed; MedPerf's timeout fires on such silence too.",
                 log_evidence(run),
-                "make the task finish sooner on this data, or raise --medperf-timeout if "
-                "the benchmark allows that long.",
+                "print progress while the task works (MedPerf then waits), make it finish "
+                "sooner, or raise --medperf-timeout to the benchmark's timeout.",
             )
         )
     if result.exit_code != 0:

@@ -1,8 +1,10 @@
 """The Docker runtime, on docker-py, reproducing MedPerf's `docker run` (contract.md §3).
 
-MedPerf's own client drives Docker through docker-py as well; the kit passes the
-same arguments it does: non-root user, network_mode none, inputs ro, outputs rw,
-a fresh /tmp, environment, entrypoint, command, gpus and shm_size.
+MedPerf builds a `docker run` line (joined with shlex.join) and runs the docker CLI
+through pexpect; the kit passes the same settings through docker-py instead: non-root
+user, network none, inputs ro, outputs rw, a fresh /tmp, environment, entrypoint,
+command, gpus and shm_size. The API gives typed errors, labels for clean-up and the
+container's id for observation; `docker_cli_argv()` shows the equivalent CLI line.
 """
 
 from __future__ import annotations
@@ -301,14 +303,18 @@ class DockerRunner:
         progress: Progress | None,
         stream: LogStream,
     ) -> tuple[dict[str, Any], bool, str | None]:
-        """Wait for the end, killing the task at the timeout or the free-disk floor."""
+        """Wait for the end, killing the task at the timeout or the free-disk floor.
+
+        The timeout is MedPerf's: it fires when the task has printed nothing for that
+        long (MedPerf reads the log line by line and gives up on silence), so a long
+        task that keeps printing progress is never killed."""
         timed_out = False
         stopped_for = None
         floor = disk_floor(spec.disk_watch, spec.limits.min_free_disk) if spec.disk_watch else 0
         status: dict[str, Any] | None = None
         while status is None:
-            elapsed = time.monotonic() - started
-            if spec.timeout is not None and elapsed >= spec.timeout:
+            silent = time.monotonic() - max(started, stream.last_output)
+            if spec.timeout is not None and silent >= spec.timeout:
                 timed_out = True
                 _kill(container)
                 status = container.wait()
@@ -324,7 +330,7 @@ class DockerRunner:
                     status = container.wait()
                     break
             slice_ = (
-                POLL_SECONDS if spec.timeout is None else min(POLL_SECONDS, spec.timeout - elapsed)
+                POLL_SECONDS if spec.timeout is None else min(POLL_SECONDS, spec.timeout - silent)
             )
             if spec.disk_watch is not None:
                 slice_ = min(slice_, DISK_POLL_SECONDS)

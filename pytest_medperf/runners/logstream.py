@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ class LogStream:
         self.path = path
         self.scanner = scanner
         self.error: BaseException | None = None
+        # When the task last printed: MedPerf's timeout counts from there (log silence).
+        self.last_output = time.monotonic()
         self._thread = threading.Thread(target=self._pump, name="medperf-log", daemon=True)
 
     def start(self) -> None:
@@ -55,6 +58,7 @@ class LogStream:
                     data = socket_read(self._sock, READ_SIZE)
                     if not data:
                         break
+                    self.last_output = time.monotonic()
                     pending += data
                     payload = _take_frames(pending)
                     if payload:

@@ -168,12 +168,10 @@ class SingularityRunner:
             except OSError as exc:
                 why = f"{argv[0]}: {exc.strerror}"
                 return RunResult(None, 0.0, self.name, user, start_error=why)
-            timed_out = False
             try:
-                process.wait(timeout=spec.timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                _stop(process)
+                timed_out = _wait_until_silent(process, log_file, spec.timeout)
+                if timed_out:
+                    _stop(process)
             except BaseException:
                 _stop(process)
                 raise
@@ -215,3 +213,25 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def _wait_until_silent(
+    process: subprocess.Popen[bytes], log_file: Path, timeout: float | None
+) -> bool:
+    """Wait for the process; True when it printed nothing for `timeout` seconds first
+    (MedPerf's timeout fires on log silence, not on the total time)."""
+    if timeout is None:
+        process.wait()
+        return False
+    size, quiet_since = -1, time.monotonic()
+    while True:
+        try:
+            process.wait(timeout=min(1.0, timeout))
+            return False
+        except subprocess.TimeoutExpired:
+            pass
+        now_size = log_file.stat().st_size if log_file.exists() else 0
+        if now_size != size:
+            size, quiet_since = now_size, time.monotonic()
+        elif time.monotonic() - quiet_since >= timeout:
+            return True
