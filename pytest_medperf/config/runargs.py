@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .yamlsafe import kind_of
+
 GpuRequest = int | str | tuple[str, ...] | None
 
 # docker run --shm-size (go-units RAMInBytes): digits, an optional fraction, an
@@ -64,7 +66,7 @@ def normalize_gpus(value: Any) -> GpuRequest:
                 "argument') or passes it to docker, which does."
             )
     raise InvalidGpus(
-        f"gpus {value!r} ({_kind(value)}) is not a form MedPerf knows; it refuses the task "
+        f"gpus {value!r} ({kind_of(value)}) is not a form MedPerf knows; it refuses the task "
         "('Invalid gpus argument')."
     )
 
@@ -103,7 +105,7 @@ def shm_size_problem(value: Any) -> str | None:
             "never starts."
         )
     return (
-        f"shm_size is {_kind(value)} ({value!r}), not a string: MedPerf's Docker runner joins "
+        f"shm_size is {kind_of(value)} ({value!r}), not a string: MedPerf's Docker runner joins "
         "its docker command line with shlex.join, which takes only strings, so every Docker "
         "run of this task crashes (TypeError) before the container starts."
     )
@@ -127,7 +129,7 @@ def command_item_problem(index: int, value: Any) -> str | None:
     if isinstance(value, str):
         return None
     return (
-        f"command item {index} is {_kind(value)} ({_yaml(value)}), not a string: MedPerf joins "
+        f"command item {index} is {kind_of(value)} ({_yaml(value)}), not a string: MedPerf joins "
         "the command line with shlex.join, which takes only strings, so the task crashes "
         "(TypeError) before the container starts, under Docker and Singularity alike."
     )
@@ -137,7 +139,7 @@ def environment_problem(key: Any, value: Any) -> str | None:
     if isinstance(value, str):
         return None
     return (
-        f"the value of {key} is {_kind(value)} ({_yaml(value)}), not a string: MedPerf's "
+        f"the value of {key} is {kind_of(value)} ({_yaml(value)}), not a string: MedPerf's "
         "Singularity runner puts it into os.environ, which takes only strings, so the task "
         "crashes (TypeError) at every Singularity site; the same config runs there, so it "
         f"fails under both runtimes (Docker would pass {key}={value})."
@@ -154,21 +156,3 @@ def _yaml(value: Any) -> str:
     if value is None:
         return "null"
     return str(value)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a float"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__

@@ -18,6 +18,7 @@ from .runargs import (
     shm_size_fix,
     shm_size_problem,
 )
+from .yamlsafe import kind_of
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 ALLOWED_RUN_ARGS = ("command", "entrypoint", "environment", "gpus", "shm_size")
@@ -104,7 +105,7 @@ def _describe(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, 
         return [
             (
                 path,
-                f"expected {words.get(expected, expected)}, found {_yaml_kind(error.instance)}.",
+                f"expected {words.get(expected, expected)}, found {kind_of(error.instance)}.",
                 _field_hint(parent),
             )
         ]
@@ -158,19 +159,3 @@ def _field_hint(field: str | int | None) -> str | None:
         "image": "give the image reference, e.g. myorg/model:1.0.",
     }
     return hints.get(field) if isinstance(field, str) else None
-
-
-def _yaml_kind(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__

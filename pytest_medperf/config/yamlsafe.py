@@ -172,3 +172,20 @@ def _path_to_mark(node: yaml.Node, mark: yaml.Mark) -> tuple[str | int, ...] | N
                 return (part, *below)
             return (part,)
     return () if node.start_mark.index == mark.index else None
+
+
+def kind_of(value: Any) -> str:
+    """A loaded YAML value's type in an author's words ("a boolean", "a mapping")."""
+    if value is None:
+        return "null"
+    for kind, words in (
+        (bool, "a boolean"),
+        (int, "an integer"),
+        (float, "a float"),
+        (str, "a string"),
+        (list, "a list"),
+        (dict, "a mapping"),
+    ):
+        if isinstance(value, kind):
+            return words
+    return type(value).__name__
