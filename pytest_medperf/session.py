@@ -16,7 +16,9 @@ import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
+from .artifact import ArtifactOptions, Artifacts
 from .config import ContainerConfig, TaskSpec, Volume, load_config
 from .config.mlcube import plan_invocation
 from .datasets import (
@@ -59,6 +61,7 @@ class KitOptions:
     sandbox_base: Path | None = None
     log_dir: Path | None = None  # where each run's log is written (beside a JSON report)
     limits: Limits = field(default_factory=Limits)
+    artifact: ArtifactOptions = field(default_factory=ArtifactOptions)
 
 
 @dataclass
@@ -116,6 +119,9 @@ class KitSession(InputPlan):
         self._parameters_files: dict[Path, Path] = {}
         self._swept = False
         self._corrupted: dict[Path, list[tuple[str, TaskRun | None]]] = {}
+        self.artifacts = Artifacts(
+            runner, options.artifact, self._artifact_dir, _docker_client_of(runner)
+        )
 
     # -- configs ---------------------------------------------------------------------
     def state(self, path: Path) -> _ConfigState:
@@ -154,29 +160,14 @@ class KitSession(InputPlan):
         return state.image
 
     def _find_image(self, config: ContainerConfig) -> ImageInfo:
-        """Where the image comes from, by container_type and runtime (never a pull)."""
-        kind = config.container_type
-        runtime = self.runner.name
-        if kind.startswith("Encrypted"):
-            raise ImageUnavailable(
-                f"{kind}: encrypted containers are not supported by the kit yet."
-            )
-        if kind == "DockerImage":
-            return self.runner.inspect_image(config.image)
-        local = _local_file(config, kind)
-        if kind == "SingularityFile":
-            if runtime != "singularity":
-                raise ImageUnavailable(
-                    f"a SingularityFile ({config.image}) runs only under Singularity: give "
-                    "--medperf-runtime singularity on a machine with apptainer or singularity."
-                )
-            return self.runner.inspect_image(str(local))
-        loader = getattr(self.runner, "load_archive", None) or getattr(
-            self.runner, "docker_loader", None
-        )
-        if loader is None:
-            raise ImageUnavailable(f"the {runtime} runtime cannot load a DockerArchive.")
-        return loader(local)
+        """Where the image comes from, by container_type and runtime, as at a site."""
+        return self.artifacts.acquire(config)
+
+    def _artifact_dir(self) -> Path:
+        """A folder only the kit can read, for decrypted containers."""
+        folder = self.sandbox.new_dir("artifacts")
+        folder.chmod(0o700)
+        return folder
 
     # -- steps: a task, or evaluate on one model's predictions ------------------------
     def models(self) -> list[Path]:
@@ -444,28 +435,25 @@ class KitSession(InputPlan):
 
     def close(self) -> None:
         try:
-            self.runner.close()
+            self.runner.close()  # first: a helper container may still use an image
         finally:
-            if self._sandbox is not None:
-                self._sandbox.close()
+            try:
+                self.artifacts.close()
+            finally:
+                if self._sandbox is not None:
+                    self._sandbox.close()
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
 
 
-def _local_file(config: ContainerConfig, kind: str) -> Path:
-    """The archive or SIF a config names, relative to the config's folder."""
-    if "://" in config.image:
-        raise ImageUnavailable(
-            f"{kind} {config.image} is a URL; the kit downloads nothing: download it and "
-            "give its local path in image:."
-        )
-    path = Path(config.image)
-    path = path if path.is_absolute() else config.path.parent / path
-    if not path.is_file():
-        raise ImageUnavailable(f"{kind} {path} does not exist.")
-    return path
+def _docker_client_of(runner: Runner) -> Callable[[], Any] | None:
+    """The Docker client a runtime pulls and loads with (Singularity converts through it)."""
+    if runner.name == "docker" and hasattr(runner, "client"):
+        return lambda: runner.client  # type: ignore[attr-defined]
+    found = getattr(runner, "docker_client", None)
+    return found if callable(found) else None
 
 
 def _file_name(spec: TaskSpec, volume: Volume) -> str:

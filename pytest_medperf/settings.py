@@ -4,11 +4,13 @@ the names configs go by. Bad values become pytest usage errors, never tracebacks
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .artifact import ArtifactOptions
 from .config.runargs import GPUS_FORMS, SHM_SIZE, gpus_problem, gpus_text, normalize_gpus
 from .errors import KitError
 from .perconfig import PerConfigPaths, parse_per_config
@@ -92,7 +94,27 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         container_loglevel=value(config, "container_loglevel"),
         gpus=gpus_override(value(config, "gpus"), value(config, "runtime") or "docker"),
         shm_size=shm_size_override(value(config, "shm_size")),
+        artifact=artifact_options(config),
     )
+
+
+def artifact_options(config: pytest.Config) -> ArtifactOptions:
+    """--medperf-pull, --medperf-image-hash, --medperf-decryption-key."""
+    pull = config.getoption("medperf_pull")
+    image_hash = value(config, "image_hash")
+    if image_hash is not None and not HASH.match(str(image_hash).strip()):
+        raise pytest.UsageError(
+            f"--medperf-image-hash {image_hash!r}: give a sha256, e.g. sha256:<64 hex digits> "
+            "(a registry digest) or the 64 hex digits of an archive's sha256."
+        )
+    return ArtifactOptions(
+        pull=bool(pull if pull is not None else config.getini("medperf_pull")),
+        image_hash=str(image_hash).strip() if image_hash else None,
+        decryption_key=path_option(config, "decryption_key"),
+    )
+
+
+HASH = re.compile(r"^(sha256:)?[0-9a-fA-F]{64}$")
 
 
 def gpus_override(given: str | None, runtime: str = "docker") -> str | None:

@@ -147,9 +147,10 @@ class DockerRunner:
             image = self.client.images.get(reference)
         except ImageNotFound:
             raise ImageUnavailable(
-                f"the image {reference!r} is not on this Docker engine, and the kit never "
-                f"pulls. Build it (`docker build -t {reference} .` in the container's "
-                f"folder) or load it (`docker load -i image.tar`), then run the kit again."
+                f"the image {reference!r} is not on this Docker engine, and the kit pulls "
+                f"only with --medperf-pull. Build it (`docker build -t {reference} .` in the "
+                f"container's folder) or load it (`docker load -i image.tar`), or push it and "
+                f"give --medperf-pull, then run the kit again."
             ) from None
         except (APIError, requests.exceptions.RequestException) as exc:
             raise ImageUnavailable(f"the engine could not look up {reference!r}: {exc}") from None
