@@ -35,9 +35,11 @@ from .runners.base import (
     Mount,
     Progress,
     Runner,
+    RunResult,
     RunSpec,
     RuntimeUnavailable,
 )
+from .runners.gpu import gpu_refusal
 from .runs import Cause, NotRun, Outcome, TaskRun
 from .sandbox import Sandbox, sweep_stale_sandboxes
 
@@ -374,7 +376,11 @@ class KitSession(InputPlan):
             disk_watch=sandbox.root,
         )
         before = {key: fingerprint(host) for key, host in inputs.items()}
-        result = self.runner.run(run_spec, self.progress)
+        refused = gpu_refusal(run_spec.gpus, self.runner.name)
+        if refused is not None:
+            result = RunResult(None, "", 0.0, self.runner.name, run_spec.user, start_error=refused)
+        else:
+            result = self.runner.run(run_spec, self.progress)
         changed = {
             key: found
             for key, host in inputs.items()

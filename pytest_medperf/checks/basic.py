@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ..config.yamlsafe import read_yaml
 from ..digests import ancestors, is_under
 from ..errors import ConfigError
+from ..runners.gpu import NO_GPU, NO_GPU_FIX
 from . import Finding, Outcome, task_check
 
 if TYPE_CHECKING:
@@ -88,6 +89,8 @@ def _signal(code: int | None) -> str:
 
 
 def _start_fix(run: TaskRun) -> str:
+    if (run.result.start_error or "").startswith(NO_GPU):
+        return NO_GPU_FIX
     args = run.task.run_args
     if args.entrypoint:
         return (

@@ -39,6 +39,7 @@ from .base import (
     RunSpec,
 )
 from .engine import connect, engine_address, remote_engine
+from .gpu import NO_GPU
 from .layers import archive_image_id, filesystem_changes
 
 POLL_SECONDS = 1.0
@@ -467,7 +468,7 @@ def _explain(exc: APIError) -> str:
         )
     if "could not select device driver" in text:
         return (
-            f"the container could not start: {text}. The config asks for GPUs but this "
-            "engine has none; run on a GPU host or pass --medperf-gpus 0."
+            f"{NO_GPU}, but the Docker engine has no GPU support (no NVIDIA container "
+            "toolkit), so it refused to start the container."
         )
     return f"the container could not start: {text}."
