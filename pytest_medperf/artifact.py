@@ -75,7 +75,8 @@ class Artifacts:
                 found = self.runner.inspect_image(str(source))
                 shown = ImageInfo(str(source), found.image_id)
             elif self.runner.name == "singularity":
-                shown = self._call("from_archive", source, file_hash, kind.startswith("Encrypted"))
+                private = source.parent if kind.startswith("Encrypted") else None
+                shown = self._call("from_archive", source, file_hash, private)
             else:
                 shown = self._loader_for().load(source, shown=str(path))
         finally:

@@ -4,8 +4,8 @@
 
 gpg runs with its own throw-away home (GNUPGHOME) inside the kit's private folder, so
 the user's ~/.gnupg is never created or changed, and its agent is stopped afterwards.
-The key's content is never read by the kit and never appears in a message: gpg's
-output is scrubbed of it all the same.
+The key's content never appears in a message: the kit reads the key file only to
+scrub gpg's output of it, should gpg ever echo it.
 """
 
 from __future__ import annotations
