@@ -456,7 +456,7 @@ def _slug(text: str) -> str:
 
 def _docker_client_of(runner: Runner) -> Callable[[], Any] | None:
     """The Docker client a runtime pulls and loads with (Singularity converts through it)."""
-    if runner.name == "docker" and hasattr(runner, "client"):
+    if runner.name == "docker" and hasattr(type(runner), "client"):  # never connect here
         return lambda: runner.client  # type: ignore[attr-defined]
     found = getattr(runner, "docker_client", None)
     return found if callable(found) else None
