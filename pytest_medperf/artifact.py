@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,8 @@ PULL_OPTION = "--medperf-pull"
 @dataclass(frozen=True)
 class ArtifactOptions:
     pull: bool = False  # pull a DockerImage from its registry, as every site does
-    image_hash: str | None = None  # the hash registered for the container
+    image_hash: str | None = None  # the hash registered for the container (every config)
+    image_hash_by_config: Mapping[Path, str] = field(default_factory=dict)
     decryption_key: Path | None = None  # the passphrase file of an encrypted container
 
 
@@ -52,9 +53,11 @@ class Artifacts:
         self._pulled: list[str] = []
         self._secrets: list[Path] = []
         self._count = 0
+        self._expected: str | None = None
 
     # -- the lookup --------------------------------------------------------------------
     def acquire(self, config: ContainerConfig) -> ImageInfo:
+        self._expected = self.options.image_hash_by_config.get(config.path, self.options.image_hash)
         kind = config.container_type
         if kind == "DockerImage":
             return self._docker_image(config.image)
@@ -86,7 +89,7 @@ class Artifacts:
 
     def _docker_image(self, reference: str) -> ImageInfo:
         if not self.options.pull:
-            if self.options.image_hash:
+            if self._expected:
                 raise ImageUnavailable(
                     f"{HASH_OPTION} is compared with the registry's digest of {reference}, "
                     f"which the kit reads only when it pulls: add {PULL_OPTION}."
@@ -134,7 +137,7 @@ class Artifacts:
 
     # -- helpers -----------------------------------------------------------------------
     def _check_hash(self, found: str, what: str) -> None:
-        expected = self.options.image_hash
+        expected = self._expected
         if expected and _bare(expected) != _bare(found):
             raise ImageUnavailable(
                 f"Hash mismatch: {HASH_OPTION} {expected} is not {what}, {found}; MedPerf "

@@ -95,8 +95,10 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "image_hash",
         "the hash registered for the container (a registry digest sha256:..., or an "
-        "archive's or SIF's sha256); image-available fails on a mismatch.",
-        "sha256:HEX",
+        "archive's or SIF's sha256), or CONFIG=HASH for one config; repeatable; "
+        "image-available fails on a mismatch.",
+        "[CONFIG=]sha256:HEX",
+        kind="list",
     ),
     Option(
         "decryption_key",

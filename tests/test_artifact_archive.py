@@ -148,3 +148,25 @@ def test_a_tag_the_load_moved_is_given_back(run_kit, client, build, tmp_path: Pa
     assert client.images.get(tag).id == local  # and the tag is the author's again
     with pytest.raises(ImageNotFound):
         client.images.get(archived)
+
+
+def test_a_hash_for_one_config_by_its_folder(run_kit, client, build, tmp_path: Path) -> None:
+    tag = unique_tag()
+    build(tag)
+    archive = save(client, [tag], tmp_path / "model" / "model.tar")
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    config = model_config(tmp_path, "DockerArchive", "model.tar")
+    good = run_kit(config, args=(*ARGS, "--medperf-image-hash", f"model=sha256:{digest}"))
+    assert good.only("model").outcomes["image-available"] == "passed"
+    wrong = run_kit(config, args=(*ARGS, "--medperf-image-hash", "model=" + "a" * 64))
+    assert "Hash mismatch" in wrong.only("model").messages["image-available"]
+
+
+def test_a_hash_for_no_config_is_a_usage_error(pytester: pytest.Pytester, tmp_path) -> None:
+    config = model_config(tmp_path, "DockerImage", "pytest-medperf/sample-model:0.1")
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "--medperf-config", str(config),
+        "--medperf-image-hash", "nosuch=" + "a" * 64,
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*'nosuch' matches no config*"])
