@@ -57,8 +57,10 @@ class LocalRegistry:
         return response.headers.get("Docker-Content-Digest") if response.ok else None
 
 
-@pytest.fixture(scope="session")
-def registry() -> Iterator[LocalRegistry]:
+@contextlib.contextmanager
+def serve(extra: str = "", files: dict[str, str] | None = None) -> Iterator[LocalRegistry]:
+    """A registry on a free port in a fresh temp dir; stopped and removed afterwards,
+    with every local reference the tests recorded in `created`."""
     binary = shutil.which(BINARY)
     if binary is None:
         pytest.skip(
@@ -67,28 +69,28 @@ def registry() -> Iterator[LocalRegistry]:
         )
     root = Path(tempfile.mkdtemp(prefix="medperf-test-registry-"))
     port = free_port()
+    for name, text in (files or {}).items():
+        (root / name).write_text(text)
     config = root / "config.yml"
     config.write_text(
         "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
         f"    rootdirectory: {root / 'data'}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n" + extra.replace("ROOT", str(root))
     )
-    process = subprocess.Popen(
-        [binary, "serve", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=(root / "registry.log").open("w"),
-    )
+    with (root / "registry.log").open("w") as log:
+        process = subprocess.Popen(
+            [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=log
+        )
     found = LocalRegistry(f"127.0.0.1:{port}")
     try:
         deadline = time.monotonic() + 20
         while True:
             with contextlib.suppress(requests.RequestException):
-                if requests.get(f"http://{found.address}/v2/", timeout=1).ok:
+                if requests.get(f"http://{found.address}/v2/", timeout=1).status_code < 500:
                     break
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"docker-registry did not start: {(root / 'registry.log').read_text()}"
-                )
+                log_text = (root / "registry.log").read_text()
+                raise RuntimeError(f"docker-registry did not start: {log_text}")
             time.sleep(0.1)
         yield found
     finally:
@@ -103,6 +105,12 @@ def registry() -> Iterator[LocalRegistry]:
             with contextlib.suppress(ImageNotFound, APIError):
                 client.images.remove(reference, force=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def registry() -> Iterator[LocalRegistry]:
+    with serve() as found:
+        yield found
 
 
 def push(client: docker.DockerClient, reference: str) -> str:

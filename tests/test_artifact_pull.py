@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import uuid
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ import docker
 import pytest
 from conftest import DATA
 from docker.errors import APIError, ImageNotFound
-from local_registry import LocalRegistry, free_port, push, untag
+from local_registry import LocalRegistry, free_port, push, serve, untag
 from test_container_types import model_config
 
 ARGS = ("--medperf-data", str(DATA["prepared"]))
@@ -169,3 +170,19 @@ def test_a_malformed_image_hash_is_a_usage_error(pytester: pytest.Pytester, tmp_
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--medperf-image-hash 'abc'*sha256*"])
+
+
+def test_a_registry_that_wants_credentials_is_named_unauthorized(run_kit, tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        crypt = pytest.importorskip("crypt")  # bcrypt for htpasswd (stdlib before 3.13)
+    users = "medperf:" + crypt.crypt("secret", crypt.mksalt(crypt.METHOD_BLOWFISH)) + "\n"
+    auth = "auth:\n  htpasswd:\n    realm: medperf-test\n    path: ROOT/htpasswd\n"
+    with serve(auth, {"htpasswd": users}) as private:
+        reference = private.name()
+        config = model_config(tmp_path, "DockerImage", reference)
+        run = run_kit(config, args=(*ARGS, "--medperf-pull")).only("model")
+    assert run.outcomes["image-available"] == "failed"
+    message = run.messages["image-available"]
+    assert "unauthorized" in message and private.address in message
+    assert "without your credentials" in message

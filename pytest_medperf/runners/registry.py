@@ -76,6 +76,9 @@ def forget(client: docker.DockerClient, reference: str) -> None:
         client.images.remove(reference)
 
 
+AUTH_WORDS = ("unauthorized", "authentication required", "no basic auth credentials", " 401")
+
+
 def _registry_problem(reference: str, exc: Exception) -> str:
     text = str(getattr(exc, "explanation", None) or exc).strip()
     lowered = text.lower()
@@ -84,13 +87,13 @@ def _registry_problem(reference: str, exc: Exception) -> str:
         f"Push it (`docker push {reference}`) and check that sites can pull it "
         "without your credentials; then run the kit again."
     )
-    if "unauthorized" in lowered or "authentication required" in lowered or "denied" in lowered:
+    if any(word in lowered for word in AUTH_WORDS):
         reason = (
             "refused access (unauthorized): sites pull without your credentials, so a "
             "private repository fails at every site"
         )
-        if "does not exist" in lowered or "denied" in lowered:
-            reason = "says the repository does not exist or needs credentials (access denied)"
+    elif "denied" in lowered:
+        reason = "refused access (unauthorized: the repository does not exist or needs credentials)"
     elif "manifest unknown" in lowered or "not found" in lowered or "404" in lowered:
         reason = "does not hold it (not found): it was never pushed, or under another tag"
     elif any(
