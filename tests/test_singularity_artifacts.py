@@ -225,3 +225,102 @@ def test_a_gpu_count_option_is_a_usage_error(pytester: pytest.Pytester, fake, tm
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*Cannot use gpu count when running singularity*"])
+
+
+# Every config shape, the argv MedPerf builds for it (contract.md §3), host paths shown as
+# HOST: (run_args written into the good model's config, argv after the binary, extra env).
+B = [
+    "--bind", "HOST:/mlcommons/volumes/data:ro",
+    "--bind", "HOST:/mlcommons/volumes/parameters/parameters.yaml:ro",
+    "--bind", "HOST:/mlcommons/volumes/additional_files:ro",
+    "--bind", "HOST:/mlcommons/volumes/predictions:rw",
+    "--bind", "HOST:/tmp:rw",
+]  # fmt: skip
+N = ["--net", "--network", "none", "SIF"]
+C = ["python3", "/project/infer.py"]
+SHAPES = [
+    ("command", "command: [python3, /project/infer.py]", ["run", "-eC", *B, *N, *C], {}),
+    ("no run_args command", "shm_size: 1g", ["run", "-eC", *B, *N], {}),
+    (
+        "entrypoint and command",
+        "entrypoint: /bin/sh\n      command: [-c, 'echo hi']",
+        ["exec", "-eC", *B, *N, "/bin/sh", "-c", "echo hi"],
+        {},
+    ),
+    ("entrypoint alone", "entrypoint: /opt/run.sh", ["exec", "-eC", *B, *N, "/opt/run.sh"], {}),
+    (
+        "command as a string",
+        "command: python3 /project/infer.py --mode 'a b'",
+        ["run", "-eC", *B, *N, *C, "--mode", "a b"],
+        {},
+    ),
+    (
+        "environment",
+        "command: [python3, /project/infer.py]\n      environment: {OMP_NUM_THREADS: '1'}",
+        ["run", "-eC", *B, *N, *C],
+        {"SINGULARITYENV_OMP_NUM_THREADS": "1"},
+    ),
+    (
+        "gpus all",
+        "command: [python3, /project/infer.py]\n      gpus: all",
+        ["run", "-eC", *B, "--nv", *N, *C],
+        {},
+    ),
+    (
+        "one device",
+        "command: [python3, /project/infer.py]\n      gpus: device=0",
+        ["run", "-eC", *B, "--nv", "--nvccli", "-c", "--writable-tmpfs", *N, *C],
+        {"NVIDIA_VISIBLE_DEVICES": "0"},
+    ),
+    (
+        # several ids fail config-valid (MedPerf's Docker runner cannot pass them), so
+        # a Singularity site gives them as MedPerf's --gpus: here --medperf-gpus
+        "device list (--medperf-gpus)",
+        "command: [python3, /project/infer.py]",
+        ["run", "-eC", *B, "--nv", "--nvccli", "-c", "--writable-tmpfs", *N, *C],
+        {"NVIDIA_VISIBLE_DEVICES": "0,1"},
+    ),
+]
+GPU_OPTION = {"device list (--medperf-gpus)": ("--medperf-gpus", "device=0,1")}
+
+
+@pytest.mark.parametrize(
+    ("shape", "run_args", "expected", "env"), SHAPES, ids=[shape[0] for shape in SHAPES]
+)
+def test_the_kit_calls_the_fake_with_medperfs_argv(
+    run_kit,
+    fake: Fake,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    shape,
+    run_args,
+    expected,
+    env,
+) -> None:
+    import pytest_medperf.runners.gpu as gpu
+
+    monkeypatch.setattr(gpu, "nvidia_devices", lambda dev=None: ["nvidia0"])  # no GPU here
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "model.sif").write_bytes(b"sif")
+    config = model_config(tmp_path, "SingularityFile", "model.sif")
+    config.write_text(
+        config.read_text().replace("command: [python3, /project/infer.py]", run_args, 1)
+    )
+    run = run_kit(config, args=(*ARGS, *GPU_OPTION.get(shape, ()))).only("model")
+    assert run.outcomes["config-valid"] == "passed", run.messages
+    (call,) = fake.runs()
+    argv = call["argv"]
+    assert Path(argv[0]).name == "singularity"
+    shown = []
+    for word in argv[1:]:
+        if word == str(folder / "model.sif"):
+            shown.append("SIF")
+        elif ":/" in word and word.startswith("/"):
+            host, _, rest = word.partition(":")
+            assert Path(host).exists() or "pytest-medperf-" in host
+            shown.append(f"HOST:{rest}")
+        else:
+            shown.append(word)
+    assert shown == expected
+    assert call["env"] == env
