@@ -62,7 +62,12 @@ class Artifacts:
         if kind == "DockerImage":
             return self._docker_image(config.image)
         path = local_file(config, kind)
-        file_hash = file_sha256(path)
+        try:
+            file_hash = file_sha256(path)
+        except OSError as exc:
+            raise ImageUnavailable(
+                f"{kind} {path} cannot be read ({exc.strerror}); give a file the kit can read."
+            ) from None
         self._check_hash(file_hash, f"the sha256 of {path.name}")
         registered = _file_hash_note(kind, path, file_hash)
         if kind.endswith("SingularityFile") and self.runner.name != "singularity":

@@ -61,15 +61,7 @@ def decrypt(encrypted: Path, key: Path | None, output: Path, *, kind: str) -> No
     home.mkdir(mode=0o700, exist_ok=True)
     env = {**os.environ, "GNUPGHOME": str(home)}
     try:
-        done = subprocess.run(
-            gpg_argv(encrypted, key, output),
-            env=env,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
+        done = _run_gpg(gpg_argv(encrypted, key, output), env)
     finally:
         _stop_agent(env)
         shutil.rmtree(home, ignore_errors=True)
@@ -82,6 +74,21 @@ def decrypt(encrypted: Path, key: Path | None, output: Path, *, kind: str) -> No
             "failed'). Give the passphrase file the container was encrypted with "
             f"(`gpg --batch --symmetric --passphrase-file KEY ...`), via {OPTION}."
         )
+
+
+def _run_gpg(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            argv,
+            env=env,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except OSError as exc:
+        return subprocess.CompletedProcess(argv, 2, "", f"gpg: {exc.strerror}")
 
 
 def _reason(stderr: str, key: Path) -> str:
