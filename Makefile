@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PYTEST := $(VENV)/bin/pytest
 SAMPLES := sample_containers
 
-.PHONY: demo test setup install docker images lint bench clean
+.PHONY: demo test setup install docker tools images lint bench clean
 
 demo: setup
 	$(PYTEST) -p no:cacheprovider -v \
@@ -21,7 +21,7 @@ demo: setup
 test: setup
 	$(PYTEST) tests
 
-setup: install docker images
+setup: install docker tools images
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,10 @@ $(VENV)/.installed: pyproject.toml
 
 docker:
 	bash scripts/ensure-docker.sh
+
+# gpg (encrypted containers) and docker-registry (the tests' local registry)
+tools:
+	bash scripts/ensure-tools.sh
 
 images: docker
 	bash scripts/build-images.sh

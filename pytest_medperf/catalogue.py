@@ -33,9 +33,12 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "image-available",
         CONFIG_LEVEL,
-        "the image cannot be found or loaded locally",
-        "build the image with the tag the config names (docker build -t IMAGE .) or "
-        "load it (docker load -i IMAGE.tar); the kit never pulls",
+        "the image cannot be got as a site gets it: not on the engine (with --medperf-pull: "
+        "not pullable from its registry), an archive that cannot be loaded or has no repo "
+        "tag, an encrypted container without a working key, or a hash that differs from "
+        "--medperf-image-hash",
+        "build or load the image locally, push it (docker push IMAGE) and check with "
+        "--medperf-pull; save archives by name; register the hash the kit reports",
     ),
     Rule(
         "exit-status",

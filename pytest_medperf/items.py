@@ -119,6 +119,8 @@ class KitItem(pytest.Item):
             info = {"format": loaded.format, "kinds": list(loaded.kinds), "image": loaded.image}
         if isinstance(image, ImageInfo):
             info["image_id"] = image.image_id
+            info["image_hash"] = image.registered_hash
+            info["image_source"] = image.reference
         message = None
         if self.finding is not None:
             message = self.finding.render()
@@ -216,7 +218,10 @@ class ConfigValidItem(KitItem):
                 self._warn_legacy()
             errors = self.session_.input_problems(self.config_path)
             summary = "cannot run in MedPerf with the inputs of this session"
-            fix = "give each task a parameters file MedPerf can take, as each line above says."
+            fix = (
+                "give each task what MedPerf can take (a parameters file, gpus this runtime "
+                "accepts), as each line above says."
+            )
             if not errors:
                 return
         shown = errors[0].file
@@ -269,6 +274,9 @@ class ImageAvailableItem(KitItem):
         found = self.session_.image(self.config_path)
         if isinstance(found, ImageInfo):
             self.user_properties.append(("image_id", found.image_id))
+            if found.registered_hash is not None:
+                self.user_properties.append(("image_hash", found.registered_hash))
+            self.notes = found.notes
             return
         if found.cause in ("config", "unsupported"):
             skip_here(found.reason)

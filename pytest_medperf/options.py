@@ -88,6 +88,26 @@ OPTIONS: tuple[Option, ...] = (
         ini_default="docker",
     ),
     Option(
+        "pull",
+        "pull each DockerImage from its registry as every site does, test what was pulled "
+        "and report its registry digest (the hash to register).",
+        kind="flag",
+    ),
+    Option(
+        "image_hash",
+        "the hash registered for the container (a registry digest sha256:..., or an "
+        "archive's or SIF's sha256), or CONFIG=HASH for one config; repeatable; "
+        "image-available fails on a mismatch.",
+        "[CONFIG=]sha256:HEX",
+        kind="list",
+    ),
+    Option(
+        "decryption_key",
+        "the passphrase file of an EncryptedDockerArchive / EncryptedSingularityFile "
+        "(decrypted with gpg, as MedPerf does).",
+        "FILE",
+    ),
+    Option(
         "determinism",
         "run infer and evaluate twice and check the outputs are identical.",
         kind="flag",

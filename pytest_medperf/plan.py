@@ -7,6 +7,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from .config import ContainerConfig
+from .config.runargs import runtime_gpus_errors
 from .datasets import (
     DATA_OPTION,
     DEMO_OPTION,
@@ -17,7 +18,7 @@ from .datasets import (
 )
 from .errors import ConfigError, InputMissing, KitError
 from .parameters import ParametersMissing, ParametersUnusable, load_parameters, medperf_text
-from .runners.base import RunResult
+from .runners.base import Runner, RunResult
 from .runs import NotRun
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class InputPlan:
     """The input half of a session; KitSession supplies the attributes declared here."""
 
     options: KitOptions
+    runner: Runner
     _demo: RawDataset | InputMissing | None
     _prepared: PreparedDataset | InputMissing | None
     _input_problems: dict[Path, list[ConfigError]]
@@ -176,7 +178,9 @@ class InputPlan:
         without running anything (today: its parameters file). config-valid reports
         them; the tasks they concern do not run."""
         if path not in self._input_problems:
-            self._input_problems[path] = self._judge_parameters(path)
+            self._input_problems[path] = self._judge_parameters(path) + runtime_gpus_errors(
+                self.state(path).config, self.state(path).shown, self.runner.name, self.options.gpus
+            )
         return self._input_problems[path]
 
     def _judge_parameters(self, path: Path) -> list[ConfigError]:

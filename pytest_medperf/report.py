@@ -83,6 +83,8 @@ class SessionReport:
             "kinds": info.get("kinds", []),
             "image": info.get("image"),
             "image_id": info.get("image_id"),
+            "image_hash": info.get("image_hash"),
+            "image_source": info.get("image_source"),
             "checks": list(config.checks.values()),
             "tasks": [
                 {

@@ -16,7 +16,9 @@ import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
+from .artifact import ArtifactOptions, Artifacts
 from .config import ContainerConfig, TaskSpec, Volume, load_config
 from .config.mlcube import plan_invocation
 from .datasets import (
@@ -34,9 +36,11 @@ from .runners.base import (
     Mount,
     Progress,
     Runner,
+    RunResult,
     RunSpec,
     RuntimeUnavailable,
 )
+from .runners.gpu import gpu_refusal
 from .runs import Cause, NotRun, Outcome, TaskRun
 from .sandbox import Sandbox, sweep_stale_sandboxes
 
@@ -61,6 +65,7 @@ class KitOptions:
     log_dir: Path | None = None  # where each run's log is written (beside a JSON report)
     limits: Limits = field(default_factory=Limits)
     sweep_age: float = DEFAULT_SWEEP_AGE  # seconds: leftovers of a session not provably ended
+    artifact: ArtifactOptions = field(default_factory=ArtifactOptions)
 
 
 @dataclass
@@ -119,6 +124,9 @@ class KitSession(InputPlan):
         self._swept = False
         self.swept: list[str] = []  # what the sweep removed, one line per owner or sandbox
         self._corrupted: dict[Path, list[tuple[str, TaskRun | None]]] = {}
+        self.artifacts = Artifacts(
+            runner, options.artifact, self._artifact_dir, _docker_client_of(runner)
+        )
 
     # -- configs ---------------------------------------------------------------------
     def state(self, path: Path) -> _ConfigState:
@@ -157,29 +165,14 @@ class KitSession(InputPlan):
         return state.image
 
     def _find_image(self, config: ContainerConfig) -> ImageInfo:
-        """Where the image comes from, by container_type and runtime (never a pull)."""
-        kind = config.container_type
-        runtime = self.runner.name
-        if kind.startswith("Encrypted"):
-            raise ImageUnavailable(
-                f"{kind}: encrypted containers are not supported by the kit yet."
-            )
-        if kind == "DockerImage":
-            return self.runner.inspect_image(config.image)
-        local = _local_file(config, kind)
-        if kind == "SingularityFile":
-            if runtime != "singularity":
-                raise ImageUnavailable(
-                    f"a SingularityFile ({config.image}) runs only under Singularity: give "
-                    "--medperf-runtime singularity on a machine with apptainer or singularity."
-                )
-            return self.runner.inspect_image(str(local))
-        loader = getattr(self.runner, "load_archive", None) or getattr(
-            self.runner, "docker_loader", None
-        )
-        if loader is None:
-            raise ImageUnavailable(f"the {runtime} runtime cannot load a DockerArchive.")
-        return loader(local)
+        """Where the image comes from, by container_type and runtime, as at a site."""
+        return self.artifacts.acquire(config)
+
+    def _artifact_dir(self) -> Path:
+        """A folder only the kit can read, for decrypted containers."""
+        folder = self.sandbox.new_dir("artifacts")
+        folder.chmod(0o700)
+        return folder
 
     # -- steps: a task, or evaluate on one model's predictions ------------------------
     def models(self) -> list[Path]:
@@ -388,7 +381,11 @@ class KitSession(InputPlan):
             log_file=self._log_file(state, label, run_dir),
         )
         before = {key: fingerprint(host) for key, host in inputs.items()}
-        result = self.runner.run(run_spec, self.progress)
+        refused = gpu_refusal(run_spec.gpus, self.runner.name)
+        if refused is not None:
+            result = RunResult(None, 0.0, self.runner.name, run_spec.user, start_error=refused)
+        else:
+            result = self.runner.run(run_spec, self.progress)
         changed = {
             key: found
             for key, host in inputs.items()
@@ -450,28 +447,25 @@ class KitSession(InputPlan):
 
     def close(self) -> None:
         try:
-            self.runner.close()
+            self.runner.close()  # first: a helper container may still use an image
         finally:
-            if self._sandbox is not None:
-                self._sandbox.close()
+            try:
+                self.artifacts.close()
+            finally:
+                if self._sandbox is not None:
+                    self._sandbox.close()
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
 
 
-def _local_file(config: ContainerConfig, kind: str) -> Path:
-    """The archive or SIF a config names, relative to the config's folder."""
-    if "://" in config.image:
-        raise ImageUnavailable(
-            f"{kind} {config.image} is a URL; the kit downloads nothing: download it and "
-            "give its local path in image:."
-        )
-    path = Path(config.image)
-    path = path if path.is_absolute() else config.path.parent / path
-    if not path.is_file():
-        raise ImageUnavailable(f"{kind} {path} does not exist.")
-    return path
+def _docker_client_of(runner: Runner) -> Callable[[], Any] | None:
+    """The Docker client a runtime pulls and loads with (Singularity converts through it)."""
+    if runner.name == "docker" and hasattr(type(runner), "client"):  # never connect here
+        return lambda: runner.client  # type: ignore[attr-defined]
+    found = getattr(runner, "docker_client", None)
+    return found if callable(found) else None
 
 
 def _file_name(spec: TaskSpec, volume: Volume) -> str:

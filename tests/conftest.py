@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from local_registry import registry  # noqa: F401  (the session's real registry)
 
 # The plugin imports its container client only when a config is given. pytester's
 # in-process runs drop modules first imported inside them; importing the client here

@@ -1,5 +1,5 @@
 """container_type: DockerImage, DockerArchive (loaded, then removed again),
-SingularityFile (Singularity only) and the encrypted types (not supported yet)."""
+SingularityFile (Singularity only); the encrypted types: test_artifact_encrypted.py."""
 
 from __future__ import annotations
 
@@ -27,14 +27,12 @@ def model_config(tmp_path: Path, container_type: str, image: str) -> Path:
     return folder / "container_config.yaml"
 
 
-@pytest.mark.parametrize("kind", ["EncryptedDockerArchive", "EncryptedSingularityFile"])
-def test_encrypted_types_are_refused_clearly(run_kit, tmp_path: Path, kind: str) -> None:
-    config = model_config(tmp_path, kind, "model.enc")
+def test_an_encrypted_sif_needs_the_singularity_runtime(run_kit, tmp_path: Path) -> None:
+    config = model_config(tmp_path, "EncryptedSingularityFile", "model.sif.gpg")
+    (config.parent / "model.sif.gpg").write_bytes(b"x")
     run = run_kit(config, args=("--medperf-data", str(DATA["prepared"]))).only("model")
     assert run.outcomes["image-available"] == "failed"
-    assert (
-        "encrypted containers are not supported by the kit yet" in run.messages["image-available"]
-    )
+    assert "runs only under Singularity" in run.messages["image-available"]
 
 
 def test_singularity_file_needs_the_singularity_runtime(run_kit, tmp_path: Path) -> None:

@@ -13,7 +13,13 @@ import pytest
 from conftest import DATA, GOOD
 
 from pytest_medperf.runners.base import Mount, RunSpec
-from pytest_medperf.runners.singularity import find_binary, singularity_argv
+from pytest_medperf.runners.singularity import (
+    SingularityRefused,
+    build_argv,
+    find_binary,
+    singularity_argv,
+    supports_nvccli,
+)
 
 FAKES = Path(__file__).parent / "fakes"
 
@@ -48,53 +54,99 @@ BINDS = [
     "/s/in/p/parameters.yaml:/mlcommons/volumes/parameters/parameters.yaml:ro",
     "--bind",
     "/s/out/predictions:/mlcommons/volumes/predictions:rw",
+    "--bind",
+    "/s/tmp:/tmp:rw",  # MedPerf binds a fresh host folder at /tmp, as an output
+]
+NET = ["--net", "--network", "none"]
+CMD = ["python3", "/project/infer.py", "--fast"]
+ENV = {"SINGULARITYENV_OMP_NUM_THREADS": "1", "SINGULARITYENV_MODE": "a b"}
+NVCCLI = ["--nv", "--nvccli", "-c", "--writable-tmpfs"]
+
+# Written from contract.md §3 and MedPerf's craft_singularity_run_command:
+# (changes to the spec, expected argv after the binary, expected extra environment).
+ARGV_TABLE = [
+    ("command", {}, ["run", "-eC", *BINDS, *NET, "m.sif", *CMD], ENV),
+    ("no command", {"command": None}, ["run", "-eC", *BINDS, *NET, "m.sif"], ENV),
+    (
+        "entrypoint and command",
+        {"entrypoint": "/opt/run.sh", "command": ("infer",)},
+        ["exec", "-eC", *BINDS, *NET, "m.sif", "/opt/run.sh", "infer"],
+        ENV,
+    ),
+    (
+        "entrypoint alone",
+        {"entrypoint": "/opt/run.sh", "command": None},
+        ["exec", "-eC", *BINDS, *NET, "m.sif", "/opt/run.sh"],
+        ENV,
+    ),
+    ("gpus all", {"gpus": "all"}, ["run", "-eC", *BINDS, "--nv", *NET, "m.sif", *CMD], ENV),
+    ("gpus none (0)", {"gpus": 0}, ["run", "-eC", *BINDS, *NET, "m.sif", *CMD], ENV),
+    ("gpus none ('0')", {"gpus": "0"}, ["run", "-eC", *BINDS, *NET, "m.sif", *CMD], ENV),
+    ("gpus none ('')", {"gpus": ""}, ["run", "-eC", *BINDS, *NET, "m.sif", *CMD], ENV),
+    (
+        "one device",
+        {"gpus": "device=0"},
+        ["run", "-eC", *BINDS, *NVCCLI, *NET, "m.sif", *CMD],
+        {"NVIDIA_VISIBLE_DEVICES": "0", **ENV},
+    ),
+    (
+        "device list",
+        {"gpus": "device=0,1"},
+        ["run", "-eC", *BINDS, *NVCCLI, *NET, "m.sif", *CMD],
+        {"NVIDIA_VISIBLE_DEVICES": "0,1", **ENV},
+    ),
+    (
+        "no environment",
+        {"environment": {}},
+        ["run", "-eC", *BINDS, *NET, "m.sif", *CMD],
+        {},
+    ),
 ]
 
 
-def test_run_with_command_binds_and_environment() -> None:
-    argv, env = singularity_argv("/usr/bin/singularity", spec(), "/c/m.sif")
-    assert argv == [
-        "/usr/bin/singularity",
-        "run",
-        "-eC",
-        *BINDS,
-        "--net",
-        "--network",
-        "none",
-        "/c/m.sif",
-        "python3",
-        "/project/infer.py",
-        "--fast",
-    ]
-    assert env == {"SINGULARITYENV_OMP_NUM_THREADS": "1", "SINGULARITYENV_MODE": "a b"}
+@pytest.mark.parametrize(
+    ("changes", "expected", "env"),
+    [case[1:] for case in ARGV_TABLE],
+    ids=[case[0] for case in ARGV_TABLE],
+)
+def test_argv_is_medperfs(changes, expected, env) -> None:
+    argv, extra = singularity_argv("/usr/bin/singularity", spec(**changes), "m.sif")
+    assert argv == ["/usr/bin/singularity", *expected]
+    assert extra == env
 
 
-def test_entrypoint_uses_exec() -> None:
-    argv, _ = singularity_argv(
-        "singularity", spec(entrypoint="/opt/run.sh", command=("infer",)), "m.sif"
-    )
-    assert argv[:3] == ["singularity", "exec", "-eC"]
-    assert argv[-3:] == ["m.sif", "/opt/run.sh", "infer"]
+@pytest.mark.parametrize("gpus", [2, "2"])
+def test_a_gpu_count_is_refused_as_medperf_refuses_it(gpus) -> None:
+    with pytest.raises(SingularityRefused, match="Cannot use gpu count"):
+        singularity_argv("singularity", spec(gpus=gpus), "m.sif")
 
 
-def test_no_command_runs_the_image_runscript() -> None:
-    argv, _ = singularity_argv("singularity", spec(command=None), "m.sif")
-    assert argv[-1] == "m.sif"
+def test_apptainer_gets_singularityenv_as_medperf_sets_it() -> None:
+    _, env = singularity_argv("/usr/local/bin/apptainer", spec(), "m.sif")
+    assert env == ENV
 
 
 @pytest.mark.parametrize(
-    ("gpus", "has_nv"), [(None, False), (0, False), ("all", True), (2, True), ("device=0,1", True)]
+    ("version", "ok"),
+    [
+        ("apptainer version 1.2.5", True),
+        ("singularity-ce version 3.11.0", True),
+        ("singularity version 3.10.0", True),
+        ("singularity version 3.9.9", False),
+        ("", False),
+    ],
 )
-def test_gpus_become_nv(gpus, has_nv: bool) -> None:
-    argv, _ = singularity_argv("singularity", spec(gpus=gpus), "m.sif")
-    assert ("--nv" in argv) is has_nv
-    if has_nv:
-        assert argv.index("--nv") < argv.index("--net")
+def test_device_lists_need_nvccli(version: str, ok: bool) -> None:
+    assert supports_nvccli(version) is ok
 
 
-def test_apptainer_takes_its_own_environment_prefix() -> None:
-    _, env = singularity_argv("/usr/local/bin/apptainer", spec(), "m.sif")
-    assert set(env) == {"APPTAINERENV_OMP_NUM_THREADS", "APPTAINERENV_MODE"}
+def test_conversion_argv_is_medperfs() -> None:
+    assert build_argv("singularity", "/c/x.sif", "docker://org/m:1") == [
+        "singularity",
+        "build",
+        "/c/x.sif",
+        "docker://org/m:1",
+    ]
 
 
 def test_spython_exiting_never_ends_the_session(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,6 +207,7 @@ def test_kit_calls_the_binary_with_that_argv(run_kit, monkeypatch, tmp_path: Pat
         "/mlcommons/volumes/parameters/parameters.yaml:ro",
         "/mlcommons/volumes/additional_files:ro",
         "/mlcommons/volumes/predictions:rw",
+        "/tmp:rw",
     ]
     assert argv[argv.index("--net") :] == [
         "--net",

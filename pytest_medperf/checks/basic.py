@@ -10,6 +10,7 @@ from ..config.yamlsafe import read_yaml
 from ..digests import ancestors, is_under
 from ..errors import ConfigError
 from ..links import link_problems, regular_files
+from ..runners.gpu import NO_GPU, NO_GPU_FIX
 from . import Finding, Outcome, task_check
 
 if TYPE_CHECKING:
@@ -112,6 +113,8 @@ def _signal(code: int | None) -> str:
 
 
 def _start_fix(run: TaskRun) -> str:
+    if (run.result.start_error or "").startswith(NO_GPU):
+        return NO_GPU_FIX
     args = run.task.run_args
     if args.entrypoint:
         return (

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..errors import ConfigError
 from .yamlsafe import kind_of
 
 GpuRequest = int | str | tuple[str, ...] | None
@@ -85,6 +86,12 @@ def gpus_problem(value: Any, runtime: str | None = None) -> str | None:
         request = normalize_gpus(value)
     except InvalidGpus as exc:
         return str(exc)
+    if runtime == "singularity" and isinstance(request, int):
+        return (
+            f"gpus {value!r} is a GPU count, which MedPerf's Singularity runner refuses "
+            "('Cannot use gpu count when running singularity.'): Singularity cannot pick a "
+            "number of GPUs."
+        )
     if isinstance(request, tuple) and len(request) > 1 and runtime != "singularity":
         return (
             f"gpus {value!r} names several devices, which MedPerf's Docker runner cannot "
@@ -94,6 +101,30 @@ def gpus_problem(value: Any, runtime: str | None = None) -> str | None:
             + (" at every Docker site." if runtime is None else ".")
         )
     return None
+
+
+def runtime_gpus_errors(
+    config: Any, shown: str, runtime: str, override: str | None
+) -> list[ConfigError]:
+    """A task's gpus that this session's runtime refuses (a count under Singularity),
+    unless --medperf-gpus replaces it; config-valid reports them before anything runs."""
+    if config is None or override is not None or runtime != "singularity":
+        return []
+    found = []
+    for name in config.ordered_task_names():
+        gpus = config.tasks[name].run_args.gpus
+        problem = gpus_problem(gpus, runtime) if gpus is not None else None
+        if problem is not None:
+            found.append(
+                ConfigError(
+                    shown,
+                    problem,
+                    key=f"tasks.{name}.run_args.gpus",
+                    fix='under Singularity give gpus: "all" or "device=0" (or check the '
+                    "CPU path with --medperf-gpus 0).",
+                )
+            )
+    return found
 
 
 def shm_size_problem(value: Any) -> str | None:

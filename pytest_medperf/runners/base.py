@@ -118,8 +118,12 @@ class RunResult:
 
 @dataclass(frozen=True)
 class ImageInfo:
-    reference: str
+    reference: str  # what the runtime runs (a tag, repo@digest, an archive's first tag)
     image_id: str
+    # The hash MedPerf registers for the container: the registry digest of a pulled
+    # image, the sha256 of an archive or SIF file; None when not checked.
+    registered_hash: str | None = None
+    notes: tuple[str, ...] = ()  # what the author should know about where it came from
 
 
 Progress = Callable[[str, float, str], None]  # run name, seconds so far, last log line

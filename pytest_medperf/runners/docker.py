@@ -39,6 +39,7 @@ from .base import (
     RunSpec,
 )
 from .engine import connect, engine_address, remote_engine
+from .gpu import NO_GPU
 from .layers import archive_image_id, filesystem_changes
 from .logstream import LogStream
 
@@ -148,9 +149,10 @@ class DockerRunner:
             image = self.client.images.get(reference)
         except ImageNotFound:
             raise ImageUnavailable(
-                f"the image {reference!r} is not on this Docker engine, and the kit never "
-                f"pulls. Build it (`docker build -t {reference} .` in the container's "
-                f"folder) or load it (`docker load -i image.tar`), then run the kit again."
+                f"the image {reference!r} is not on this Docker engine, and the kit pulls "
+                f"only with --medperf-pull. Build it (`docker build -t {reference} .` in the "
+                f"container's folder) or load it (`docker load -i image.tar`), or push it and "
+                f"give --medperf-pull, then run the kit again."
             ) from None
         except (APIError, requests.exceptions.RequestException) as exc:
             raise ImageUnavailable(f"the engine could not look up {reference!r}: {exc}") from None
@@ -526,7 +528,7 @@ def _explain(exc: APIError) -> str:
         )
     if "could not select device driver" in text:
         return (
-            f"the container could not start: {text}. The config asks for GPUs but this "
-            "engine has none; run on a GPU host or pass --medperf-gpus 0."
+            f"{NO_GPU}, but the Docker engine has no GPU support (no NVIDIA container "
+            "toolkit), so it refused to start the container."
         )
     return f"the container could not start: {text}."

@@ -1,9 +1,16 @@
-"""The Singularity/Apptainer runtime, reproducing MedPerf's command (contract.md §3):
+"""The Singularity/Apptainer runtime, reproducing MedPerf's command (contract.md §3,
+MedPerf's singularity_utils.craft_singularity_run_command):
 
-    singularity run -eC --bind HOST:MOUNT:ro|rw ... [--nv] --net --network none IMAGE.sif [command]
+    singularity run -eC --bind HOST:MOUNT:ro ... --bind HOST:MOUNT:rw ... --bind HOSTTMP:/tmp:rw
+        [--nv [--nvccli -c --writable-tmpfs]] --net --network none IMAGE.sif [command]
 
-`exec` with an entrypoint, environment as SINGULARITYENV_* (APPTAINERENV_* for
-apptainer). A Docker image is converted to a SIF once and cached by image id.
+`exec IMAGE.sif ENTRYPOINT [command]` with an entrypoint; environment as
+SINGULARITYENV_<K> (MedPerf uses that prefix for apptainer too), NVIDIA_VISIBLE_DEVICES
+for a list of GPU ids. A GPU count is refused, as MedPerf refuses it. Conversion:
+`build X.sif docker://IMAGE` from the registry (--medperf-pull, as MedPerf), cached by
+the registry digest; `docker-archive://` for archives, cached by the file's sha256;
+`docker-daemon://IMAGE` for an image found only on the local engine (the kit's one
+deviation, said in the summary).
 
 spython finds the binary; the run itself is a plain subprocess, because spython's
 run() takes no timeout, no environment of its own and cannot kill a process
@@ -14,6 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -21,7 +30,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from ..config.runargs import InvalidGpus, normalize_gpus
 from ..evidence import scan_file
 from .base import (
     DeniedAccess,
@@ -33,11 +44,12 @@ from .base import (
     RunSpec,
 )
 
-BINARIES = ("apptainer", "singularity")
+BINARIES = ("singularity", "apptainer")  # MedPerf's order
+ENV_PREFIX = "SINGULARITYENV_"
 
 
 def find_binary() -> str | None:
-    """The apptainer or singularity on PATH, as spython would find it; None without one."""
+    """The singularity or apptainer on PATH, as spython would find it; None without one."""
     for name in BINARIES:
         try:
             from spython.utils import check_install
@@ -55,25 +67,55 @@ def find_binary() -> str | None:
 
 
 def env_prefix(binary: str) -> str:
-    return "APPTAINERENV_" if Path(binary).name.startswith("apptainer") else "SINGULARITYENV_"
+    """MedPerf sets SINGULARITYENV_* whatever the binary (apptainer reads it too)."""
+    return ENV_PREFIX
+
+
+class SingularityRefused(ValueError):
+    """A run MedPerf's Singularity runner refuses before starting; the text is its reason."""
 
 
 def singularity_argv(binary: str, spec: RunSpec, sif: str) -> tuple[list[str], dict[str, str]]:
     """The exact argv and the extra environment MedPerf's Singularity runner uses."""
-    verb = "exec" if spec.entrypoint else "run"
-    argv = [binary, verb, "-eC"]
+    try:
+        gpus = normalize_gpus(spec.gpus)
+    except InvalidGpus as exc:
+        raise SingularityRefused(f"Invalid gpus argument: {exc}") from None
+    if isinstance(gpus, int):
+        raise SingularityRefused(
+            f"gpus {spec.gpus!r} is a GPU count: MedPerf's Singularity runner stops with "
+            "'Cannot use gpu count when running singularity.'"
+        )
+    argv = [binary, "run", "-eC"]
     for mount in spec.mounts:
-        if mount.container == "/tmp":
-            continue  # -C gives the task a private /tmp, as under MedPerf
         argv += ["--bind", f"{mount.host}:{mount.container}:{'ro' if mount.read_only else 'rw'}"]
-    if spec.gpus not in (None, 0, "0"):
+    env: dict[str, str] = {}
+    if gpus is not None:
         argv.append("--nv")
+        if isinstance(gpus, tuple):
+            argv += ["--nvccli", "-c", "--writable-tmpfs"]
+            env["NVIDIA_VISIBLE_DEVICES"] = ",".join(gpus)
+    env.update({f"{ENV_PREFIX}{key}": value for key, value in spec.environment.items()})
     argv += ["--net", "--network", "none", sif]
     if spec.entrypoint:
+        argv[1] = "exec"
         argv.append(spec.entrypoint)
     argv += list(spec.command or ())
-    prefix = env_prefix(binary)
-    return argv, {f"{prefix}{key}": value for key, value in spec.environment.items()}
+    return argv, env
+
+
+def build_argv(binary: str, output: str, source: str) -> list[str]:
+    """MedPerf's conversion: `singularity build X.sif docker://IMAGE` (or another source)."""
+    return [binary, "build", output, source]
+
+
+def supports_nvccli(version_text: str) -> bool:
+    """MedPerf picks GPU ids only with apptainer or singularity >= 3.10."""
+    text = version_text.strip()
+    if text.startswith("apptainer"):
+        return True
+    found = re.search(r"version (\d+)\.(\d+)", text)
+    return bool(found) and (int(found.group(1)), int(found.group(2))) >= (3, 10)
 
 
 class SingularityRunner:
@@ -87,16 +129,19 @@ class SingularityRunner:
         cache: Path,
         docker_id: Callable[[str], str] | None = None,
         docker_loader: Callable[[Path], ImageInfo] | None = None,
+        docker_client: Callable[[], Any] | None = None,
     ) -> None:
         self.binary = binary
         self.cache = cache
         self._docker_id = docker_id
         self._docker_loader = docker_loader
+        self.docker_client = docker_client
         self._sifs: dict[str, str] = {}
+        self._version: str | None = None
 
     def inspect_image(self, reference: str) -> ImageInfo:
-        """A .sif path as it is; a Docker image converted once (docker-daemon://)."""
-        if reference.endswith(".sif"):
+        """A .sif path as it is; a local Docker image converted once (docker-daemon://)."""
+        if reference.endswith(".sif") or Path(reference).is_file():
             if not Path(reference).is_file():
                 raise ImageUnavailable(f"the SIF file {reference} does not exist.")
             self._sifs[reference] = reference
@@ -105,34 +150,71 @@ class SingularityRunner:
             raise ImageUnavailable("converting a Docker image needs the Docker engine.")
         image_id = self._docker_id(reference).removeprefix("sha256:")
         sif = self.cache / f"{image_id[:32]}.sif"
-        if not sif.is_file():
-            self.cache.mkdir(parents=True, exist_ok=True)
-            partial = sif.with_suffix(".partial")
-            done = subprocess.run(
-                [self.binary, "build", "--force", str(partial), f"docker-daemon://{reference}"],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                partial.unlink(missing_ok=True)
-                tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-                raise ImageUnavailable(
-                    f"{self.binary} could not convert {reference} to a SIF: {' '.join(tail)}"
-                )
-            partial.rename(sif)
+        self._build(sif, f"docker-daemon://{reference}", reference)
         self._sifs[reference] = str(sif)
         return ImageInfo(reference, image_id)
 
+    def from_registry(self, reference: str, digest: str) -> ImageInfo:
+        """docker://IMAGE, as MedPerf converts it, cached by the registry digest."""
+        sif = self.cache / f"{digest.replace(':', '_')}.sif"
+        self._build(sif, f"docker://{reference}", reference)
+        self._sifs[reference] = str(sif)
+        return ImageInfo(reference, digest)
+
+    def from_archive(self, path: Path, file_hash: str, private: Path | None = None) -> ImageInfo:
+        """docker-archive://PATH, as MedPerf converts an archive, cached by its sha256;
+        a decrypted archive's SIF goes to the kit's private folder instead."""
+        sif = (private or self.cache) / f"{file_hash}.sif"
+        self._build(sif, f"docker-archive://{path}", str(path))
+        self._sifs[str(path)] = str(sif)
+        return ImageInfo(str(path), file_hash)
+
+    def _build(self, sif: Path, source: str, shown: str) -> None:
+        if sif.is_file():
+            return
+        sif.parent.mkdir(parents=True, exist_ok=True)
+        partial = sif.with_name(f".{sif.stem}-{secrets.token_hex(4)}.sif")
+        try:
+            done = subprocess.run(
+                build_argv(self.binary, str(partial), source),
+                capture_output=True,
+                text=True,
+                errors="replace",
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+            if done.returncode != 0 or not partial.is_file():
+                tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+                raise ImageUnavailable(
+                    f"{self.binary} could not convert {shown} to a SIF ({source}): "
+                    f"{' '.join(tail) or 'no output'}"
+                )
+            partial.rename(sif)
+        finally:
+            partial.unlink(missing_ok=True)
+
     def docker_loader(self, path: Path) -> ImageInfo:
-        """A DockerArchive: loaded into Docker, then converted like a Docker image."""
-        if self._docker_loader is None:
-            raise ImageUnavailable("loading a DockerArchive needs the Docker engine.")
-        loaded = self._docker_loader(path)
-        return self.inspect_image(loaded.reference)
+        """A DockerArchive: converted with docker-archive://, as MedPerf does."""
+        from .archive import file_sha256
+
+        return self.from_archive(path, file_sha256(path))
+
+    def version(self) -> str:
+        if self._version is None:
+            try:
+                done = subprocess.run(
+                    [self.binary, "--version"], capture_output=True, text=True, check=False
+                )
+                self._version = done.stdout.strip()
+            except OSError:
+                self._version = ""
+        return self._version
 
     def command_line(self, spec: RunSpec) -> list[str]:
-        argv, env = singularity_argv(self.binary, spec, self._sifs.get(spec.image, spec.image))
+        try:
+            argv, env = singularity_argv(self.binary, spec, self._sifs.get(spec.image, spec.image))
+        except SingularityRefused:
+            return []
         return [f"{k}={v}" for k, v in env.items()] + argv
 
     def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
@@ -152,9 +234,18 @@ class SingularityRunner:
 
     def _run_to(self, spec: RunSpec, log_file: Path, own_file: bool) -> RunResult:
         sif = self._sifs.get(spec.image, spec.image)
-        argv, extra_env = singularity_argv(self.binary, spec, sif)
         started = time.monotonic()
         user = f"{os.getuid()}:{os.getgid()}"
+        try:
+            argv, extra_env = singularity_argv(self.binary, spec, sif)
+            if "--nvccli" in argv and not supports_nvccli(self.version()):
+                raise SingularityRefused(
+                    f"gpus {spec.gpus!r} picks GPU ids, which needs apptainer or singularity "
+                    f">= 3.10 ({self.version() or 'unknown version'} here): MedPerf stops with "
+                    "'Cannot choose specific gpus with the current singularity version.'"
+                )
+        except SingularityRefused as exc:
+            return RunResult(None, 0.0, self.name, user, start_error=str(exc))
         with open(log_file, "wb") as out:  # the output goes to disk, never into memory
             try:
                 process = subprocess.Popen(
