@@ -89,7 +89,9 @@ def test_pull_converts_from_the_registry_as_medperf_does(
     client = docker.from_env()
     reference = registry.name()
     dockerfile = f"FROM pytest-medperf/sample-model:0.1\nLABEL test.sif={uuid.uuid4().hex}\n"
-    image, _ = client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=reference)
+    image, _ = client.images.build(
+        fileobj=io.BytesIO(dockerfile.encode()), tag=reference, rm=True, forcerm=True
+    )
     try:
         digest = push(client, reference)
         untag(client, reference)
