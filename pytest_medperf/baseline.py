@@ -26,6 +26,16 @@ MISSING = "(absent)"
 
 
 @dataclass(frozen=True)
+class BaselineSettings:
+    """--medperf-baseline DIR, its tolerances, and whether this session may write it."""
+
+    root: Path
+    rtol: float = DEFAULT_RTOL
+    atol: float = DEFAULT_ATOL
+    update: bool = False  # --medperf-update-baseline: the only way anything is written
+
+
+@dataclass(frozen=True)
 class Difference:
     """One row of the table a `matches-baseline` failure prints."""
 

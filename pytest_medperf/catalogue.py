@@ -100,6 +100,15 @@ RULES: tuple[Rule, ...] = (
         "make sanity_check exit non-zero when cases are missing, empty or unreadable",
     ),
     Rule(
+        "matches-baseline",
+        "statistics, evaluate (with --medperf-baseline)",
+        "a value of statistics.yaml or results.yaml differs from the stored baseline of the "
+        "same container x model x dataset beyond --medperf-rtol/--medperf-atol, or none is "
+        "stored",
+        "if the change is intended, record it with --medperf-update-baseline and review the "
+        "baseline file's diff",
+    ),
+    Rule(
         "deterministic",
         "infer, evaluate (opt-in)",
         "two runs on the same input give different outputs",

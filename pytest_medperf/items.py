@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .checks import CheckContext, Finding, Outcome, TaskCheck, checks_for_task
+from .checks import CheckContext, Finding, Outcome, StepIdentity, TaskCheck, checks_for_task
 from .config import task_names_of_broken
 from .config.mlcube import LegacyFormatNotice
 from .errors import ConfigErrors, KitError
@@ -63,6 +63,8 @@ class TaskNode(pytest.Collector):
         for check in checks_for_task(self.name.partition("[")[0]):
             if check.rule_id == "deterministic" and not kit.determinism:
                 continue  # opt-in: no item at all unless asked for
+            if check.rule_id == "matches-baseline" and kit.baseline is None:
+                continue  # opt-in: --medperf-baseline DIR
             yield TaskCheckItem.from_parent(self, name=check.rule_id, check=check)
         for found in kit.rules_for(self.path.absolute()):
             if self.name.partition("[")[0] in found.rule.tasks:
@@ -320,8 +322,23 @@ class TaskCheckItem(KitItem):
             schemas=kit.schemas,
             determinism=kit.determinism,
             strict=kit.strict,
+            baseline=kit.baseline,
+            identity=self._identity() if kit.baseline is not None else None,
         )
         self.apply(self.check.run(outcome, context))
+
+    def _identity(self) -> StepIdentity:
+        session, path = self.session_, self.config_path
+        task, _, variant = self.task.partition("[")
+        image = session.image(path)
+        return StepIdentity(
+            config=self.config.stash[KIT_KEY].shown[path],
+            model=step_model(session, path, task, variant),
+            dataset=step_dataset(session, self.task) or "none",
+            image_id=(image.registered_hash or image.image_id)
+            if isinstance(image, ImageInfo)
+            else None,
+        )
 
     def _not_run(self, outcome: NotRun) -> None:
         if outcome.cause in ("input", "engine") and self.rule_id == "exit-status":
@@ -370,7 +387,10 @@ class BenchmarkRuleItem(KitItem):
         self.user_properties.append(("image", outcome.config.image))
         task, _, variant = self.task.partition("[")
         view = view_of(
-            outcome, step=self.task, dataset=self._dataset(), model=self._model(task, variant)
+            outcome,
+            step=self.task,
+            dataset=step_dataset(self.session_, self.task),
+            model=step_model(self.session_, self.config_path, task, variant),
         )
         try:
             self.found.rule(view)
@@ -379,25 +399,6 @@ class BenchmarkRuleItem(KitItem):
                 self.rule_id, self.task, exc.summary, exc.evidence, self.found.rule.fix
             )
             raise CheckFailed(self.finding) from None
-
-    def _dataset(self) -> str | None:
-        """The given data this step's input descends from: demo data for a preparator's
-        tasks (when given), a prepared dataset for a model's and a metrics' tasks."""
-        options = self.session_.options
-        if self.task in ("prepare", "sanity_check", "statistics"):
-            given = options.demo_data or options.data
-        else:
-            given = options.data or options.demo_data
-        return given.name.removesuffix(".tar.gz") if given is not None else None
-
-    def _model(self, task: str, variant: str) -> str | None:
-        session = self.session_
-        if task == "infer":
-            return session.model_label(self.config_path)
-        if task == "evaluate" and session.options.predictions is None:
-            models = session.models()
-            return variant.rstrip("]") or (session.model_label(models[0]) if models else None)
-        return None
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         rule = self.found.rule
@@ -413,3 +414,24 @@ class BenchmarkRuleItem(KitItem):
             f"{type(excinfo.value).__name__}; this is an error in the rule, not a verdict on "
             f"the container.\n{shown}"
         )
+
+
+def step_dataset(session: KitSession, step: str) -> str | None:
+    """The given data a step's input descends from: demo data for a preparator's tasks
+    (when given), a prepared dataset for a model's and a metrics' tasks."""
+    options = session.options
+    if step in ("prepare", "sanity_check", "statistics"):
+        given = options.demo_data or options.data
+    else:
+        given = options.data or options.demo_data
+    return given.name.removesuffix(".tar.gz") if given is not None else None
+
+
+def step_model(session: KitSession, path: Path, task: str, variant: str) -> str | None:
+    """The model a step belongs to: its own for infer, the evaluated one for evaluate."""
+    if task == "infer":
+        return session.model_label(path)
+    if task == "evaluate" and session.options.predictions is None:
+        models = session.models()
+        return variant.rstrip("]") or (session.model_label(models[0]) if models else None)
+    return None

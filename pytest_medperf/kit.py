@@ -13,7 +13,7 @@ from .errors import KitError
 from .report import SessionReport
 from .rule_finder import FoundRule, RuleSet, find_rules
 from .session import KitSession
-from .settings import kit_options, make_runner, path_option, shown_name
+from .settings import baseline_settings, kit_options, make_runner, path_option, shown_name
 
 KIT_KEY = pytest.StashKey["Kit"]()
 
@@ -33,6 +33,7 @@ class Kit:
         self.determinism = bool(
             determinism if determinism is not None else config.getini("medperf_determinism")
         )
+        self.baseline = baseline_settings(config)
         strict = config.getoption("medperf_strict")
         self.strict = bool(strict if strict is not None else config.getini("medperf_strict"))
         self.schemas: dict[str, tuple[dict[str, Any], str]] = {}

@@ -118,6 +118,24 @@ OPTIONS: tuple[Option, ...] = (
         "empty ones, and results whose metrics are not numbers.",
         kind="flag",
     ),
+    Option(
+        "baseline",
+        "a folder of golden statistics/results (one YAML per container x model x dataset): "
+        "adds matches-baseline items.",
+        "DIR",
+    ),
+    Option(
+        "rtol", "relative tolerance of matches-baseline for numbers (default 1e-6).", "FLOAT"
+    ),
+    Option(
+        "atol", "absolute tolerance of matches-baseline for numbers (default 1e-9).", "FLOAT"
+    ),
+    Option(
+        "update_baseline",
+        "write or refresh the baseline with this session's values and say what changed "
+        "(nothing is ever written without it).",
+        kind="flag",
+    ),
     Option("results_schema", "a stricter JSON Schema (JSON or YAML) for results.yaml.", "FILE"),
     Option(
         "statistics_schema", "a stricter JSON Schema (JSON or YAML) for statistics.yaml.", "FILE"

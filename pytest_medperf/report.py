@@ -178,4 +178,5 @@ def _short(rule_id: str) -> str:
         "outputs-present": "outputs",
         "statistics-valid": "statistics",
         "results-valid": "results",
+        "matches-baseline": "baseline",
     }.get(rule_id, rule_id)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from .artifact import ArtifactOptions
+from .baseline import DEFAULT_ATOL, DEFAULT_RTOL, BaselineSettings
 from .config.runargs import GPUS_FORMS, SHM_SIZE, gpus_problem, gpus_text, normalize_gpus
 from .errors import KitError
 from .owner import DEFAULT_SWEEP_AGE
@@ -178,6 +179,42 @@ def shm_size_override(given: str | None) -> str | None:
             'bytes or a number with k, m or g, e.g. "2g".'
         )
     return given
+
+
+def baseline_settings(config: pytest.Config) -> BaselineSettings | None:
+    """--medperf-baseline and its tolerances; None when no baseline is asked for."""
+    root = path_option(config, "baseline")
+    update = flag(config, "update_baseline")
+    if root is None:
+        if update:
+            raise pytest.UsageError(
+                "--medperf-update-baseline: give the folder to write with --medperf-baseline DIR."
+            )
+        return None
+    if not update and not root.is_dir():
+        raise pytest.UsageError(
+            f"--medperf-baseline {root}: no such folder. Record a baseline first with "
+            "--medperf-update-baseline (it creates the folder)."
+        )
+    tolerances = {}
+    for name, default in (("rtol", DEFAULT_RTOL), ("atol", DEFAULT_ATOL)):
+        text = value(config, name)
+        try:
+            number = float(text) if text is not None else default
+        except ValueError:
+            number = -1.0
+        if not number >= 0:
+            raise pytest.UsageError(
+                f"--medperf-{name} {text!r}: give a number of at least 0, e.g. 1e-6."
+            )
+        tolerances[name] = number
+    return BaselineSettings(root, tolerances["rtol"], tolerances["atol"], update)
+
+
+def flag(config: pytest.Config, name: str) -> bool:
+    """A flag option: the command line if given, else the ini setting."""
+    given = config.getoption("medperf_" + name)
+    return bool(given if given is not None else config.getini("medperf_" + name))
 
 
 def limits(config: pytest.Config) -> Limits:

@@ -12,10 +12,11 @@ from conftest import DATA, GOOD, VIOLATIONS
 VIOLATION_SAMPLES = sorted(p.parent for p in VIOLATIONS.glob("*/expected.yaml"))
 
 
-def _args(expected: dict) -> tuple[str, ...]:
-    return tuple(
-        str(a).format(**{k: str(v) for k, v in DATA.items()}) for a in expected.get("args", [])
-    )
+def _args(expected: dict, folder: Path) -> tuple[str, ...]:
+    """expected.yaml's args, with {demo}, {prepared}, {predictions} and {here} (the
+    sample's folder) filled in."""
+    names = {k: str(v) for k, v in DATA.items()} | {"here": str(folder)}
+    return tuple(str(a).format(**names) for a in expected.get("args", []))
 
 
 def test_good_samples_pass_every_item_in_one_chain(run_kit) -> None:
@@ -71,7 +72,7 @@ def test_violation_is_caught_by_exactly_its_rule(run_kit, folder: Path) -> None:
         if observation_blocker() is not None:
             pytest.skip(f"network observation is impossible here: {observation_blocker()}")
     config = folder / expected.get("config", "container_config.yaml")
-    run = run_kit(config, args=_args(expected)).only(folder.name, Path(config).name)
+    run = run_kit(config, args=_args(expected, folder)).only(folder.name, Path(config).name)
 
     assert run.with_outcome("failed") == set(expected["fails"]), run.messages
     others = set(run.outcomes) - set(expected["fails"])

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..catalogue import rule
 
 if TYPE_CHECKING:
+    from ..baseline import BaselineSettings
     from ..session import TaskRun
 
 Status = Literal["passed", "failed", "skipped"]
@@ -63,6 +64,16 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class StepIdentity:
+    """Which container x model x dataset a step is, as a baseline files it."""
+
+    config: str  # the config's path as the session shows it
+    model: str | None
+    dataset: str
+    image_id: str | None
+
+
+@dataclass(frozen=True)
 class CheckContext:
     """What a check may ask of the session beyond the run itself (each call runs at most once)."""
 
@@ -72,6 +83,8 @@ class CheckContext:
     schemas: Mapping[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
     determinism: bool = False
     strict: bool = False  # --medperf-strict: fail what MedPerf accepts but an owner may not
+    baseline: BaselineSettings | None = None  # --medperf-baseline DIR
+    identity: StepIdentity | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +114,7 @@ def task_check(
 def checks_for_task(task: str) -> list[TaskCheck]:
     """The registered checks that apply to a task, in catalogue order."""
     from ..catalogue import RULES
-    from . import basic, data, isolation  # noqa: F401  (registers)
+    from . import baseline, basic, data, isolation  # noqa: F401  (registers)
 
     return [
         TASK_CHECKS[r.id] for r in RULES if r.id in TASK_CHECKS and task in TASK_CHECKS[r.id].tasks
