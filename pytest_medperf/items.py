@@ -3,6 +3,7 @@ task's single run from the session and shows a finding, never a traceback."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,8 @@ import pytest
 from .checks import CheckContext, Finding, Outcome, StepIdentity, TaskCheck, checks_for_task
 from .config import task_names_of_broken
 from .config.mlcube import LegacyFormatNotice
-from .errors import ConfigErrors, KitError
+from .config.yamlsafe import read_yaml
+from .errors import ConfigError, ConfigErrors, KitError
 from .kit import KIT_KEY
 from .owner_rules import RuleFailed, view_of
 from .rule_finder import FoundRule
@@ -151,10 +153,24 @@ class KitItem(pytest.Item):
                 "user": result.user,
                 "log_path": str(run.log_path) if run.log_path else None,
                 "timed_out": result.timed_out,
+                **self._step_names(),
             }
+            if run.task.name == "evaluate":
+                record["run"]["metrics"] = metrics_of(run)
         elif self.step() is not None:
             record["run"] = {"timed_out": False}
         return record
+
+    def _step_names(self) -> dict[str, str | None]:
+        """The model and dataset a step belongs to (for the model x dataset matrix)."""
+        step = self.step()
+        if step is None:
+            return {}
+        task, _, variant = step.partition("[")
+        return {
+            "model": step_model(self.session_, self.config_path, task, variant),
+            "dataset": step_dataset(self.session_, step),
+        }
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, CheckFailed):
@@ -435,3 +451,28 @@ def step_model(session: KitSession, path: Path, task: str, variant: str) -> str 
         models = session.models()
         return variant.rstrip("]") or (session.model_label(models[0]) if models else None)
     return None
+
+
+def metrics_of(run: TaskRun) -> dict[str, Any] | None:
+    """An evaluate's results.yaml as JSON can carry it (NaN/Infinity as MedPerf's strings);
+    None when it is not a readable mapping (results-valid says why)."""
+    output = run.outputs.get("output_path")
+    if output is None or output.is_symlink() or not output.is_file():
+        return None
+    try:
+        data = read_yaml(output, what="results.yaml").data
+    except ConfigError:
+        return None
+    return json_safe(data) if isinstance(data, dict) else None
+
+
+def json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

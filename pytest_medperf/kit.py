@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from . import matrix
 from .cancel import CancelOnSignals
 from .checks.data import load_user_schema
 from .errors import KitError
@@ -28,6 +29,7 @@ class Kit:
         self.report = SessionReport()
         self.chain_groups = lambda: self.session.chain_groups()
         self.report_path = path_option(config, "report")
+        self.markdown_path = path_option(config, "markdown")
         self.is_worker = hasattr(config, "workerinput")
         determinism = config.getoption("medperf_determinism")
         self.determinism = bool(
@@ -101,10 +103,16 @@ class Kit:
             self.report.add(record)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if self.is_worker or self.report_path is None:
+        if self.is_worker:
             return
         for path in self.configs:  # configs that produced no item still appear
             self.report.ensure(self.shown[path])
+        if self.markdown_path is not None:
+            self.markdown_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.markdown_path, "a", encoding="utf-8") as out:  # a step summary
+                out.write(matrix.markdown(matrix.build(self.report), self.report))
+        if self.report_path is None:
+            return
         self.report.write(
             self.report_path,
             exit_status=int(exitstatus),
@@ -117,6 +125,11 @@ class Kit:
             terminalreporter.section("MedPerf conformance")
             for line in lines:
                 terminalreporter.write_line(line)
+            by_model = matrix.text_lines(matrix.build(self.report))
+            if by_model:
+                terminalreporter.write_line("model x dataset")
+                for line in by_model:
+                    terminalreporter.write_line(line)
         for line in self.session.swept:
             terminalreporter.write_line(f"pytest-medperf: {line}")
         where = self.session.sandbox_path

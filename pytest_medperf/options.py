@@ -146,6 +146,12 @@ OPTIONS: tuple[Option, ...] = (
         "PATH",
     ),
     Option(
+        "markdown",
+        "append a Markdown summary (each config's verdict, the model x dataset table of "
+        "metrics and rules) to this file, e.g. $GITHUB_STEP_SUMMARY.",
+        "PATH",
+    ),
+    Option(
         "network_watch",
         "auto: watch network attempts where the kit can (root, local "
         "engine); off: judge no-network from the log only.",

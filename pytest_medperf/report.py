@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, matrix
 from .catalogue import RULES, RULES_BY_ID
 
 CONFIG_RULES = ("config-valid", "image-available")
@@ -73,6 +73,7 @@ class SessionReport:
             "interrupted": interrupted,
             "exit_status": exit_status,
             "configs": [self._config_dict(c) for c in self.configs.values()],
+            "matrix": matrix.to_dict(matrix.build(self)),
         }
 
     def _config_dict(self, config: _Config) -> dict[str, Any]:
@@ -95,6 +96,9 @@ class SessionReport:
                     "user": task.run.get("user"),
                     "log_path": task.run.get("log_path"),
                     "timed_out": bool(task.run.get("timed_out", False)),
+                    "model": task.run.get("model"),
+                    "dataset": task.run.get("dataset"),
+                    **({"metrics": task.run["metrics"]} if "metrics" in task.run else {}),
                     "checks": list(task.checks.values()),
                 }
                 for task in config.tasks.values()
