@@ -174,3 +174,37 @@ def wait_for_task_container(pid: int, seconds: float = 60) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"the kit (pid {pid}) never started a task container")
+
+
+@pytest.fixture
+def client():
+    """docker-py's client of the engine the kit uses."""
+    import docker
+
+    return docker.from_env()
+
+
+@pytest.fixture
+def build(client):
+    """Tiny throw-away images (FROM the sample model, a unique LABEL), removed at the end
+    by id with every tag and digest they got, also when the test fails."""
+    import contextlib
+    import io
+    import uuid
+
+    from docker.errors import APIError, ImageNotFound
+
+    made: list[str] = []
+
+    def make(tag: str) -> str:
+        dockerfile = f"FROM pytest-medperf/sample-model:0.1\nLABEL test.image={uuid.uuid4().hex}\n"
+        image, _ = client.images.build(
+            fileobj=io.BytesIO(dockerfile.encode()), tag=tag, rm=True, forcerm=True
+        )
+        made.append(image.id)
+        return str(image.id)
+
+    yield make
+    for image_id in made:
+        with contextlib.suppress(ImageNotFound, APIError):
+            client.images.remove(image_id, force=True)

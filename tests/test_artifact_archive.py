@@ -4,47 +4,20 @@ images are removed and tags the load moved are given back."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 import subprocess
 import tarfile
 import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
 import pytest
 from conftest import DATA
-from docker.errors import APIError, ImageNotFound
+from docker.errors import ImageNotFound
 from test_container_types import model_config
 
 ARGS = ("--medperf-data", str(DATA["prepared"]))
-
-
-@pytest.fixture
-def client() -> docker.DockerClient:
-    return docker.from_env()
-
-
-@pytest.fixture
-def build(client: docker.DockerClient) -> Iterator[Callable[[str], str]]:
-    """Tiny throw-away images with unique tags; removed by id at the end, also on failure."""
-    made: list[str] = []
-
-    def make(tag: str) -> str:
-        dockerfile = (
-            f"FROM pytest-medperf/sample-model:0.1\nLABEL test.archive={uuid.uuid4().hex}\n"
-        )
-        image, _ = client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, rm=True)
-        made.append(image.id)
-        return str(image.id)
-
-    yield make
-    for image_id in made:
-        with contextlib.suppress(ImageNotFound, APIError):
-            client.images.remove(image_id, force=True)
 
 
 def unique_tag(what: str = "archive") -> str:

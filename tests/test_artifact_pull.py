@@ -4,46 +4,19 @@ hash to register) and compares it with --medperf-image-hash."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import uuid
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import docker
 import pytest
 from conftest import DATA
-from docker.errors import APIError, ImageNotFound
+from docker.errors import ImageNotFound
 from local_registry import LocalRegistry, free_port, push, serve, untag
 from test_container_types import model_config
 
 ARGS = ("--medperf-data", str(DATA["prepared"]))
-
-
-@pytest.fixture
-def client() -> docker.DockerClient:
-    return docker.from_env()
-
-
-@pytest.fixture
-def build(client: docker.DockerClient) -> Iterator[Callable[[str], str]]:
-    """Tiny throw-away images (FROM the sample model, a unique LABEL), removed at the end
-    by id with every tag and digest they got, also when the test fails."""
-    made: list[str] = []
-
-    def make(tag: str) -> str:
-        dockerfile = f"FROM pytest-medperf/sample-model:0.1\nLABEL test.pull={uuid.uuid4().hex}\n"
-        image, _ = client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, rm=True)
-        made.append(image.id)
-        return str(image.id)
-
-    yield make
-    for image_id in made:
-        with contextlib.suppress(ImageNotFound, APIError):
-            client.images.remove(image_id, force=True)
 
 
 def report_of(path: Path) -> dict:
