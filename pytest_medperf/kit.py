@@ -26,7 +26,6 @@ class Kit:
         self.configs = configs
         self.cancel = CancelOnSignals()  # installed by plugin.py once the kit is registered
         self.report = SessionReport()
-        self.chain_groups = lambda: self.session.chain_groups()
         self.report_path = path_option(config, "report")
         self.is_worker = hasattr(config, "workerinput")
         determinism = config.getoption("medperf_determinism")
@@ -58,6 +57,7 @@ class Kit:
                 shown_paths=shown,
                 progress=Progress(config) if not self.is_worker else None,
             )
+            self.chain_groups = self.session.chain_groups
         except KitError as exc:
             raise pytest.UsageError(str(exc)) from None
 

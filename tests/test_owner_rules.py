@@ -289,6 +289,7 @@ def installed_plugin(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(site)}
 
 
+@pytest.mark.docker  # runs containers (the kit in a subprocess, or the runner)
 def test_rules_from_an_installed_plugin_are_items_with_their_source(
     tmp_path: Path, installed_plugin: dict[str, str]
 ) -> None:

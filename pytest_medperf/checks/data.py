@@ -127,7 +127,7 @@ def _validate_document(run: TaskRun, ctx: CheckContext, doc: _Document) -> Outco
     try:
         data = read_yaml(host, what=doc.what, shown=shown).data
     except ConfigError as exc:
-        evidence = (exc.location(),)
+        evidence: tuple[str, ...] = (exc.location(),)
         if exc.key_path is not None:
             evidence = (f"{_json_path(exc.key_path)} ({exc.location()})",)
         return fail(

@@ -141,7 +141,7 @@ def non_root(run: TaskRun, ctx: CheckContext) -> Outcome:
     if not (as_root.result.succeeded and not outputs_problems(as_root)):
         return Outcome.passed()  # fails as root too: not a permission problem
     denied = [d for d in result.denied if not d.read_only]
-    evidence = (
+    evidence: tuple[str, ...] = (
         f"as root (uid 0): exit status {as_root.result.exit_code}, outputs present",
         f"as uid {result.user}: "
         + (f"exit status {result.exit_code}" if not result.succeeded else "outputs missing"),

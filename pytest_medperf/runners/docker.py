@@ -77,7 +77,7 @@ def create_kwargs(spec: RunSpec) -> dict[str, Any]:
         # In bytes, as the docker CLI sends it: docker-py's own parser knows fewer units.
         kwargs["shm_size"] = shm_size_bytes(spec.shm_size)
     if spec.gpus not in (None, 0, "0"):
-        kwargs["device_requests"] = [gpu_device_request(spec.gpus)]  # type: ignore[arg-type]
+        kwargs["device_requests"] = [gpu_device_request(spec.gpus)]
     kwargs["mem_limit"] = spec.limits.memory or default_memory_limit()
     kwargs["pids_limit"] = spec.limits.pids
     if spec.limits.cpus:
@@ -228,7 +228,7 @@ class DockerRunner:
         self, container: Any, spec: RunSpec, started: float, progress: Progress | None
     ) -> RunResult:
         own_file = spec.log_file is None
-        if own_file:
+        if spec.log_file is None:
             handle, name = tempfile.mkstemp(prefix="medperf-log-", suffix=".log")
             os.close(handle)
             log_file = Path(name)

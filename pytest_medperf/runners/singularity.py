@@ -115,7 +115,7 @@ def supports_nvccli(version_text: str) -> bool:
     if text.startswith("apptainer"):
         return True
     found = re.search(r"version (\d+)\.(\d+)", text)
-    return bool(found) and (int(found.group(1)), int(found.group(2))) >= (3, 10)
+    return found is not None and (int(found.group(1)), int(found.group(2))) >= (3, 10)
 
 
 class SingularityRunner:
@@ -219,7 +219,7 @@ class SingularityRunner:
 
     def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
         own_file = spec.log_file is None
-        if own_file:
+        if spec.log_file is None:
             handle, name = tempfile.mkstemp(prefix="medperf-log-", suffix=".log")
             os.close(handle)
             log_file = Path(name)
