@@ -68,13 +68,13 @@ def per_task(configs: list[tuple[Path, dict]]) -> dict[Path, float]:
                 kit = timed(lambda s=step, k=session, p=path: k.outcome(p, s))
                 run = session.outcome(path, step)
                 if isinstance(run, NotRun):
-                    print(f"{step}: not run: {run.reason}")
+                    print(f"{step.name}: not run: {run.reason}")
                     continue
                 argv = docker_cli_argv(run.spec)
                 argv[argv.index("--name") + 1] += "-bare"
                 bare = timed(lambda a=argv: subprocess.run(a, check=True, capture_output=True))
                 bare_sum[path] = bare_sum.get(path, 0.0) + bare
-                label = f"{path.parent.name}::{step}"
+                label = f"{path.parent.name}::{step.name}"
                 print(f"{label:<48} {bare:>7.2f}s {kit:>7.2f}s {kit / bare:>9.2f}")
         finally:
             session.close()

@@ -220,6 +220,7 @@ def make_runner(config: pytest.Config) -> Runner:
         docker_id=lambda reference: docker.inspect_image(reference).image_id,
         docker_loader=docker.load_archive,
         docker_client=lambda: docker.client,
+        on_close=docker.close,
     )
 
 

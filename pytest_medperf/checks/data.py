@@ -13,11 +13,11 @@ from ..config.schema import load_schema
 from ..config.yamlsafe import read_yaml
 from ..errors import ConfigError, KitError
 from ..links import same_bytes, tree_entries
-from . import Finding, Outcome, task_check
+from .base import Finding, Outcome, task_check
 
 if TYPE_CHECKING:
-    from ..session import TaskRun
-    from . import CheckContext
+    from ..runs import TaskRun
+    from .base import CheckContext
 
 
 def _json_path(parts: list[Any] | tuple[Any, ...]) -> str:

@@ -130,12 +130,14 @@ class SingularityRunner:
         docker_id: Callable[[str], str] | None = None,
         docker_loader: Callable[[Path], ImageInfo] | None = None,
         docker_client: Callable[[], Any] | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self.binary = binary
         self.cache = cache
         self._docker_id = docker_id
         self._docker_loader = docker_loader
         self.docker_client = docker_client
+        self._on_close = on_close  # the Docker helper that converts images, closed with us
         self._sifs: dict[str, str] = {}
         self._version: str | None = None
 
@@ -291,7 +293,8 @@ class SingularityRunner:
         return []  # nothing outlives the subprocess: it runs in its own process group
 
     def close(self) -> None:
-        return None
+        if self._on_close is not None:
+            self._on_close()
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
