@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pytest_medperf.runners.docker import DockerRunner, docker_cli_argv
+from pytest_medperf.runners.docker_runtime import DockerRunner, docker_cli_argv
 from pytest_medperf.session import KitOptions, KitSession, NotRun
 
 REPO = Path(__file__).resolve().parent.parent

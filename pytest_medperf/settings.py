@@ -196,7 +196,7 @@ def limits(config: pytest.Config) -> Limits:
 
 def make_runner(config: pytest.Config) -> Runner:
     # Imported here: without --medperf-config the plugin loads no container client.
-    from .runners.docker import DockerRunner
+    from .runners.docker_runtime import DockerRunner
     from .runners.singularity import SingularityRunner, find_binary
 
     runtime = value(config, "runtime") or "docker"

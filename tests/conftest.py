@@ -13,7 +13,7 @@ from local_registry import registry  # noqa: F401  (the session's real registry)
 # The plugin imports its container client only when a config is given. pytester's
 # in-process runs drop modules first imported inside them; importing the client here
 # keeps one copy of docker/requests for the whole test session.
-import pytest_medperf.runners.docker
+import pytest_medperf.runners.docker_runtime
 import pytest_medperf.runners.singularity  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent

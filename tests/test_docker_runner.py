@@ -11,7 +11,7 @@ import pytest
 
 from pytest_medperf.netwatch import observation_blocker
 from pytest_medperf.runners.base import Mount, RunSpec
-from pytest_medperf.runners.docker import DockerRunner, create_kwargs, docker_cli_argv
+from pytest_medperf.runners.docker_runtime import DockerRunner, create_kwargs, docker_cli_argv
 
 PROBE = r"""
 import json, os, socket
