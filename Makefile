@@ -1,7 +1,7 @@
 # Two entry points for a fresh machine:
 #   make demo  - install, start a Docker engine if none answers, build the sample
 #                images, and run the kit on the good sample containers
-#   make test  - the same set-up, then the test suite
+#   make test  - the same set-up, then lint (ruff + mypy) and the test suite
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -18,7 +18,7 @@ demo: setup
 	  --medperf-demo-data $(SAMPLES)/data/demo \
 	  --medperf-determinism
 
-test: setup
+test: setup lint
 	$(PYTEST) tests
 
 setup: install docker tools images
@@ -43,6 +43,7 @@ images: docker
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: setup
 	$(PY) bench/overhead.py

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pytest_medperf.runners.base import Mount, RunSpec
-from pytest_medperf.runners.docker import DockerRunner, docker_cli_argv
+from pytest_medperf.runners.docker_runtime import DockerRunner, docker_cli_argv
 
 IMAGE = "pytest-medperf/violations:0.1"
 TASKS = {

@@ -174,7 +174,7 @@ class Artifacts:
         found = getattr(self.runner, method, None)
         if found is None:
             raise ImageUnavailable(f"the {self.runner.name} runtime cannot {method}.")
-        return found(*args)  # type: ignore[no-any-return]
+        return found(*args)
 
     def close(self) -> None:
         """Remove decrypted files, loaded images, pulled references; restore moved tags."""

@@ -43,7 +43,7 @@ def import_demo_data(sandbox: Sandbox, source: Path) -> RawDataset:
     if not isinstance(paths, dict):
         raise InputMissing(f"{DEMO_OPTION} {source}: paths.yaml must be a mapping.")
     base = paths_file.parent
-    resolved = {}
+    resolved: dict[str, Path | None] = {}
     for key in ("data_path", "labels_path", "metadata_path"):
         value = paths.get(key)
         if value is None:
@@ -61,7 +61,9 @@ def import_demo_data(sandbox: Sandbox, source: Path) -> RawDataset:
                 f"{DEMO_OPTION} {source}: paths.yaml {key} {value!r} does not exist in the dataset."
             )
         resolved[key] = target
-    return RawDataset(resolved["data_path"], resolved["labels_path"], resolved["metadata_path"])
+    data, labels = resolved["data_path"], resolved["labels_path"]
+    assert data is not None and labels is not None  # required above
+    return RawDataset(data, labels, resolved["metadata_path"])
 
 
 def _no_paths_yaml(source: Path, root: Path) -> str:

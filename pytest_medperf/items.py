@@ -21,6 +21,7 @@ from .owner_rules import RuleFailed, view_of
 from .rule_finder import FoundRule
 from .runners.base import ImageInfo
 from .session import KitSession, NotRun, TaskRun
+from .steps import Step
 from .warning_types import MedPerfDataWarning, MedPerfFormatWarning
 
 
@@ -52,24 +53,28 @@ class ConfigFile(pytest.File):
         if isinstance(loaded, ConfigErrors):
             names = task_names_of_broken(self.path)
         else:
-            names = session.steps(self.path.absolute())
-        for step in names:
-            yield TaskNode.from_parent(self, name=step)
+            names = [step.name for step in session.steps(self.path.absolute())]
+        for name in names:
+            yield TaskNode.from_parent(self, name=name)
 
 
 class TaskNode(pytest.Collector):
     """One run of a config (a task, or evaluate on one model); its items are the rules."""
 
+    @property
+    def step(self) -> Step:
+        return Step.parse(self.name)
+
     def collect(self) -> Iterator[pytest.Item]:
         kit = self.config.stash[KIT_KEY]
-        for check in checks_for_task(self.name.partition("[")[0]):
+        for check in checks_for_task(self.step.task):
             if check.rule_id == "deterministic" and not kit.determinism:
                 continue  # opt-in: no item at all unless asked for
             if check.rule_id == "matches-baseline" and kit.baseline is None:
                 continue  # opt-in: --medperf-baseline DIR
             yield TaskCheckItem.from_parent(self, name=check.rule_id, check=check)
         for found in kit.rules_for(self.path.absolute()):
-            if self.name.partition("[")[0] in found.rule.tasks:
+            if self.step.task in found.rule.tasks:
                 yield BenchmarkRuleItem.from_parent(self, name=found.rule.id, found=found)
 
 
@@ -163,12 +168,12 @@ class KitItem(pytest.Item):
 
     def _step_names(self) -> dict[str, str | None]:
         """The model and dataset a step belongs to (for the model x dataset matrix)."""
-        step = self.step()
-        if step is None:
+        name = self.step()
+        if name is None:
             return {}
-        task, _, variant = step.partition("[")
+        step = Step.parse(name)
         return {
-            "model": step_model(self.session_, self.config_path, task, variant),
+            "model": step_model(self.session_, self.config_path, step),
             "dataset": step_dataset(self.session_, step),
         }
 
@@ -304,25 +309,37 @@ class ImageAvailableItem(KitItem):
         raise CheckFailed(self.finding)
 
 
-class TaskCheckItem(KitItem):
-    def __init__(self, *, check: TaskCheck, **kwargs: Any) -> None:
-        self.check = check
-        super().__init__(**kwargs)
+class StepItem(KitItem):
+    """An item on one step's run (a rule of the kit or of the benchmark's owner)."""
+
+    @property
+    def task_step(self) -> Step:
+        assert isinstance(self.parent, TaskNode)
+        return self.parent.step
 
     @property
     def task(self) -> str:
-        assert self.parent is not None
-        return self.parent.name
+        """The step's name as items and reports show it: 'infer', 'evaluate[model]'."""
+        return self.task_step.name
 
     def step(self) -> str | None:
         return self.task
 
     def run(self) -> TaskRun | None:
-        outcome = self.session_.state(self.config_path).outcomes.get(self.task)
+        outcome = self.session_.finished(self.config_path, self.task_step)
         return outcome if isinstance(outcome, TaskRun) else None
 
+    def outcome(self) -> TaskRun | NotRun:
+        return self.session_.outcome(self.config_path, self.task_step)
+
+
+class TaskCheckItem(StepItem):
+    def __init__(self, *, check: TaskCheck, **kwargs: Any) -> None:
+        self.check = check
+        super().__init__(**kwargs)
+
     def runtest(self) -> None:
-        outcome = self.session_.outcome(self.config_path, self.task)
+        outcome = self.outcome()
         if isinstance(outcome, NotRun):
             self._not_run(outcome)
             return
@@ -330,10 +347,10 @@ class TaskCheckItem(KitItem):
         self.user_properties.append(("image", outcome.config.image))
         self.user_properties.append(("exit_code", outcome.result.exit_code))
         kit = self.config.stash[KIT_KEY]
-        session, path, task = self.session_, self.config_path, self.task
+        session, path, step = self.session_, self.config_path, self.task_step
         context = CheckContext(
-            rerun_as_root=lambda: session.root_rerun(path, task),
-            second_run=lambda: session.second_run(path, task),
+            rerun_as_root=lambda: session.root_rerun(path, step),
+            second_run=lambda: session.second_run(path, step),
             corrupted_sanity_runs=lambda: session.corrupted_sanity_runs(path),
             schemas=kit.schemas,
             determinism=kit.determinism,
@@ -345,12 +362,11 @@ class TaskCheckItem(KitItem):
 
     def _identity(self) -> StepIdentity:
         session, path = self.session_, self.config_path
-        task, _, variant = self.task.partition("[")
         image = session.image(path)
         return StepIdentity(
             config=self.config.stash[KIT_KEY].shown[path],
-            model=step_model(session, path, task, variant),
-            dataset=step_dataset(session, self.task) or "none",
+            model=step_model(session, path, self.task_step),
+            dataset=step_dataset(session, self.task_step) or "none",
             image_id=(image.registered_hash or image.image_id)
             if isinstance(image, ImageInfo)
             else None,
@@ -370,7 +386,7 @@ class TaskCheckItem(KitItem):
         skip_here(f"{self.task} did not run: {outcome.reason}")
 
 
-class BenchmarkRuleItem(KitItem):
+class BenchmarkRuleItem(StepItem):
     """An owner's rule on the step's single run; a bug in the rule fails this item only,
     with the rule's own traceback."""
 
@@ -379,34 +395,21 @@ class BenchmarkRuleItem(KitItem):
         super().__init__(**kwargs)
         self.user_properties.append(("source", found.source))
 
-    @property
-    def task(self) -> str:
-        assert self.parent is not None
-        return self.parent.name
-
-    def step(self) -> str | None:
-        return self.task
-
-    def run(self) -> TaskRun | None:
-        outcome = self.session_.state(self.config_path).outcomes.get(self.task)
-        return outcome if isinstance(outcome, TaskRun) else None
-
     def record(self, report: pytest.TestReport) -> dict[str, Any]:
         return {**super().record(report), "source": self.found.source}
 
     def runtest(self) -> None:
-        outcome = self.session_.outcome(self.config_path, self.task)
+        outcome = self.outcome()
         if isinstance(outcome, NotRun):
             skip_here(f"{self.task} did not run: {outcome.reason}")
             return
         self.user_properties.append(("task", self.task))
         self.user_properties.append(("image", outcome.config.image))
-        task, _, variant = self.task.partition("[")
         view = view_of(
             outcome,
             step=self.task,
-            dataset=step_dataset(self.session_, self.task),
-            model=step_model(self.session_, self.config_path, task, variant),
+            dataset=step_dataset(self.session_, self.task_step),
+            model=step_model(self.session_, self.config_path, self.task_step),
         )
         try:
             self.found.rule(view)
@@ -432,24 +435,24 @@ class BenchmarkRuleItem(KitItem):
         )
 
 
-def step_dataset(session: KitSession, step: str) -> str | None:
+def step_dataset(session: KitSession, step: Step) -> str | None:
     """The given data a step's input descends from: demo data for a preparator's tasks
     (when given), a prepared dataset for a model's and a metrics' tasks."""
     options = session.options
-    if step in ("prepare", "sanity_check", "statistics"):
+    if step.task in ("prepare", "sanity_check", "statistics"):
         given = options.demo_data or options.data
     else:
         given = options.data or options.demo_data
     return given.name.removesuffix(".tar.gz") if given is not None else None
 
 
-def step_model(session: KitSession, path: Path, task: str, variant: str) -> str | None:
+def step_model(session: KitSession, path: Path, step: Step) -> str | None:
     """The model a step belongs to: its own for infer, the evaluated one for evaluate."""
-    if task == "infer":
+    if step.task == "infer":
         return session.model_label(path)
-    if task == "evaluate" and session.options.predictions is None:
+    if step.task == "evaluate" and session.options.predictions is None:
         models = session.models()
-        return variant.rstrip("]") or (session.model_label(models[0]) if models else None)
+        return step.model or (session.model_label(models[0]) if models else None)
     return None
 
 

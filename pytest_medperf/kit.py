@@ -27,7 +27,6 @@ class Kit:
         self.configs = configs
         self.cancel = CancelOnSignals()  # installed by plugin.py once the kit is registered
         self.report = SessionReport()
-        self.chain_groups = lambda: self.session.chain_groups()
         self.report_path = path_option(config, "report")
         self.markdown_path = path_option(config, "markdown")
         self.is_worker = hasattr(config, "workerinput")
@@ -61,6 +60,7 @@ class Kit:
                 shown_paths=shown,
                 progress=Progress(config) if not self.is_worker else None,
             )
+            self.chain_groups = self.session.chain_groups
         except KitError as exc:
             raise pytest.UsageError(str(exc)) from None
 

@@ -243,7 +243,8 @@ class NetworkWatch:
 def _dns_question(query: bytes) -> str | None:
     if len(query) < 13:
         return None
-    labels, offset = [], 12
+    labels: list[str] = []
+    offset = 12
     while offset < len(query):
         size = query[offset]
         if size == 0:
@@ -271,7 +272,7 @@ def _attempt_in_frame(frame: bytes) -> Attempt | None:
     if ethertype == 0x0800 and len(packet) >= 20:
         header = (packet[0] & 0x0F) * 4
         proto = packet[9]
-        dst = ipaddress.IPv4Address(packet[16:20])
+        dst: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.IPv4Address(packet[16:20])
         payload = packet[header:]
     elif ethertype == 0x86DD and len(packet) >= 40:
         proto = packet[6]

@@ -20,6 +20,7 @@ from .errors import ConfigError, InputMissing, KitError
 from .parameters import ParametersMissing, ParametersUnusable, load_parameters, medperf_text
 from .runners.base import Runner, RunResult
 from .runs import NotRun
+from .steps import Step
 
 if TYPE_CHECKING:
     from .runs import Outcome
@@ -42,7 +43,7 @@ class InputPlan:
         @property
         def sandbox(self) -> Sandbox: ...
 
-        def outcome(self, path: Path, task: str) -> Outcome: ...
+        def outcome(self, path: Path, step: Step) -> Outcome: ...
 
         def state(self, path: Path) -> _ConfigState: ...
 
@@ -130,7 +131,7 @@ class InputPlan:
         return self._from_prepare(preparators[0], task)
 
     def _from_prepare(self, path: Path, task: str) -> PreparedDataset:
-        outcome = self.outcome(path, "prepare")
+        outcome = self.outcome(path, Step("prepare"))
         shown = self.state(path).shown
         if isinstance(outcome, NotRun):
             raise _Upstream(
@@ -159,7 +160,7 @@ class InputPlan:
                 "evaluate needs predictions: give --medperf-predictions DIR, or add a model's "
                 "config to the session."
             )
-        outcome = self.outcome(models[0], "infer")
+        outcome = self.outcome(models[0], Step("infer"))
         shown = self.state(models[0]).shown
         if isinstance(outcome, NotRun):
             raise _Upstream(

@@ -75,7 +75,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     groups = {kit.shown[path]: kit.shown[root] for path, root in kit.chain_groups().items()}
 
-    class ChainScheduling(LoadScopeScheduling):  # type: ignore[misc, valid-type]
+    class ChainScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             config_part = nodeid.split("::", 1)[0]
             if config_part in groups:

@@ -82,8 +82,8 @@ def print_rules(paths: list[Path]) -> int:
     if found.rules:
         print("\nbenchmark rules (from conftest.py files and plugins):")
     for item in found.rules:
-        rule = item.rule
-        print(f"{rule.id:<31} {', '.join(rule.tasks):<26} {rule.description}  [{item.source}]")
+        owned = item.rule
+        print(f"{owned.id:<31} {', '.join(owned.tasks):<26} {owned.description}  [{item.source}]")
     for problem in found.problems:
         print(f"pytest-medperf rules: {problem}", file=sys.stderr)
     return 2 if found.problems else 0

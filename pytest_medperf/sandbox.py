@@ -137,7 +137,7 @@ def unpack_tarball(source: Path, dest: Path, *, option: str) -> None:
 
 
 def _force_rmtree(path: Path) -> None:
-    def make_writable(func, target, _exc):  # type: ignore[no-untyped-def]
+    def make_writable(func, target, _exc):
         with contextlib.suppress(OSError):
             os.chmod(os.path.dirname(target), 0o700)
             os.chmod(target, 0o700)

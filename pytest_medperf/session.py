@@ -43,6 +43,7 @@ from .runners.base import (
 from .runners.gpu import gpu_refusal
 from .runs import Cause, NotRun, Outcome, TaskRun
 from .sandbox import Sandbox, sweep_stale_sandboxes
+from .steps import Purpose, Step
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class _ConfigState:
     image_problem: str | None = None
     image_checked: bool = False
     runtime_missing: bool = False
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    outcomes: dict[Step, Outcome] = field(default_factory=dict)
 
 
 def default_user() -> str:
@@ -188,18 +189,18 @@ class KitSession(InputPlan):
             labels[model] = label
         return labels[path]
 
-    def steps(self, path: Path) -> list[str]:
+    def steps(self, path: Path) -> list[Step]:
         """The runs of a config: its tasks, with evaluate once per model in the session."""
         config = self.state(path).config
         if config is None:
             return []
-        found = []
+        found: list[Step] = []
         models = self.models()
         for task in config.ordered_task_names():
             if task == "evaluate" and self.options.predictions is None and len(models) > 1:
-                found += [f"evaluate[{self.model_label(m)}]" for m in models]
+                found += [Step("evaluate", self.model_label(m)) for m in models]
             else:
-                found.append(task)
+                found.append(Step(task))
         return found
 
     def chain_groups(self) -> dict[Path, Path]:
@@ -228,16 +229,19 @@ class KitSession(InputPlan):
         return {path: root(path) for path in self.options.configs}
 
     # -- task outcomes ---------------------------------------------------------------
-    def outcome(self, path: Path, task: str) -> Outcome:
-        """The run of a step ('infer', 'evaluate[model]'), run on first ask."""
+    def outcome(self, path: Path, step: Step) -> Outcome:
+        """The run of a task's step (infer, evaluate on one model), run on first ask."""
         state = self.state(path)
-        if task not in state.outcomes:
-            state.outcomes[task] = self._compute(path, task)
-        return state.outcomes[task]
+        if step not in state.outcomes:
+            state.outcomes[step] = self._compute(path, step)
+        return state.outcomes[step]
 
-    def _compute(self, path: Path, step: str) -> Outcome:
-        task, _, variant = step.partition("[")
-        variant = variant.rstrip("]")
+    def finished(self, path: Path, step: Step) -> Outcome | None:
+        """The step's outcome if it ran already (never starts it)."""
+        return self.state(path).outcomes.get(step)
+
+    def _compute(self, path: Path, step: Step) -> Outcome:
+        task, variant = step.task, step.model
         state = self.state(path)
         config = state.config
         if config is None:
@@ -259,31 +263,29 @@ class KitSession(InputPlan):
         except _Upstream as exc:
             return NotRun("upstream", str(exc))
         try:
-            return self._run(state, config, spec, inputs, label=step)
+            return self._run(state, config, spec, inputs, label=step.label)
         except EngineUnavailable as exc:
             return NotRun("engine", str(exc))
 
-    def root_rerun(self, path: Path, step: str) -> TaskRun | None:
+    def root_rerun(self, path: Path, step: Step) -> TaskRun | None:
         """The same step once more as root in a fresh sandbox (for the non-root rule)."""
-        return self._again(path, step, "as-root", user="0:0")
+        return self._again(path, step.extra(Purpose.AS_ROOT), user="0:0")
 
-    def second_run(self, path: Path, step: str) -> TaskRun | None:
+    def second_run(self, path: Path, step: Step) -> TaskRun | None:
         """The same step once more on the same inputs (for the deterministic rule)."""
-        return self._again(path, step, "again")
+        return self._again(path, step.extra(Purpose.AGAIN))
 
     def _again(
         self,
         path: Path,
-        step: str,
-        why: str,
+        key: Step,
         *,
         user: str | None = None,
         inputs: dict[str, Path] | None = None,
     ) -> TaskRun | None:
         state = self.state(path)
-        key = f"{step}@{why}"
         if key not in state.outcomes:
-            first = self.outcome(path, step)
+            first = self.outcome(path, key.first)
             if isinstance(first, NotRun) or state.config is None:
                 return None
             try:
@@ -293,7 +295,7 @@ class KitSession(InputPlan):
                     first.task,
                     inputs or dict(first.inputs),
                     user=user,
-                    label=f"{step}-{why}",
+                    label=key.label,
                 )
             except EngineUnavailable as exc:
                 state.outcomes[key] = NotRun("engine", str(exc))
@@ -304,7 +306,8 @@ class KitSession(InputPlan):
         """sanity_check on copies of its prepared data that the kit broke on purpose."""
         if path in self._corrupted:
             return self._corrupted[path]
-        first = self.outcome(path, "sanity_check")
+        sanity = Step("sanity_check")
+        first = self.outcome(path, sanity)
         if isinstance(first, NotRun):
             return []
         found: list[tuple[str, TaskRun | None]] = []
@@ -322,7 +325,8 @@ class KitSession(InputPlan):
                     inputs[key] = copy
             corrupt(inputs)
             self.sandbox.hand_over(folder, writable=False)
-            found.append((name, self._again(path, "sanity_check", name, inputs=inputs)))
+            extra = sanity.extra(Purpose.CORRUPTED, name)
+            found.append((name, self._again(path, extra, inputs=inputs)))
         return found
 
     def _run(

@@ -233,7 +233,7 @@ def limits(config: pytest.Config) -> Limits:
 
 def make_runner(config: pytest.Config) -> Runner:
     # Imported here: without --medperf-config the plugin loads no container client.
-    from .runners.docker import DockerRunner
+    from .runners.docker_runtime import DockerRunner
     from .runners.singularity import SingularityRunner, find_binary
 
     runtime = value(config, "runtime") or "docker"
@@ -257,6 +257,7 @@ def make_runner(config: pytest.Config) -> Runner:
         docker_id=lambda reference: docker.inspect_image(reference).image_id,
         docker_loader=docker.load_archive,
         docker_client=lambda: docker.client,
+        on_close=docker.close,
     )
 
 

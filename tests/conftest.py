@@ -13,10 +13,37 @@ from local_registry import registry  # noqa: F401  (the session's real registry)
 # The plugin imports its container client only when a config is given. pytester's
 # in-process runs drop modules first imported inside them; importing the client here
 # keeps one copy of docker/requests for the whole test session.
-import pytest_medperf.runners.docker
+import pytest_medperf.runners.docker_runtime
 import pytest_medperf.runners.singularity  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Fixtures that reach the Docker engine (directly or by running the kit on a config).
+ENGINE_FIXTURES = frozenset({"run_kit", "pytester", "runner", "registry"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the engine `docker`, so `-m "not docker"` runs the rest in
+    seconds where no engine answers: by the fixtures it uses, or by its module importing
+    docker-py (a module may say `NEEDS_ENGINE = False` when it only uses the client offline)."""
+    for item in items:
+        module = getattr(item, "module", None)
+        uses_client = module is not None and getattr(
+            module, "NEEDS_ENGINE", hasattr(module, "docker")
+        )
+        if uses_client or ENGINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.docker)
+
+
+@pytest.fixture(autouse=True)
+def _engine_only_when_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """A test not marked `docker` sees no engine, even where one runs: a test that needs the
+    engine but lacks the mark fails here rather than in a run without Docker."""
+    if request.node.get_closest_marker("docker") is None:
+        monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/medperf-no-engine.sock")
+    yield
+
+
 SAMPLES = REPO / "sample_containers"
 VIOLATIONS = SAMPLES / "violations"
 DATA = {

@@ -11,7 +11,7 @@ import pytest
 
 from pytest_medperf.netwatch import observation_blocker
 from pytest_medperf.runners.base import Mount, RunSpec
-from pytest_medperf.runners.docker import DockerRunner, create_kwargs, docker_cli_argv
+from pytest_medperf.runners.docker_runtime import DockerRunner, create_kwargs, docker_cli_argv
 
 PROBE = r"""
 import json, os, socket
@@ -147,9 +147,20 @@ def test_kwargs_are_medperfs_docker_run(tmp_path: Path) -> None:
     assert kwargs["command"] == ["python3", "/in/probe.py"]
 
 
-def test_no_container_left_by_runner_tests() -> None:
+def test_no_container_left_by_runner_tests(runner, tmp_path: Path) -> None:
+    """A run that succeeds, one that cannot start and one killed at its timeout each remove
+    their container (checked here, whatever ran before)."""
+    import uuid
+
+    name = f"medperf-test-left-{uuid.uuid4().hex[:8]}"
+    done = runner.run(spec(tmp_path, name=f"{name}-ok"))
+    assert done.exit_code == 0, done.tail
+    broken = runner.run(spec(tmp_path, name=f"{name}-broken", entrypoint="python3 -c"))
+    assert broken.start_error
+    slow = runner.run(spec(tmp_path, name=f"{name}-slow", command=("sleep", "30"), timeout=1.0))
+    assert slow.timed_out
     client = docker.from_env()
-    assert client.containers.list(all=True, filters={"name": "medperf-test-probe"}) == []
+    assert client.containers.list(all=True, filters={"name": name}) == []
 
 
 def test_fast_filesystem_changes_match_docker_diff() -> None:

@@ -101,15 +101,30 @@ def test_the_memory_cap_is_named_when_it_kills(run_kit, tmp_path: Path) -> None:
     assert "more than the 256m the kit allows a container (--medperf-memory)" in message
 
 
-def test_default_caps_are_never_met_by_good_samples(run_kit) -> None:
-    from pytest_medperf.runners.docker import default_memory_limit
+def test_default_caps_are_never_met_by_good_samples(run_kit, monkeypatch) -> None:
+    """Every task container gets the default caps (memory: 90% of the host, 4096 pids), and
+    the good samples pass under them. The engine's own create call is watched, not faked."""
+    from docker.models.containers import ContainerCollection
+
+    from pytest_medperf.runners.docker_runtime import default_memory_limit
 
     assert default_memory_limit().endswith("k")
+    created: list[dict] = []
+    real_create = ContainerCollection.create
+
+    def watched_create(self, *args, **kwargs):
+        created.append(kwargs)
+        return real_create(self, *args, **kwargs)
+
+    monkeypatch.setattr(ContainerCollection, "create", watched_create)
     run = run_kit(
         Path(__file__).parent.parent / "sample_containers" / "model" / "container_config.yaml",
         args=("--medperf-data", str(DATA["prepared"])),
     )
     assert set(run.outcomes.values()) == {"passed"}
+    tasks = [k for k in created if "io.github.pytest-medperf.config" in (k.get("labels") or {})]
+    assert tasks, "no task container was created"
+    assert {(k["mem_limit"], k["pids_limit"]) for k in tasks} == {(default_memory_limit(), 4096)}
 
 
 def test_a_missing_sandbox_dir_is_a_usage_error(pytester, tmp_path: Path) -> None:

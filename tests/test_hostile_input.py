@@ -3,7 +3,6 @@ sandbox is read or written; a property test feeds random configs to the loader."
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import tarfile
@@ -147,5 +146,12 @@ def test_random_configs_load_or_raise_the_kits_error(tmp_path: Path, tree, name:
 def test_random_bytes_load_or_raise_the_kits_error(tmp_path: Path, raw: bytes) -> None:
     path = tmp_path / "container_config.yaml"
     path.write_bytes(raw)
-    with contextlib.suppress(ConfigErrors):
-        load_config(path)
+    try:
+        loaded = load_config(path)
+    except ConfigErrors as exc:
+        # Refused in the kit's words: each error names the file and says what is wrong.
+        assert exc.errors
+        for error in exc.errors:
+            assert error.file.endswith("container_config.yaml") and error.problem.strip()
+    else:
+        assert loaded.path == path and loaded.image and loaded.tasks

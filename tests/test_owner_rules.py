@@ -145,7 +145,7 @@ def always_fails(run):
 def test_rules_in_a_conftest_pass_fail_skip_and_error_alone(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pytest_medperf.runners.docker import DockerRunner
+    from pytest_medperf.runners.docker_runtime import DockerRunner
 
     runs: list[str] = []
     real_run = DockerRunner.run
@@ -289,6 +289,7 @@ def installed_plugin(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(site)}
 
 
+@pytest.mark.docker  # runs containers (the kit in a subprocess, or the runner)
 def test_rules_from_an_installed_plugin_are_items_with_their_source(
     tmp_path: Path, installed_plugin: dict[str, str]
 ) -> None:

@@ -11,11 +11,11 @@ from .. import __version__
 from ..baseline import Entry, Recorded, compare, entry_path, read_entry, table
 from ..config.yamlsafe import read_yaml
 from ..errors import ConfigError
-from . import Finding, Outcome, task_check
+from .base import Finding, Outcome, task_check
 
 if TYPE_CHECKING:
     from ..runs import TaskRun
-    from . import CheckContext
+    from .base import CheckContext
 
 KIND_OF_TASK = {"statistics": "statistics", "evaluate": "results"}
 

@@ -11,12 +11,12 @@ from ..digests import ancestors, is_under
 from ..errors import ConfigError
 from ..links import link_problems, regular_files
 from ..runners.gpu import NO_GPU, NO_GPU_FIX
-from . import Finding, Outcome, task_check
+from .base import Finding, Outcome, task_check
 
 if TYPE_CHECKING:
     from ..runners.base import FsChange
-    from ..session import TaskRun
-    from . import CheckContext
+    from ..runs import TaskRun
+    from .base import CheckContext
 
 OUTPUT_TASKS = frozenset({"prepare", "statistics", "infer", "evaluate"})
 

@@ -13,11 +13,11 @@ from ..config.schema import load_schema
 from ..config.yamlsafe import read_yaml
 from ..errors import ConfigError, KitError
 from ..links import same_bytes, tree_entries
-from . import Finding, Outcome, task_check
+from .base import Finding, Outcome, task_check
 
 if TYPE_CHECKING:
-    from ..session import TaskRun
-    from . import CheckContext
+    from ..runs import TaskRun
+    from .base import CheckContext
 
 
 def _json_path(parts: list[Any] | tuple[Any, ...]) -> str:
@@ -127,7 +127,7 @@ def _validate_document(run: TaskRun, ctx: CheckContext, doc: _Document) -> Outco
     try:
         data = read_yaml(host, what=doc.what, shown=shown).data
     except ConfigError as exc:
-        evidence = (exc.location(),)
+        evidence: tuple[str, ...] = (exc.location(),)
         if exc.key_path is not None:
             evidence = (f"{_json_path(exc.key_path)} ({exc.location()})",)
         return fail(

@@ -6,13 +6,13 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from ..digests import is_under
-from . import Finding, Outcome, task_check
+from .base import Finding, Outcome, task_check
 from .basic import log_evidence, outputs_problems, stray_writes
 
 if TYPE_CHECKING:
     from ..runners.base import DeniedAccess
-    from ..session import TaskRun
-    from . import CheckContext
+    from ..runs import TaskRun
+    from .base import CheckContext
 
 
 @task_check("no-network")
@@ -39,7 +39,6 @@ def no_network(run: TaskRun, ctx: CheckContext) -> Outcome:
             )
         )
     why = (seen.note if seen is not None else None) or "this runtime cannot be observed"
-    why = why.removeprefix("holder: ")
     if not from_log:
         return Outcome.passed(f"observation partial ({why}); the log shows no network error")
     hosts = sorted({item.host for item in from_log if item.host})
@@ -141,7 +140,7 @@ def non_root(run: TaskRun, ctx: CheckContext) -> Outcome:
     if not (as_root.result.succeeded and not outputs_problems(as_root)):
         return Outcome.passed()  # fails as root too: not a permission problem
     denied = [d for d in result.denied if not d.read_only]
-    evidence = (
+    evidence: tuple[str, ...] = (
         f"as root (uid 0): exit status {as_root.result.exit_code}, outputs present",
         f"as uid {result.user}: "
         + (f"exit status {result.exit_code}" if not result.succeeded else "outputs missing"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import ConfigError, ConfigErrors
 from .model import (
@@ -237,7 +237,7 @@ def _task(
     return spec, problems
 
 
-def _volume_type(parameter: MlcubeParameter) -> str:
+def _volume_type(parameter: MlcubeParameter) -> Literal["file", "directory"]:
     return "file" if parameter.type == "file" else "directory"
 
 

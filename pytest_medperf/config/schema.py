@@ -49,16 +49,23 @@ def schema_errors(
     return found
 
 
-def _describe(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, str | None]]:
-    path = tuple(error.absolute_path)
+Problem = tuple[tuple[str | int, ...], str, str | None]
+
+
+def _describe(error: ValidationError) -> list[Problem]:
+    # jsonschema types these fields as maybe-unset; a raised error always has them.
+    instance: Any = error.instance
+    schema: Any = error.schema
+    expected_value: Any = error.validator_value
+    path: tuple[str | int, ...] = tuple(error.absolute_path)
     parent = path[-1] if path else None
     kind = error.validator
-    run_arg = _run_arg_problems(path, error.instance)
+    run_arg = _run_arg_problems(path, instance)
     if run_arg is not None:
         return run_arg
     if kind == "additionalProperties":
-        extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
-        out = []
+        extra = [k for k in instance if k not in schema.get("properties", {})]
+        out: list[Problem] = []
         for key in extra:
             if parent == "run_args":
                 problem = (
@@ -67,7 +74,7 @@ def _describe(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, 
                 )
                 fix = f"use only {', '.join(ALLOWED_RUN_ARGS)}."
             else:
-                allowed = ", ".join(error.schema.get("properties", {})) or "none"
+                allowed = ", ".join(schema.get("properties", {})) or "none"
                 problem = f"unknown key '{key}'."
                 fix = f"remove it or correct its spelling; the keys allowed here are {allowed}."
             out.append(((*path, key), problem, fix))
@@ -76,7 +83,7 @@ def _describe(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, 
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return [((*path, missing), f"the required key '{missing}' is missing.", f"add {missing}.")]
     if kind == "propertyNames" or "propertyNames" in error.schema_path:
-        name = error.instance
+        name = instance
         return [
             (
                 (*path, name),
@@ -85,48 +92,46 @@ def _describe(error: ValidationError) -> list[tuple[tuple[str | int, ...], str, 
             )
         ]
     if kind == "enum":
-        options = ", ".join(str(o) for o in error.validator_value)
-        return [(path, f"{error.instance!r} is not allowed here.", f"use one of {options}.")]
+        options = ", ".join(str(o) for o in expected_value)
+        return [(path, f"{instance!r} is not allowed here.", f"use one of {options}.")]
     if kind == "pattern" and parent == "mount_path":
         return [
             (
                 path,
-                f"mount path {error.instance!r} is not absolute; MedPerf mounts volumes at "
+                f"mount path {instance!r} is not absolute; MedPerf mounts volumes at "
                 "absolute container paths.",
-                f"write it as an absolute path, e.g. '/{error.instance.lstrip('./')}'.",
+                f"write it as an absolute path, e.g. '/{instance.lstrip('./')}'.",
             )
         ]
     if kind == "pattern":
-        return [(path, f"{error.instance!r} has the wrong form.", _field_hint(parent))]
+        return [(path, f"{instance!r} has the wrong form.", _field_hint(parent))]
     if kind == "type":
-        expected = error.validator_value
+        expected = expected_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
         words = {"object": "a mapping", "array": "a list", "string": "a string"}
         return [
             (
                 path,
-                f"expected {words.get(expected, expected)}, found {kind_of(error.instance)}.",
+                f"expected {words.get(expected, expected)}, found {kind_of(instance)}.",
                 _field_hint(parent),
             )
         ]
     if kind in ("oneOf", "anyOf"):
-        hint = _field_hint(parent) or error.schema.get("description")
-        return [(path, f"{error.instance!r} has the wrong form.", hint)]
+        hint = _field_hint(parent) or schema.get("description")
+        return [(path, f"{instance!r} has the wrong form.", hint)]
     if kind in ("minProperties", "minItems", "minLength"):
         return [(path, "must not be empty.", _field_hint(parent))]
     return [(path, error.message + ".", _field_hint(parent))]
 
 
-def _run_arg_problems(
-    path: tuple[str | int, ...], value: Any
-) -> list[tuple[tuple[str | int, ...], str, str | None]] | None:
+def _run_arg_problems(path: tuple[str | int, ...], value: Any) -> list[Problem] | None:
     """shm_size and environment values: say which MedPerf runner breaks, and how. gpus is
     judged in code alone (loader.medperf_rule_errors), where MedPerf's exact reading is."""
     if len(path) >= 3 and path[-3:-1] == ("run_args", "environment"):
         problem = environment_problem(path[-1], value)
         return [(path, problem, environment_fix(path[-1], value))] if problem else []
     if path[-2:] == ("run_args", "command") and isinstance(value, list) and value:
-        found = [
+        found: list[Problem] = [
             ((*path, index), problem, f'quote it: "{_yaml_text(item)}".')
             for index, item in enumerate(value)
             if (problem := command_item_problem(index, item))

@@ -115,7 +115,7 @@ def supports_nvccli(version_text: str) -> bool:
     if text.startswith("apptainer"):
         return True
     found = re.search(r"version (\d+)\.(\d+)", text)
-    return bool(found) and (int(found.group(1)), int(found.group(2))) >= (3, 10)
+    return found is not None and (int(found.group(1)), int(found.group(2))) >= (3, 10)
 
 
 class SingularityRunner:
@@ -130,12 +130,14 @@ class SingularityRunner:
         docker_id: Callable[[str], str] | None = None,
         docker_loader: Callable[[Path], ImageInfo] | None = None,
         docker_client: Callable[[], Any] | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self.binary = binary
         self.cache = cache
         self._docker_id = docker_id
         self._docker_loader = docker_loader
         self.docker_client = docker_client
+        self._on_close = on_close  # the Docker helper that converts images, closed with us
         self._sifs: dict[str, str] = {}
         self._version: str | None = None
 
@@ -219,7 +221,7 @@ class SingularityRunner:
 
     def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
         own_file = spec.log_file is None
-        if own_file:
+        if spec.log_file is None:
             handle, name = tempfile.mkstemp(prefix="medperf-log-", suffix=".log")
             os.close(handle)
             log_file = Path(name)
@@ -291,7 +293,8 @@ class SingularityRunner:
         return []  # nothing outlives the subprocess: it runs in its own process group
 
     def close(self) -> None:
-        return None
+        if self._on_close is not None:
+            self._on_close()
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -77,7 +77,7 @@ def create_kwargs(spec: RunSpec) -> dict[str, Any]:
         # In bytes, as the docker CLI sends it: docker-py's own parser knows fewer units.
         kwargs["shm_size"] = shm_size_bytes(spec.shm_size)
     if spec.gpus not in (None, 0, "0"):
-        kwargs["device_requests"] = [gpu_device_request(spec.gpus)]  # type: ignore[arg-type]
+        kwargs["device_requests"] = [gpu_device_request(spec.gpus)]
     kwargs["mem_limit"] = spec.limits.memory or default_memory_limit()
     kwargs["pids_limit"] = spec.limits.pids
     if spec.limits.cpus:
@@ -133,7 +133,7 @@ class DockerRunner:
         self._observe = observe_network
         self._holder: Any = None
         self._watch: NetworkWatch | None = None
-        self._watch_problem: str | None = None
+        self._watch_problem: WatchProblem | None = None
         self._holder_tried: set[str] = set()
         self._loaded: list[str] = []
         self._holder_name: str | None = None
@@ -215,7 +215,8 @@ class DockerRunner:
             elif not self._observe:
                 seen = NetworkObservation(False, note="watching was turned off")
             else:
-                seen = NetworkObservation(False, note=self._watch_problem)
+                problem = self._watch_problem
+                seen = NetworkObservation(False, note=problem.reason if problem else None)
             return dataclasses.replace(result, network=seen)
         except requests.exceptions.RequestException:
             raise EngineUnavailable(
@@ -228,7 +229,7 @@ class DockerRunner:
         self, container: Any, spec: RunSpec, started: float, progress: Progress | None
     ) -> RunResult:
         own_file = spec.log_file is None
-        if own_file:
+        if spec.log_file is None:
             handle, name = tempfile.mkstemp(prefix="medperf-log-", suffix=".log")
             os.close(handle)
             log_file = Path(name)
@@ -378,8 +379,9 @@ class DockerRunner:
         if not self._observe or self._watch is not None:
             return self._watch
         if self._watch_problem is None:
-            self._watch_problem = observation_blocker() or remote_engine()
-        if self._watch_problem is not None and not self._watch_problem.startswith("holder:"):
+            blocker = observation_blocker() or remote_engine()
+            self._watch_problem = WatchProblem(blocker) if blocker else None
+        if self._watch_problem is not None and not self._watch_problem.image_specific:
             return None
         if image in self._holder_tried:
             return None
@@ -408,9 +410,10 @@ class DockerRunner:
             if not pid:
                 raise ObservationUnavailable("the holder container is not running")
         except (APIError, ObservationUnavailable) as exc:
-            self._watch_problem = (
-                f"holder: the kit could not hold a network namespace with {image} "
-                f"(it runs `sleep` there): {_first_line(exc)}"
+            self._watch_problem = WatchProblem(
+                f"the kit could not hold a network namespace with {image} "
+                f"(it runs `sleep` there): {_first_line(exc)}",
+                image_specific=True,
             )
             self._drop_holder()
             return None
@@ -419,7 +422,7 @@ class DockerRunner:
             self._watch_problem = None
         except ObservationUnavailable as exc:
             # Not the image's fault: no other holder would do better. Never retried.
-            self._watch_problem = str(exc)
+            self._watch_problem = WatchProblem(str(exc))
             self._drop_holder()
         return self._watch
 
@@ -500,6 +503,15 @@ def _is_timeout(exc: Exception) -> bool:
 def _kill(container: Any) -> None:
     with contextlib.suppress(NotFound, APIError):
         container.kill()
+
+
+@dataclasses.dataclass(frozen=True)
+class WatchProblem:
+    """Why the session's network watch is off. image_specific: the holder container could
+    not start from one image; a later config's image may still hold the namespace."""
+
+    reason: str
+    image_specific: bool = False
 
 
 def _remove(container: Any) -> None:

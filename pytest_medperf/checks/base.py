@@ -1,0 +1,108 @@
+"""What every check shares: its Outcome and Finding, what it may ask for (CheckContext),
+and the registry the rule modules fill with @task_check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..catalogue import rule
+
+if TYPE_CHECKING:
+    from ..baseline import BaselineSettings
+    from ..runs import TaskRun
+
+Status = Literal["passed", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Why a check failed: what a container author needs to act, in their words."""
+
+    rule: str
+    task: str | None
+    summary: str
+    evidence: tuple[str, ...] = ()
+    fix: str | None = None
+
+    def render(self) -> str:
+        subject = f"{self.task}: " if self.task else ""
+        lines = [f"[{self.rule}] {subject}{self.summary}"]
+        if self.evidence:
+            lines.append("Evidence:")
+            lines += [f"  {line}" for line in self.evidence]
+        fix = self.fix or rule(self.rule).fix
+        lines.append(f"Fix: {fix}" + ("" if fix.endswith(".") else "."))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    finding: Finding | None = None
+    reason: str | None = None
+    notes: tuple[str, ...] = field(default=())
+    # What MedPerf accepts but an author should know (NaN metrics, an empty report):
+    # shown as pytest warnings, in the summary and in the JSON report.
+    warnings: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def passed(cls, *notes: str, warnings: tuple[str, ...] = ()) -> Outcome:
+        return cls("passed", notes=notes, warnings=warnings)
+
+    @classmethod
+    def failed(cls, finding: Finding) -> Outcome:
+        return cls("failed", finding=finding)
+
+    @classmethod
+    def skipped(cls, reason: str) -> Outcome:
+        return cls("skipped", reason=reason)
+
+
+@dataclass(frozen=True)
+class StepIdentity:
+    """Which container x model x dataset a step is, as a baseline files it."""
+
+    config: str  # the config's path as the session shows it
+    model: str | None
+    dataset: str
+    image_id: str | None
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check may ask of the session beyond the run itself (each call runs at most once)."""
+
+    rerun_as_root: Callable[[], TaskRun | None]
+    second_run: Callable[[], TaskRun | None]
+    corrupted_sanity_runs: Callable[[], list[tuple[str, TaskRun | None]]]
+    schemas: Mapping[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
+    determinism: bool = False
+    strict: bool = False  # --medperf-strict: fail what MedPerf accepts but an owner may not
+    baseline: BaselineSettings | None = None  # --medperf-baseline DIR
+    identity: StepIdentity | None = None
+
+
+@dataclass(frozen=True)
+class TaskCheck:
+    rule_id: str
+    tasks: frozenset[str]
+    run: Callable[..., Outcome]
+
+
+TASK_CHECKS: dict[str, TaskCheck] = {}
+ALL_TASKS = frozenset({"prepare", "sanity_check", "statistics", "infer", "evaluate"})
+
+
+def task_check(
+    rule_id: str, tasks: frozenset[str] = ALL_TASKS
+) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
+    """Register a check function for the rule id (which must be in the catalogue)."""
+    rule(rule_id)
+
+    def register(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
+        TASK_CHECKS[rule_id] = TaskCheck(rule_id=rule_id, tasks=tasks, run=func)
+        return func
+
+    return register
