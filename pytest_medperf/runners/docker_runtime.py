@@ -353,7 +353,8 @@ class DockerRunner:
             return self._not_started(spec, started, _explain(exc))
         if isinstance(exc, requests.exceptions.RequestException):
             raise EngineUnavailable(
-                f"The Docker engine at {engine_address()} stopped answering."
+                f"The Docker engine at {engine_address()} stopped answering while "
+                f"{spec.name} was being created."
             ) from None
         raise exc
 
