@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -41,7 +39,7 @@ from .base import (
 from .engine import connect, engine_address, remote_engine
 from .gpu import NO_GPU
 from .layers import archive_image_id, filesystem_changes
-from .logstream import LogStream
+from .logstream import LogStream, run_log_file
 
 POLL_SECONDS = 1.0
 DISK_POLL_SECONDS = 0.25
@@ -228,20 +226,8 @@ class DockerRunner:
     def _start_and_wait(
         self, container: Any, spec: RunSpec, started: float, progress: Progress | None
     ) -> RunResult:
-        own_file = spec.log_file is None
-        if spec.log_file is None:
-            handle, name = tempfile.mkstemp(prefix="medperf-log-", suffix=".log")
-            os.close(handle)
-            log_file = Path(name)
-        else:
-            log_file = spec.log_file
-            log_file.parent.mkdir(parents=True, exist_ok=True)
-            log_file.write_bytes(b"")
-        try:
+        with run_log_file(spec.log_file) as (log_file, own_file):
             return self._attached_run(container, spec, started, progress, log_file, own_file)
-        finally:
-            if own_file:
-                log_file.unlink(missing_ok=True)
 
     def _attached_run(
         self,

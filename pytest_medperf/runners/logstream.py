@@ -9,8 +9,11 @@ size of the log.
 from __future__ import annotations
 
 import contextlib
+import os
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +88,21 @@ def _take_frames(buffer: bytearray) -> bytes:
         view.release()
     del buffer[:offset]
     return b"".join(parts)
+
+
+@contextlib.contextmanager
+def run_log_file(wanted: Path | None) -> Iterator[tuple[Path, bool]]:
+    """Where a run's output goes: the file the session asked for (emptied, kept), or a
+    temp file of the runner's own, removed afterwards. Yields (path, own)."""
+    if wanted is not None:
+        wanted.parent.mkdir(parents=True, exist_ok=True)
+        wanted.write_bytes(b"")
+        yield wanted, False
+        return
+    handle, name = tempfile.mkstemp(prefix="medperf-log-", suffix=".log")
+    os.close(handle)
+    path = Path(name)
+    try:
+        yield path, True
+    finally:
+        path.unlink(missing_ok=True)

@@ -26,7 +26,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +42,7 @@ from .base import (
     RunResult,
     RunSpec,
 )
+from .logstream import run_log_file
 
 BINARIES = ("singularity", "apptainer")  # MedPerf's order
 ENV_PREFIX = "SINGULARITYENV_"
@@ -220,19 +220,8 @@ class SingularityRunner:
         return [f"{k}={v}" for k, v in env.items()] + argv
 
     def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
-        own_file = spec.log_file is None
-        if spec.log_file is None:
-            handle, name = tempfile.mkstemp(prefix="medperf-log-", suffix=".log")
-            os.close(handle)
-            log_file = Path(name)
-        else:
-            log_file = spec.log_file
-            log_file.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        with run_log_file(spec.log_file) as (log_file, own_file):
             return self._run_to(spec, log_file, own_file)
-        finally:
-            if own_file:
-                log_file.unlink(missing_ok=True)
 
     def _run_to(self, spec: RunSpec, log_file: Path, own_file: bool) -> RunResult:
         sif = self._sifs.get(spec.image, spec.image)
