@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from pytest_medperf.runners.docker_runtime import DockerRunner, docker_cli_argv
-from pytest_medperf.session import KitOptions, KitSession, NotRun
+from pytest_medperf.engine.session import KitOptions, KitSession, NotRun
+from pytest_medperf.runtimes.docker_runtime import DockerRunner, docker_cli_argv
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_containers"
@@ -87,7 +87,7 @@ def per_task(configs: list[tuple[Path, dict]]) -> dict[Path, float]:
 def pytest_wall(configs: list[Path], *args: str) -> float:
     """pytest with only the kit (and xdist for -n): other installed plugins are not the kit's
     cost (hypothesis alone adds two seconds of start-up)."""
-    plugins = ["-p", "pytest_medperf.plugin"]
+    plugins = ["-p", "pytest_medperf.plugin.hooks"]
     if "-n" in args:
         plugins += ["-p", "xdist.plugin"]
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugins, *args]

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .owner_rules import BenchmarkRule
+from .api import BenchmarkRule
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from .catalogue import RULES
-from .rule_finder import RuleSet, find_rules
+from ..benchmark_rules.finder import RuleSet, find_rules
+from ..checks.catalogue import RULES
 
 
 class ListingError(Exception):
@@ -43,7 +43,7 @@ def owner_rules(paths: list[Path]) -> RuleSet:
     if not os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         manager.load_setuptools_entrypoints("pytest11")
     if manager.get_plugin("medperf") is None:
-        from . import plugin
+        from ..plugin import hooks as plugin
 
         manager.register(plugin, "medperf")
     for file in conftest_files(paths):

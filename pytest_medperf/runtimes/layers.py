@@ -13,7 +13,7 @@ from typing import Any
 from docker.errors import APIError
 
 from .base import FsChange
-from .engine import remote_engine
+from .docker_engine import remote_engine
 
 _KINDS = {0: "changed", 1: "added", 2: "deleted"}
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from docker.utils.socket import read as socket_read
 
-from ..evidence import LogScanner
+from ..observe.evidence import LogScanner
 
 READ_SIZE = 1 << 20
 HEADER = 8  # stream type, 3 zero bytes, payload length (big-endian 32 bits)

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import ContainerConfig
+from ..config import ContainerConfig
+from .archive import ArchiveLoader, file_sha256
+from .base import ImageInfo, ImageUnavailable, Runner
 from .decrypt import decrypt, remove_sensitive
-from .runners.archive import ArchiveLoader, file_sha256
-from .runners.base import ImageInfo, ImageUnavailable, Runner
-from .runners.registry import already_here, forget, pull, registry_digest, registry_of
+from .registry import already_here, forget, pull, registry_digest, registry_of
 
 HASH_OPTION = "--medperf-image-hash"
 PULL_OPTION = "--medperf-pull"

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from .artifact import ArtifactOptions
-from .baseline import DEFAULT_ATOL, DEFAULT_RTOL, BaselineSettings
-from .config.runargs import GPUS_FORMS, SHM_SIZE, gpus_problem, gpus_text, normalize_gpus
-from .errors import KitError
-from .owner import DEFAULT_SWEEP_AGE
+from ..checks.baseline_store import DEFAULT_ATOL, DEFAULT_RTOL, BaselineSettings
+from ..config.runargs import GPUS_FORMS, SHM_SIZE, gpus_problem, gpus_text, normalize_gpus
+from ..engine.session import KitOptions, default_user
+from ..errors import KitError
+from ..runtimes.artifact import ArtifactOptions
+from ..runtimes.base import Limits, Runner, UnavailableRunner
+from ..runtimes.owner import DEFAULT_SWEEP_AGE
 from .perconfig import PerConfigPaths, config_names, parse_per_config
-from .runners.base import Limits, Runner, UnavailableRunner
-from .session import KitOptions, default_user
 
 
 def value(config: pytest.Config, name: str) -> Any:
@@ -233,8 +233,8 @@ def limits(config: pytest.Config) -> Limits:
 
 def make_runner(config: pytest.Config) -> Runner:
     # Imported here: without --medperf-config the plugin loads no container client.
-    from .runners.docker_runtime import DockerRunner
-    from .runners.singularity import SingularityRunner, find_binary
+    from ..runtimes.docker_runtime import DockerRunner
+    from ..runtimes.singularity import SingularityRunner, find_binary
 
     runtime = value(config, "runtime") or "docker"
     if runtime not in ("docker", "singularity"):

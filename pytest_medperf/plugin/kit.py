@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from . import matrix
-from .cancel import CancelOnSignals
-from .checks.data import load_user_schema
-from .errors import KitError
-from .report import SessionReport
-from .rule_finder import FoundRule, RuleSet, find_rules
-from .session import KitSession
+from ..benchmark_rules.finder import FoundRule, RuleSet, find_rules
+from ..checks.data import load_user_schema
+from ..engine.cancel import CancelOnSignals
+from ..engine.session import KitSession
+from ..errors import KitError
+from ..reports import matrix
+from ..reports.report import SessionReport
 from .settings import baseline_settings, kit_options, make_runner, path_option, shown_name
 
 KIT_KEY = pytest.StashKey["Kit"]()

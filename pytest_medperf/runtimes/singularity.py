@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.runargs import InvalidGpus, normalize_gpus
-from ..evidence import scan_file
+from ..observe.evidence import scan_file
 from .base import (
     DeniedAccess,
     ImageInfo,

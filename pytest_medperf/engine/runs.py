@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .config import ContainerConfig, TaskSpec
-from .runners.base import RunResult, RunSpec
+from ..config import ContainerConfig, TaskSpec
+from ..runtimes.base import RunResult, RunSpec
 
 Cause = Literal["config", "image", "engine", "input", "upstream", "unsupported"]
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import KitError
+from ..errors import KitError
 
 
 @dataclass(frozen=True)

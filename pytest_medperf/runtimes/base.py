@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..evidence import NetworkLogLine
-from ..netwatch import Attempt
-from ..owner import LABEL_HOST, LABEL_PID
+from ..observe.evidence import NetworkLogLine
+from ..observe.netwatch import Attempt
+from .owner import LABEL_HOST, LABEL_PID
 
 # Every container the kit starts carries LABEL_KIT and its session's identity
 # (owner.py), so a later session can find and remove what a killed one left behind.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).parent.parent / "templates"
 KINDS = ("model", "data_preparator", "metrics")
 SCRIPTS = {"model": "infer.py", "data_preparator": "preparator.py", "metrics": "evaluate.py"}
 CASES = {

@@ -12,8 +12,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import __version__, matrix
-from .catalogue import RULES, RULES_BY_ID
+from ..checks.catalogue import RULES, RULES_BY_ID
+from ..version import __version__
+from . import matrix
 
 CONFIG_RULES = ("config-valid", "image-available")
 MARK = {"passed": "pass", "failed": "FAIL", "skipped": "skip", "not run": "-"}

@@ -17,11 +17,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from .catalogue import RULES_BY_ID
-from .config.model import KIND_OF_TASK, TASK_ORDER
+from ..checks.catalogue import RULES_BY_ID
+from ..config.model import KIND_OF_TASK, TASK_ORDER
 
 if TYPE_CHECKING:
-    from . import runs
+    from ..engine import runs
 
 TASKS = TASK_ORDER
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")

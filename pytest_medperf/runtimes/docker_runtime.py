@@ -23,9 +23,8 @@ from docker.errors import APIError, ImageNotFound, NotFound
 
 from ..config.runargs import shm_size_bytes
 from ..errors import EngineUnavailable
-from ..evidence import LogScanner
-from ..netwatch import NetworkWatch, ObservationUnavailable, observation_blocker
-from ..owner import Owner, current, verdict
+from ..observe.evidence import LogScanner
+from ..observe.netwatch import NetworkWatch, ObservationUnavailable, observation_blocker
 from .base import (
     LABEL_KIT,
     DeniedAccess,
@@ -36,10 +35,11 @@ from .base import (
     RunResult,
     RunSpec,
 )
-from .engine import connect, engine_address, remote_engine
+from .docker_engine import connect, engine_address, remote_engine
 from .gpu import NO_GPU
 from .layers import archive_image_id, filesystem_changes
 from .logstream import LogStream, run_log_file
+from .owner import Owner, current, verdict
 
 POLL_SECONDS = 1.0
 DISK_POLL_SECONDS = 0.25

@@ -33,7 +33,7 @@ def gpu_refusal(gpus: int | str | None, runtime: str, dev: Path = Path("/dev")) 
     if request is None or nvidia_devices(dev):
         return None
     if runtime == "docker":
-        from .engine import remote_engine  # here: the checks import this module too
+        from .docker_engine import remote_engine  # here: the checks import this module too
 
         if remote_engine() is not None:
             return None

@@ -13,7 +13,7 @@ import pluggy
 if TYPE_CHECKING:
     import pytest
 
-    from .owner_rules import BenchmarkRule
+    from ..benchmark_rules.api import BenchmarkRule
 
 hookspec = pluggy.HookspecMarker("pytest")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config.yamlsafe import read_yaml
-from .errors import ConfigError, InputMissing
+from ..config.yamlsafe import read_yaml
+from ..errors import ConfigError, InputMissing
 from .sandbox import Sandbox
 
 DEMO_OPTION = "--medperf-demo-data"

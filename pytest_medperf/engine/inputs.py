@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from .config import ContainerConfig
-from .config.runargs import runtime_gpus_errors
+from ..config import ContainerConfig
+from ..config.runargs import runtime_gpus_errors
+from ..errors import ConfigError, InputMissing, KitError
+from ..runtimes.base import Runner, RunResult
 from .datasets import (
     DATA_OPTION,
     DEMO_OPTION,
@@ -16,9 +18,7 @@ from .datasets import (
     import_demo_data,
     import_prepared_data,
 )
-from .errors import ConfigError, InputMissing, KitError
 from .parameters import ParametersMissing, ParametersUnusable, load_parameters, medperf_text
-from .runners.base import Runner, RunResult
 from .runs import NotRun
 from .steps import Step
 

@@ -18,18 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .artifact import ArtifactOptions, Artifacts
-from .config import ContainerConfig, TaskSpec, Volume, load_config
-from .config.mlcube import plan_invocation
-from .datasets import (
-    PreparedDataset,
-    RawDataset,
-)
-from .digests import differences, fingerprint
-from .errors import ConfigError, ConfigErrors, EngineUnavailable, InputMissing, KitError
-from .owner import DEFAULT_SWEEP_AGE
-from .plan import InputPlan, _Upstream
-from .runners.base import (
+from ..config import ContainerConfig, TaskSpec, Volume, load_config
+from ..config.mlcube import plan_invocation
+from ..errors import ConfigError, ConfigErrors, EngineUnavailable, InputMissing, KitError
+from ..observe.digests import differences, fingerprint
+from ..runtimes.artifact import ArtifactOptions, Artifacts
+from ..runtimes.base import (
     ImageInfo,
     ImageUnavailable,
     Limits,
@@ -40,7 +34,13 @@ from .runners.base import (
     RunSpec,
     RuntimeUnavailable,
 )
-from .runners.gpu import gpu_refusal
+from ..runtimes.gpu import gpu_refusal
+from ..runtimes.owner import DEFAULT_SWEEP_AGE
+from .datasets import (
+    PreparedDataset,
+    RawDataset,
+)
+from .inputs import InputPlan, _Upstream
 from .runs import Cause, NotRun, Outcome, TaskRun
 from .sandbox import Sandbox, sweep_stale_sandboxes
 from .steps import Purpose, Step

@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .errors import InputMissing
-from .owner import Owner, current, verdict
+from ..errors import InputMissing
+from ..runtimes.owner import Owner, current, verdict
 
 PREFIX = "pytest-medperf-"
 OWNER_FILE = ".owner"  # the session's identity (owner.py), for later sessions' sweeps

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .errors import KitError
+from ..errors import KitError
 
 MAX_BYTES = 1 << 20  # parameters are a few lines; MedPerf sends them to its server as JSON
 

@@ -11,17 +11,17 @@ from typing import Any
 
 import pytest
 
-from .checks import CheckContext, Finding, Outcome, StepIdentity, TaskCheck, checks_for_task
-from .config import task_names_of_broken
-from .config.mlcube import LegacyFormatNotice
-from .config.yamlsafe import read_yaml
-from .errors import ConfigError, ConfigErrors, KitError
+from ..benchmark_rules.api import RuleFailed, view_of
+from ..benchmark_rules.finder import FoundRule
+from ..checks import CheckContext, Finding, Outcome, StepIdentity, TaskCheck, checks_for_task
+from ..config import task_names_of_broken
+from ..config.mlcube import LegacyFormatNotice
+from ..config.yamlsafe import read_yaml
+from ..engine.session import KitSession, NotRun, TaskRun
+from ..engine.steps import Step
+from ..errors import ConfigError, ConfigErrors, KitError
+from ..runtimes.base import ImageInfo
 from .kit import KIT_KEY
-from .owner_rules import RuleFailed, view_of
-from .rule_finder import FoundRule
-from .runners.base import ImageInfo
-from .session import KitSession, NotRun, TaskRun
-from .steps import Step
 from .warning_types import MedPerfDataWarning, MedPerfFormatWarning
 
 

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .runners.base import ImageUnavailable
+from .base import ImageUnavailable
 
 OPTION = "--medperf-decryption-key"
 
