@@ -11,7 +11,8 @@ import pytest
 
 from pytest_medperf.observe.netwatch import observation_blocker
 from pytest_medperf.runtimes.base import Mount, RunSpec
-from pytest_medperf.runtimes.docker_runtime import DockerRunner, create_kwargs, docker_cli_argv
+from pytest_medperf.runtimes.docker_args import create_kwargs, docker_cli_argv
+from pytest_medperf.runtimes.docker_runtime import DockerRunner
 
 PROBE = r"""
 import json, os, socket

@@ -1,15 +1,19 @@
 """Where each task's inputs come from: the user's data, a workspace, or the outputs of
-another task in the session (prepare -> sanity_check/statistics -> infer -> evaluate)."""
+another task in the session (prepare -> sanity_check/statistics -> infer -> evaluate).
+
+Resolution reads the outcomes of the steps a step depends on (the step graph names
+them and the scheduler runs them first); it never starts a run itself."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
 from ..config import ContainerConfig
 from ..config.runargs import runtime_gpus_errors
 from ..errors import ConfigError, InputMissing, KitError
-from ..runtimes.base import Runner, RunResult
+from ..runtimes.base import RunResult
+from .configs import Configs
 from .datasets import (
     DATA_OPTION,
     DEMO_OPTION,
@@ -18,42 +22,46 @@ from .datasets import (
     import_demo_data,
     import_prepared_data,
 )
+from .kit_options import KitOptions
 from .parameters import ParametersMissing, ParametersUnusable, load_parameters, medperf_text
-from .runs import NotRun
-from .steps import Step
-
-if TYPE_CHECKING:
-    from .runs import Outcome
-    from .sandbox import Sandbox
-    from .session import KitOptions, _ConfigState
+from .runs import NotRun, Outcome
+from .sandbox import LazySandbox, Sandbox
+from .steps import ConfigStep, Step
 
 
-class InputPlan:
-    """The input half of a session; KitSession supplies the attributes declared here."""
+class Inputs:
+    """The inputs of each step, found once per session (imported data, parameters)."""
 
-    options: KitOptions
-    runner: Runner
-    _demo: RawDataset | InputMissing | None
-    _prepared: PreparedDataset | InputMissing | None
-    _input_problems: dict[Path, list[ConfigError]]
-    _parameters_files: dict[Path, Path]
+    def __init__(
+        self,
+        options: KitOptions,
+        configs: Configs,
+        sandbox: LazySandbox,
+        runtime: str,
+        upstream: Callable[[ConfigStep], Outcome],
+    ) -> None:
+        self.options = options
+        self.configs = configs
+        self._sandbox = sandbox
+        self._runtime = runtime  # the runner's name: which gpus values it accepts
+        self._upstream = upstream  # a finished step's outcome (the scheduler ran it)
+        self._demo: RawDataset | InputMissing | None = None
+        self._prepared: PreparedDataset | InputMissing | None = None
+        self._input_problems: dict[Path, list[ConfigError]] = {}
+        self._parameters_files: dict[Path, Path] = {}
 
-    if TYPE_CHECKING:
+    @property
+    def sandbox(self) -> Sandbox:
+        return self._sandbox.get()
 
-        @property
-        def sandbox(self) -> Sandbox: ...
+    def resolve(self, config: ContainerConfig, step: Step) -> dict[str, Path]:
+        """Every input of the step's task, by key; InputMissing or Upstream when one
+        cannot be given."""
+        spec = config.tasks[step.task]
+        return {v.key: self._input_for(config, step, v.key) for v in spec.inputs}
 
-        def outcome(self, path: Path, step: Step) -> Outcome: ...
-
-        def state(self, path: Path) -> _ConfigState: ...
-
-        def models(self) -> list[Path]: ...
-
-        def model_label(self, path: Path) -> str: ...
-
-        def _offers(self, path: Path, task: str) -> bool: ...
-
-    def _input_for(self, config: ContainerConfig, task: str, key: str, variant: str = "") -> Path:
+    def _input_for(self, config: ContainerConfig, step: Step, key: str) -> Path:
+        task = step.task
         mlcube = config.tasks[task].mlcube
         if mlcube is not None:
             parameter = next(p for p in mlcube.parameters if p.name == key)
@@ -70,15 +78,15 @@ class InputPlan:
             if key == "labels_path":
                 return demo.labels
         if task in ("sanity_check", "statistics"):
-            prepared = self._prepared_for_preparator(config, task)
+            prepared = self._prepared_for_preparator(config, step)
             return _pick(prepared, key, task)
         if task == "infer" and key == "data_path":
-            return self._prepared_for_consumer(task).data
+            return self._prepared_for_consumer(step).data
         if task == "evaluate":
             if key == "labels":
-                return self._prepared_for_consumer(task).labels
+                return self._prepared_for_consumer(step).labels
             if key == "predictions":
-                return self._predictions(variant)
+                return self._predictions(step)
         raise KitError(f"no source for input {key} of {task}")  # the loader prevents this
 
     def demo_data(self, task: str) -> RawDataset:
@@ -113,32 +121,35 @@ class InputPlan:
             raise self._prepared
         return self._prepared
 
-    def _prepared_for_preparator(self, config: ContainerConfig, task: str) -> PreparedDataset:
+    def _prepared_for_preparator(self, config: ContainerConfig, step: Step) -> PreparedDataset:
         """sanity_check and statistics read what this preparator's prepare wrote."""
+        task = step.task
         if "prepare" in config.tasks and (
             self.options.demo_data is not None or self.options.data is None
         ):
-            return self._from_prepare(config.path, task)
+            return self._from_prepare(config.path, step)
         return self.prepared_data(task)
 
-    def _prepared_for_consumer(self, task: str) -> PreparedDataset:
+    def _prepared_for_consumer(self, step: Step) -> PreparedDataset:
         """infer and evaluate read --medperf-data, else a preparator's output in this session."""
+        task = step.task
         if self.options.data is not None:
             return self.prepared_data(task)
-        preparators = [p for p in self.options.configs if self._offers(p, "prepare")]
+        preparators = self.configs.offering("prepare")
         if not preparators:
             return self.prepared_data(task)  # raises with the option to give
-        return self._from_prepare(preparators[0], task)
+        return self._from_prepare(preparators[0], step)
 
-    def _from_prepare(self, path: Path, task: str) -> PreparedDataset:
-        outcome = self.outcome(path, Step("prepare"))
-        shown = self.state(path).shown
+    def _from_prepare(self, path: Path, step: Step) -> PreparedDataset:
+        task = step.task
+        outcome = self._upstream(ConfigStep(path, Step("prepare", dataset=step.dataset)))
+        shown = self.configs.shown(path)
         if isinstance(outcome, NotRun):
-            raise _Upstream(
+            raise Upstream(
                 f"{task} needs prepared data, but prepare of {shown} did not run: {outcome.reason}"
             )
         if not outcome.result.succeeded:
-            raise _Upstream(
+            raise Upstream(
                 f"{task} needs prepared data, but prepare of {shown} did not succeed "
                 f"({_verdict(outcome.result)})."
             )
@@ -147,27 +158,28 @@ class InputPlan:
             outputs["output_path"], outputs["output_labels_path"], outputs.get("metadata_path")
         )
 
-    def _predictions(self, model_label: str = "") -> Path:
+    def _predictions(self, step: Step) -> Path:
+        model_label = step.model
         if self.options.predictions is not None:
             return self.sandbox.import_input(
                 self.options.predictions, "predictions", option="--medperf-predictions"
             )
-        models = self.models()
+        models = self.configs.models()
         if model_label:
-            models = [m for m in models if self.model_label(m) == model_label]
+            models = [m for m in models if self.configs.model_label(m) == model_label]
         if not models:
             raise InputMissing(
                 "evaluate needs predictions: give --medperf-predictions DIR, or add a model's "
                 "config to the session."
             )
-        outcome = self.outcome(models[0], Step("infer"))
-        shown = self.state(models[0]).shown
+        outcome = self._upstream(ConfigStep(models[0], Step("infer", dataset=step.dataset)))
+        shown = self.configs.shown(models[0])
         if isinstance(outcome, NotRun):
-            raise _Upstream(
+            raise Upstream(
                 f"evaluate needs predictions, but infer of {shown} did not run: {outcome.reason}"
             )
         if not outcome.result.succeeded:
-            raise _Upstream(
+            raise Upstream(
                 f"evaluate needs predictions, but infer of {shown} did not succeed "
                 f"({_verdict(outcome.result)})."
             )
@@ -179,13 +191,14 @@ class InputPlan:
         without running anything (today: its parameters file). config-valid reports
         them; the tasks they concern do not run."""
         if path not in self._input_problems:
+            state = self.configs.state(path)
             self._input_problems[path] = self._judge_parameters(path) + runtime_gpus_errors(
-                self.state(path).config, self.state(path).shown, self.runner.name, self.options.gpus
+                state.config, state.shown, self._runtime, self.options.gpus
             )
         return self._input_problems[path]
 
     def _judge_parameters(self, path: Path) -> list[ConfigError]:
-        state = self.state(path)
+        state = self.configs.state(path)
         config = state.config
         if config is None or config.format != "container_config":
             return []  # the legacy format takes parameters from workspace/ (see below)
@@ -229,7 +242,7 @@ class InputPlan:
         """The parameters file a config gets, and what chose it (for messages)."""
         own = self.options.parameters_by_config.get(path)
         if own is not None:
-            return own, f"given by --medperf-parameters {self.state(path).shown}=..."
+            return own, f"given by --medperf-parameters {self.configs.shown(path)}=..."
         if self.options.parameters is not None:
             return self.options.parameters, "given by --medperf-parameters"
         return (
@@ -320,7 +333,7 @@ class InputPlan:
 KEY = "parameters_file"
 
 
-class _Upstream(Exception):
+class Upstream(Exception):
     """A task's input should have come from another task that did not deliver it."""
 
 

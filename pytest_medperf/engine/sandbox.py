@@ -97,6 +97,31 @@ class Sandbox:
         _force_rmtree(self.root)
 
 
+class LazySandbox:
+    """The session's sandbox, made on first use (a session that runs nothing makes none)."""
+
+    def __init__(self, uid: int, gid: int, *, keep: bool = False, base: Path | None = None) -> None:
+        self._args = (uid, gid)
+        self._keep = keep
+        self._base = base
+        self._sandbox: Sandbox | None = None
+
+    def get(self) -> Sandbox:
+        if self._sandbox is None:
+            uid, gid = self._args
+            self._sandbox = Sandbox(uid, gid, keep=self._keep, base=self._base)
+        return self._sandbox
+
+    @property
+    def path(self) -> Path | None:
+        """The sandbox's root, if one was made."""
+        return self._sandbox.root if self._sandbox else None
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+
+
 def _is_tarball(path: Path) -> bool:
     return path.name.endswith((".tar.gz", ".tgz", ".tar"))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import Enum
+from pathlib import Path
 
 
 class Purpose(Enum):
@@ -22,18 +23,27 @@ class Step:
     task: str
     model: str = ""  # evaluate: the model whose predictions it scores, when several
     purpose: Purpose = Purpose.RUN
-    corruption: str = ""  # Purpose.CORRUPTED: which break (see session.CORRUPTIONS)
+    corruption: str = ""  # Purpose.CORRUPTED: which break (see corruptions.CORRUPTIONS)
+    # The dataset the step runs on, for sessions with several datasets (not used yet:
+    # empty everywhere, and an empty dataset leaves names and labels as they were).
+    dataset: str = ""
 
     @classmethod
     def parse(cls, name: str) -> Step:
         """The step a task node is named after: 'infer', 'evaluate[model]'."""
+        head, sep, dataset = name.rpartition("@")
+        if sep and "]" not in dataset and head.count("[") == head.count("]"):
+            name = head
+        else:
+            dataset = ""  # an '@' inside a model's label
         task, _, model = name.partition("[")
-        return cls(task, model.removesuffix("]"))
+        return cls(task, model.removesuffix("]"), dataset=dataset)
 
     @property
     def name(self) -> str:
         """The task node's name (part of every item's node id): unchanged since 0.1."""
-        return f"{self.task}[{self.model}]" if self.model else self.task
+        name = f"{self.task}[{self.model}]" if self.model else self.task
+        return f"{name}@{self.dataset}" if self.dataset else name
 
     @property
     def label(self) -> str:
@@ -50,3 +60,16 @@ class Step:
     def first(self) -> Step:
         """The task's own run this extra run repeats."""
         return replace(self, purpose=Purpose.RUN, corruption="")
+
+
+@dataclass(frozen=True)
+class ConfigStep:
+    """A step of one config: what the graph orders, the scheduler runs and results keep."""
+
+    config: Path
+    step: Step
+
+    @property
+    def first(self) -> ConfigStep:
+        """The config's own run of the task this extra run repeats."""
+        return ConfigStep(self.config, self.step.first)

@@ -1,6 +1,6 @@
 """pytest wiring only: options, collection of config files into items, xdist scheduling.
 
-The engine (session.py and below) knows nothing of pytest. Without
+The engine (engine/ and below) knows nothing of pytest. Without
 --medperf-config (or the medperf_config ini setting) this plugin adds options
 and nothing else.
 """
@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 
-from .items import ConfigFile, KitItem
+from .collect import ConfigFile
+from .items import KitItem
 from .kit import KIT_KEY, Kit
+from .option_values import config_paths
 from .options import OPTIONS
-from .settings import config_paths
+from .settings import read_settings
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -53,7 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
             f"--medperf-config: no such file: {', '.join(missing)}. Give the path of a "
             "container_config.yaml (or mlcube.yaml)."
         )
-    config.stash[KIT_KEY] = kit = Kit(config, configs)
+    config.stash[KIT_KEY] = kit = Kit(config, read_settings(config, configs))
     config.pluginmanager.register(kit, "medperf-kit")
     kit.cancel.install()  # SIGTERM and SIGHUP take Ctrl-C's path from here on
     # Collect the configs themselves: with no test paths given, only them.
@@ -73,7 +75,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    groups = {kit.shown[path]: kit.shown[root] for path, root in kit.chain_groups().items()}
+    groups = {
+        kit.shown[path]: kit.shown[root] for path, root in kit.session.graph.chain_groups().items()
+    }
 
     class ChainScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:

@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 
 from ..benchmark_rules.finder import FoundRule, RuleSet, find_rules
-from ..checks.data import load_user_schema
 from ..engine.cancel import CancelOnSignals
 from ..engine.session import KitSession
 from ..errors import KitError
 from ..reports import matrix
 from ..reports.report import SessionReport
-from .settings import baseline_settings, kit_options, make_runner, path_option, shown_name
+from ..runtimes.choice import make_runner
+from .option_values import shown_name
+from .settings import Settings
 
 KIT_KEY = pytest.StashKey["Kit"]()
 
@@ -23,44 +24,23 @@ class Kit:
     """What the plugin keeps for one pytest session; registered as a plugin itself, so its
     reporting hooks run only in sessions that check configs (the pytest-cov habit)."""
 
-    def __init__(self, config: pytest.Config, configs: list[Path]) -> None:
-        self.configs = configs
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.settings = settings
+        self.configs = list(settings.configs)
+        self.shown = settings.shown
         self.cancel = CancelOnSignals()  # installed by plugin.py once the kit is registered
         self.report = SessionReport()
-        self.report_path = path_option(config, "report")
-        self.markdown_path = path_option(config, "markdown")
-        self.is_worker = hasattr(config, "workerinput")
-        determinism = config.getoption("medperf_determinism")
-        self.determinism = bool(
-            determinism if determinism is not None else config.getini("medperf_determinism")
-        )
-        self.baseline = baseline_settings(config)
-        strict = config.getoption("medperf_strict")
-        self.strict = bool(strict if strict is not None else config.getini("medperf_strict"))
-        self.schemas: dict[str, tuple[dict[str, Any], str]] = {}
-        for kind in ("results", "statistics"):
-            path = path_option(config, f"{kind}_schema")
-            if path is not None:
-                try:
-                    self.schemas[kind] = (
-                        load_user_schema(path, f"--medperf-{kind}-schema"),
-                        f"the given schema {path.name}",
-                    )
-                except KitError as exc:
-                    raise pytest.UsageError(str(exc)) from None
-        self.shown = shown = {p: shown_name(config, p) for p in configs}
         self.pytest_config = config
         self.rule_problems: dict[str, None] = {}  # owners' rules that cannot be used
         self._rules: tuple[frozenset[int], RuleSet] | None = None
         try:
-            runner = make_runner(config)
+            runner = make_runner(settings.runtime, observe_network=settings.network_watch)
             self.session = KitSession(
-                kit_options(config, configs),
+                settings.engine,
                 runner,
-                shown_paths=shown,
-                progress=Progress(config) if not self.is_worker else None,
+                shown_paths=settings.shown,
+                progress=Progress(config) if not settings.is_worker else None,
             )
-            self.chain_groups = self.session.chain_groups
         except KitError as exc:
             raise pytest.UsageError(str(exc)) from None
 
@@ -103,18 +83,18 @@ class Kit:
             self.report.add(record)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if self.is_worker:
+        if self.settings.is_worker:
             return
         for path in self.configs:  # configs that produced no item still appear
             self.report.ensure(self.shown[path])
-        if self.markdown_path is not None:
-            self.markdown_path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.markdown_path, "a", encoding="utf-8") as out:  # a step summary
+        if self.settings.markdown_path is not None:
+            self.settings.markdown_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.settings.markdown_path, "a", encoding="utf-8") as out:  # a step summary
                 out.write(matrix.markdown(matrix.build(self.report), self.report))
-        if self.report_path is None:
+        if self.settings.report_path is None:
             return
         self.report.write(
-            self.report_path,
+            self.settings.report_path,
             exit_status=int(exitstatus),
             interrupted=int(exitstatus) == int(pytest.ExitCode.INTERRUPTED),
         )
@@ -133,11 +113,11 @@ class Kit:
         for line in self.session.swept:
             terminalreporter.write_line(f"pytest-medperf: {line}")
         where = self.session.sandbox_path
-        if where is not None and self.session.options.keep:
+        if where is not None and self.settings.engine.keep:
             terminalreporter.write_line(f"pytest-medperf: sandbox kept at {where}")
-        if self.report_path is not None and not self.is_worker:
+        if self.settings.report_path is not None and not self.settings.is_worker:
             terminalreporter.write_line(
-                f"pytest-medperf: JSON report written to {self.report_path}"
+                f"pytest-medperf: JSON report written to {self.settings.report_path}"
             )
 
 

@@ -1,67 +1,86 @@
-"""From pytest's options and ini settings to the engine's terms: KitOptions, a runner,
-the names configs go by. Bad values become pytest usage errors, never tracebacks."""
+"""From pytest's options and ini settings to one frozen Settings value, built once per
+session by read_settings(): what the pytest layer needs (reports, opt-in rules) and the
+engine's KitOptions. Bad values become pytest usage errors, never tracebacks."""
 
 from __future__ import annotations
 
-import os
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ..checks.baseline_store import DEFAULT_ATOL, DEFAULT_RTOL, BaselineSettings
+from ..checks.data import load_user_schema
 from ..config.runargs import GPUS_FORMS, SHM_SIZE, gpus_problem, gpus_text, normalize_gpus
-from ..engine.session import KitOptions, default_user
+from ..engine.kit_options import KitOptions, default_user
 from ..errors import KitError
 from ..runtimes.artifact import ArtifactOptions
-from ..runtimes.base import Limits, Runner, UnavailableRunner
+from ..runtimes.base import Limits
+from ..runtimes.choice import RUNTIMES
 from ..runtimes.owner import DEFAULT_SWEEP_AGE
-from .perconfig import PerConfigPaths, config_names, parse_per_config
+from .option_values import flag, path_option, per_config_option, shown_name, value
+from .perconfig import config_names
 
 
-def value(config: pytest.Config, name: str) -> Any:
-    cli = config.getoption("medperf_" + name)
-    if cli not in (None, [], ""):
-        return cli
-    ini = config.getini("medperf_" + name)
-    return ini if ini not in ("", []) else None
+@dataclass(frozen=True)
+class Settings:
+    """Everything a session was asked for, read once from pytest's config."""
+
+    configs: tuple[Path, ...]
+    shown: Mapping[Path, str]  # each config's name in node ids and messages
+    engine: KitOptions
+    runtime: str  # docker | singularity
+    network_watch: bool
+    report_path: Path | None
+    markdown_path: Path | None
+    determinism: bool
+    strict: bool
+    baseline: BaselineSettings | None
+    schemas: Mapping[str, tuple[dict[str, Any], str]]  # kind -> (schema, where it is from)
+    is_worker: bool  # an xdist worker: its controller reports
 
 
-def path_option(config: pytest.Config, name: str) -> Path | None:
-    """CLI paths are relative to the working directory, ini paths to rootdir."""
-    cli = config.getoption("medperf_" + name)
-    if cli:
-        return Path(cli).absolute()
-    ini = config.getini("medperf_" + name)
-    return (config.rootpath / ini).absolute() if ini else None
+def read_settings(config: pytest.Config, configs: list[Path]) -> Settings:
+    """The session's Settings; pytest.UsageError names the option and the fix (the
+    options are judged in the order the kit has always judged them)."""
+    baseline = baseline_settings(config)
+    schemas = user_schemas(config)
+    runtime = value(config, "runtime") or "docker"
+    if runtime not in RUNTIMES:
+        raise pytest.UsageError(f"medperf_runtime = {runtime!r}: use docker or singularity.")
+    return Settings(
+        configs=tuple(configs),
+        shown={p: shown_name(config, p) for p in configs},
+        engine=kit_options(config, configs),
+        runtime=runtime,
+        network_watch=runtime == "docker" and (value(config, "network_watch") or "auto") != "off",
+        report_path=path_option(config, "report"),
+        markdown_path=path_option(config, "markdown"),
+        determinism=flag(config, "determinism"),
+        strict=flag(config, "strict"),
+        baseline=baseline,
+        schemas=schemas,
+        is_worker=hasattr(config, "workerinput"),
+    )
 
 
-def config_paths(config: pytest.Config) -> list[Path]:
-    # abspath, not Path.absolute: '../model/...' must name the path pytest collects.
-    paths = [Path(os.path.abspath(p)) for p in config.getoption("medperf_config")]
-    paths += [Path(os.path.abspath(config.rootpath / p)) for p in config.getini("medperf_config")]
-    unique: list[Path] = []
-    for path in paths:
-        if path not in unique:
-            unique.append(path)
-    return unique
-
-
-def per_config_option(config: pytest.Config, name: str, configs: list[Path]) -> PerConfigPaths:
-    """A repeatable [CONFIG=]PATH option: the command line's entries (relative to the
-    working directory) replace the ini setting's (relative to rootdir)."""
-    cli = config.getoption("medperf_" + name) or []
-    if cli:
-        entries = [(text, Path.cwd()) for text in cli]
-    else:
-        entries = [(text, config.rootpath) for text in config.getini("medperf_" + name)]
-    shown = {path: shown_name(config, path) for path in configs}
-    flag = "--medperf-" + name.replace("_", "-")
-    try:
-        return parse_per_config(entries, shown, flag)
-    except KitError as exc:
-        raise pytest.UsageError(str(exc)) from None
+def user_schemas(config: pytest.Config) -> dict[str, tuple[dict[str, Any], str]]:
+    """--medperf-results-schema and --medperf-statistics-schema, loaded and checked."""
+    schemas: dict[str, tuple[dict[str, Any], str]] = {}
+    for kind in ("results", "statistics"):
+        path = path_option(config, f"{kind}_schema")
+        if path is not None:
+            try:
+                schemas[kind] = (
+                    load_user_schema(path, f"--medperf-{kind}-schema"),
+                    f"the given schema {path.name}",
+                )
+            except KitError as exc:
+                raise pytest.UsageError(str(exc)) from None
+    return schemas
 
 
 def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
@@ -211,12 +230,6 @@ def baseline_settings(config: pytest.Config) -> BaselineSettings | None:
     return BaselineSettings(root, tolerances["rtol"], tolerances["atol"], update)
 
 
-def flag(config: pytest.Config, name: str) -> bool:
-    """A flag option: the command line if given, else the ini setting."""
-    given = config.getoption("medperf_" + name)
-    return bool(given if given is not None else config.getini("medperf_" + name))
-
-
 def limits(config: pytest.Config) -> Limits:
     cpus, pids = value(config, "cpus"), value(config, "pids_limit")
     try:
@@ -229,43 +242,3 @@ def limits(config: pytest.Config) -> Limits:
         raise pytest.UsageError(
             f"--medperf-cpus {cpus!r} / --medperf-pids-limit {pids!r}: give numbers."
         ) from None
-
-
-def make_runner(config: pytest.Config) -> Runner:
-    # Imported here: without --medperf-config the plugin loads no container client.
-    from ..runtimes.docker_runtime import DockerRunner
-    from ..runtimes.singularity import SingularityRunner, find_binary
-
-    runtime = value(config, "runtime") or "docker"
-    if runtime not in ("docker", "singularity"):
-        raise pytest.UsageError(f"medperf_runtime = {runtime!r}: use docker or singularity.")
-    if runtime == "docker":
-        watch = (value(config, "network_watch") or "auto") != "off"
-        return DockerRunner(observe_network=watch)
-    binary = find_binary()
-    if binary is None:
-        return UnavailableRunner(
-            "singularity",
-            "no apptainer or singularity binary is on PATH, so the Singularity "
-            "runtime cannot run here",
-        )
-    docker = DockerRunner(observe_network=False)
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return SingularityRunner(
-        binary,
-        cache / "pytest-medperf" / "sif",
-        docker_id=lambda reference: docker.inspect_image(reference).image_id,
-        docker_loader=docker.load_archive,
-        docker_client=lambda: docker.client,
-        on_close=docker.close,
-    )
-
-
-def shown_name(config: pytest.Config, path: Path) -> str:
-    """The config's name in node ids and messages: relative to rootdir, else to cwd."""
-    for base in (config.rootpath, config.invocation_params.dir):
-        try:
-            return path.relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return path.as_posix()

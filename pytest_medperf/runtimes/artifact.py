@@ -15,13 +15,12 @@ import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..config import ContainerConfig
-from .archive import ArchiveLoader, file_sha256
+from .archive import file_sha256
 from .base import ImageInfo, ImageUnavailable, Runner
 from .decrypt import decrypt, remove_sensitive
-from .registry import already_here, forget, pull, registry_digest, registry_of
+from .registry import registry_digest, registry_of
 
 HASH_OPTION = "--medperf-image-hash"
 PULL_OPTION = "--medperf-pull"
@@ -43,14 +42,10 @@ class Artifacts:
         runner: Runner,
         options: ArtifactOptions,
         private_dir: Callable[[], Path],
-        docker_client: Callable[[], Any] | None = None,
     ) -> None:
         self.runner = runner
         self.options = options
         self._private_dir = private_dir
-        self._docker_client = docker_client
-        self._loader: ArchiveLoader | None = None
-        self._pulled: list[str] = []
         self._secrets: list[Path] = []
         self._count = 0
         self._expected: str | None = None
@@ -82,11 +77,11 @@ class Artifacts:
             if kind.endswith("SingularityFile"):
                 found = self.runner.inspect_image(str(source))
                 shown = ImageInfo(str(source), found.image_id)
-            elif self.runner.name == "singularity":
-                private = source.parent if kind.startswith("Encrypted") else None
-                shown = self._call("from_archive", source, file_hash, private)
             else:
-                shown = self._loader_for().load(source, shown=str(path))
+                private = source.parent if kind.startswith("Encrypted") else None
+                shown = self.runner.load_archive(
+                    source, file_hash=file_hash, shown=str(path), private=private
+                )
         finally:
             if kind == "EncryptedDockerArchive":
                 remove_sensitive(source)  # MedPerf removes it right after loading
@@ -112,33 +107,20 @@ class Artifacts:
                     f"({PULL_OPTION} does that too)."
                 )
             return dataclasses.replace(found, notes=tuple(notes))
-        client = self._client()
-        digest = registry_digest(client, reference)
+        digest = registry_digest(self.runner.docker_client(), reference)
         self._check_hash(digest, f"the registry digest of {reference}")
         notes = [
             f"registry digest {digest}: this is the hash to register for the container in "
             "MedPerf (sites pull the image and compare its digest with it)."
         ]
-        if self.runner.name == "singularity":
-            found = self._call("from_registry", reference, digest)
-            if registry_of(reference) != "docker.io":
-                notes.append(
-                    f"MedPerf's Singularity runner reads the digest from Docker Hub only, so "
-                    f"an image on {registry_of(reference)} may fail at Singularity sites."
-                )
-            return dataclasses.replace(found, registered_hash=digest, notes=tuple(notes))
-        pinned = f"{reference.rsplit('@', 1)[0]}@{digest}"
-        had_it = already_here(client, pinned)
-        pulled = pull(client, reference, digest)
-        if not had_it:
-            self._pulled.append(pulled.reference)
-        if pulled.local_id is not None and pulled.local_id != pulled.image_id:
+        found = self.runner.from_registry(reference, digest)
+        notes += found.notes
+        if self.runner.name == "singularity" and registry_of(reference) != "docker.io":
             notes.append(
-                f"the local image tagged {reference} ({pulled.local_id[:19]}) differs from the "
-                f"one in the registry ({pulled.image_id[:19]}): the kit tested the pulled one, "
-                f"which sites run. If the local one is what you mean, `docker push {reference}`."
+                f"MedPerf's Singularity runner reads the digest from Docker Hub only, so "
+                f"an image on {registry_of(reference)} may fail at Singularity sites."
             )
-        return ImageInfo(pulled.reference, pulled.image_id, digest, tuple(notes))
+        return dataclasses.replace(found, registered_hash=digest, notes=tuple(notes))
 
     # -- helpers -----------------------------------------------------------------------
     def _check_hash(self, found: str, what: str) -> None:
@@ -160,33 +142,11 @@ class Artifacts:
         decrypt(path, self.options.decryption_key, output, kind=kind)
         return output
 
-    def _client(self) -> Any:
-        if self._docker_client is None:
-            raise ImageUnavailable("pulling an image needs the Docker engine.")
-        return self._docker_client()
-
-    def _loader_for(self) -> ArchiveLoader:
-        if self._loader is None:
-            self._loader = ArchiveLoader(self._client())
-        return self._loader
-
-    def _call(self, method: str, *args: Any) -> ImageInfo:
-        found = getattr(self.runner, method, None)
-        if found is None:
-            raise ImageUnavailable(f"the {self.runner.name} runtime cannot {method}.")
-        return found(*args)
-
     def close(self) -> None:
-        """Remove decrypted files, loaded images, pulled references; restore moved tags."""
+        """Remove decrypted files (the runtime undoes its own loads and pulls)."""
         try:
             while self._secrets:
                 remove_sensitive(self._secrets.pop())
-            if self._loader is not None:
-                self._loader.close()
-            if self._pulled:
-                client = self._client()
-                while self._pulled:
-                    forget(client, self._pulled.pop())
         finally:
             for folder in self._secrets:
                 with contextlib.suppress(OSError):

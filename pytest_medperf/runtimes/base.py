@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..observe.evidence import NetworkLogLine
 from ..observe.netwatch import Attempt
@@ -130,12 +130,31 @@ Progress = Callable[[str, float, str], None]  # run name, seconds so far, last l
 
 
 class Runner(Protocol):
-    """A container runtime the kit can drive (docker; singularity later)."""
+    """A container runtime the kit can drive (docker, singularity): how it gets an image
+    the way a site does, runs a task, and cleans up."""
 
     name: str
 
     def inspect_image(self, reference: str) -> ImageInfo:
         """Find the image locally; raise ImageUnavailable with the reason, never pull."""
+        ...
+
+    def load_archive(
+        self, path: Path, *, file_hash: str, shown: str, private: Path | None = None
+    ) -> ImageInfo:
+        """A `docker save` archive as MedPerf uses it (Docker: loaded, run by its first
+        repo tag; Singularity: converted with docker-archive://). `private`: a folder only
+        the kit can read, for what a decrypted archive becomes. Undone at close()."""
+        ...
+
+    def from_registry(self, reference: str, digest: str) -> ImageInfo:
+        """The registry's image of that digest, as a site gets it (Docker: pulled by
+        digest; Singularity: converted from docker://). Undone at close()."""
+        ...
+
+    def docker_client(self) -> Any:
+        """The Docker engine's client that reads registry digests (Singularity converts
+        through Docker too); ImageUnavailable when there is none."""
         ...
 
     def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
@@ -173,6 +192,17 @@ class UnavailableRunner:
 
     def inspect_image(self, reference: str) -> ImageInfo:
         raise RuntimeUnavailable(self.reason)
+
+    def load_archive(
+        self, path: Path, *, file_hash: str, shown: str, private: Path | None = None
+    ) -> ImageInfo:
+        raise RuntimeUnavailable(self.reason)
+
+    def from_registry(self, reference: str, digest: str) -> ImageInfo:
+        raise RuntimeUnavailable(self.reason)
+
+    def docker_client(self) -> Any:
+        raise ImageUnavailable("pulling an image needs the Docker engine.")
 
     def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
         raise RuntimeUnavailable(self.reason)

@@ -128,15 +128,13 @@ class SingularityRunner:
         binary: str,
         cache: Path,
         docker_id: Callable[[str], str] | None = None,
-        docker_loader: Callable[[Path], ImageInfo] | None = None,
         docker_client: Callable[[], Any] | None = None,
         on_close: Callable[[], None] | None = None,
     ) -> None:
         self.binary = binary
         self.cache = cache
         self._docker_id = docker_id
-        self._docker_loader = docker_loader
-        self.docker_client = docker_client
+        self._docker_client = docker_client
         self._on_close = on_close  # the Docker helper that converts images, closed with us
         self._sifs: dict[str, str] = {}
         self._version: str | None = None
@@ -195,11 +193,17 @@ class SingularityRunner:
         finally:
             partial.unlink(missing_ok=True)
 
-    def docker_loader(self, path: Path) -> ImageInfo:
+    def load_archive(
+        self, path: Path, *, file_hash: str, shown: str, private: Path | None = None
+    ) -> ImageInfo:
         """A DockerArchive: converted with docker-archive://, as MedPerf does."""
-        from .archive import file_sha256
+        return self.from_archive(path, file_hash, private)
 
-        return self.from_archive(path, file_sha256(path))
+    def docker_client(self) -> Any:
+        """The Docker engine that reads registry digests and holds images to convert."""
+        if self._docker_client is None:
+            raise ImageUnavailable("pulling an image needs the Docker engine.")
+        return self._docker_client()
 
     def version(self) -> str:
         if self._version is None:
