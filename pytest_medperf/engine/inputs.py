@@ -23,7 +23,7 @@ from .datasets import (
     import_prepared_data,
 )
 from .kit_options import KitOptions
-from .parameters import ParametersMissing, ParametersUnusable, load_parameters, medperf_text
+from .parameters_files import ParametersFiles
 from .runs import NotRun, Outcome
 from .sandbox import LazySandbox, Sandbox
 from .steps import ConfigStep, Step
@@ -48,7 +48,7 @@ class Inputs:
         self._demo: RawDataset | InputMissing | None = None
         self._prepared: PreparedDataset | InputMissing | None = None
         self._input_problems: dict[Path, list[ConfigError]] = {}
-        self._parameters_files: dict[Path, Path] = {}
+        self.parameters = ParametersFiles(options, configs, sandbox)
 
     @property
     def sandbox(self) -> Sandbox:
@@ -68,7 +68,7 @@ class Inputs:
             if not parameter.supplied_by_medperf:
                 return self._workspace_input(config, task, parameter.name, parameter.default)
         if key == "parameters_file":
-            return self._parameters(config, task)
+            return self.parameters.file_for(config, task)
         if key == "additional_files":
             return self._additional_files(config)
         if task == "prepare":
@@ -192,81 +192,10 @@ class Inputs:
         them; the tasks they concern do not run."""
         if path not in self._input_problems:
             state = self.configs.state(path)
-            self._input_problems[path] = self._judge_parameters(path) + runtime_gpus_errors(
+            self._input_problems[path] = self.parameters.problems(path) + runtime_gpus_errors(
                 state.config, state.shown, self._runtime, self.options.gpus
             )
         return self._input_problems[path]
-
-    def _judge_parameters(self, path: Path) -> list[ConfigError]:
-        state = self.configs.state(path)
-        config = state.config
-        if config is None or config.format != "container_config":
-            return []  # the legacy format takes parameters from workspace/ (see below)
-        declaring = [t for t in config.ordered_task_names() if config.tasks[t].input(KEY)]
-        if not declaring:
-            return []
-        source, how = self._parameters_source(path)
-        try:
-            load_parameters(source)
-        except ParametersMissing:
-            fix = (
-                f"give --medperf-parameters FILE (or --medperf-parameters {state.shown}=FILE "
-                f"for this config alone), or put workspace/parameters.yaml beside "
-                f"{state.shown}; a task that reads no parameters should not declare "
-                f"{KEY}."
-            )
-            return [
-                ConfigError(
-                    state.shown,
-                    f"{task} declares a {KEY} input, but there is no parameters file at "
-                    f"{source} ({how}). MedPerf fails such a task: it has a parameters "
-                    "file to mount only when one was submitted with the container.",
-                    key=f"tasks.{task}.input_volumes.{KEY}",
-                    fix=fix,
-                )
-                for task in declaring
-            ]
-        except ParametersUnusable as exc:
-            return [
-                ConfigError(
-                    state.shown,
-                    f"the parameters file for {task} ({how}): {exc.problem}",
-                    key=f"tasks.{task}.input_volumes.{KEY}",
-                    fix=exc.fix,
-                )
-                for task in declaring
-            ]
-        return []
-
-    def _parameters_source(self, path: Path) -> tuple[Path, str]:
-        """The parameters file a config gets, and what chose it (for messages)."""
-        own = self.options.parameters_by_config.get(path)
-        if own is not None:
-            return own, f"given by --medperf-parameters {self.configs.shown(path)}=..."
-        if self.options.parameters is not None:
-            return self.options.parameters, "given by --medperf-parameters"
-        return (
-            path.parent / "workspace" / "parameters.yaml",
-            "where the kit looks when --medperf-parameters is not given: "
-            "workspace/parameters.yaml beside the config",
-        )
-
-    def _parameters(self, config: ContainerConfig, task: str) -> Path:
-        """The file MedPerf would mount: the parameters written back with safe_dump."""
-        if config.path not in self._parameters_files:
-            source, how = self._parameters_source(config.path)
-            try:
-                text = medperf_text(load_parameters(source))
-            except ParametersMissing:
-                raise InputMissing(f"{task}: no parameters file at {source} ({how}).") from None
-            except ParametersUnusable as exc:
-                raise InputMissing(f"{task}: {exc}") from None
-            folder = self.sandbox.new_dir("inputs", f"parameters-{config.path.parent.name}")
-            target = folder / "parameters.yaml"
-            target.write_text(text)
-            self.sandbox.hand_over(folder, writable=False)
-            self._parameters_files[config.path] = target
-        return self._parameters_files[config.path]
 
     def _workspace_input(self, config: ContainerConfig, task: str, key: str, default: str) -> Path:
         """An mlcube.yaml input that MedPerf took from workspace/ (parameters, weights)."""
@@ -328,9 +257,6 @@ class Inputs:
         empty = self.sandbox.new_dir("inputs", "additional-files-empty")
         self.sandbox.hand_over(empty, writable=False)
         return empty
-
-
-KEY = "parameters_file"
 
 
 class Upstream(Exception):

@@ -14,7 +14,8 @@ RUNTIMES = ("docker", "singularity")
 def make_runner(runtime: str, *, observe_network: bool = True) -> Runner:
     # Imported here: a session without configs loads no container client.
     from .docker_runtime import DockerRunner
-    from .singularity import SingularityRunner, find_binary
+    from .singularity import SingularityRunner
+    from .singularity_args import find_binary
 
     if runtime == "docker":
         return DockerRunner(observe_network=observe_network)
