@@ -57,7 +57,7 @@ def kit(root: Path) -> tuple[float, float, float, int]:
     report = root / "report.json"
     argv = [
         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-        "-p", "pytest_medperf.plugin", "--medperf-config", str(config),
+        "-p", "pytest_medperf.plugin.hooks", "--medperf-config", str(config),
         "--medperf-data", str(DATA), "--medperf-report", str(report),
     ]  # fmt: skip
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}

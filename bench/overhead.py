@@ -21,8 +21,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from pytest_medperf.runners.base import Mount, RunSpec
-from pytest_medperf.runners.docker_runtime import DockerRunner, docker_cli_argv
+from pytest_medperf.runtimes.base import Mount, RunSpec
+from pytest_medperf.runtimes.docker_args import docker_cli_argv
+from pytest_medperf.runtimes.docker_runtime import DockerRunner
 
 IMAGE = "pytest-medperf/violations:0.1"
 TASKS = {

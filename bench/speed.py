@@ -23,8 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from pytest_medperf.runners.docker_runtime import DockerRunner, docker_cli_argv
-from pytest_medperf.session import KitOptions, KitSession, NotRun
+from pytest_medperf.engine.session import KitOptions, KitSession, NotRun
+from pytest_medperf.runtimes.docker_args import docker_cli_argv
+from pytest_medperf.runtimes.docker_runtime import DockerRunner
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_containers"
@@ -67,7 +68,7 @@ def per_task(configs: list[tuple[Path, dict]]) -> dict[Path, float]:
         options = KitOptions(configs=(path,), user="1000:1000", **extra)
         session = KitSession(options, DockerRunner())
         try:
-            for step in session.steps(path):
+            for step in session.graph.steps(path):
                 kit = timed(lambda s=step, k=session, p=path: k.outcome(p, s))
                 run = session.outcome(path, step)
                 if isinstance(run, NotRun):
@@ -87,7 +88,7 @@ def per_task(configs: list[tuple[Path, dict]]) -> dict[Path, float]:
 def pytest_wall(configs: list[Path], *args: str) -> float:
     """pytest with only the kit (and xdist for -n): other installed plugins are not the kit's
     cost (hypothesis alone adds two seconds of start-up)."""
-    plugins = ["-p", "pytest_medperf.plugin"]
+    plugins = ["-p", "pytest_medperf.plugin.hooks"]
     if "-n" in args:
         plugins += ["-p", "xdist.plugin"]
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugins, *args]

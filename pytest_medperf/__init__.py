@@ -1,9 +1,8 @@
 """pytest-medperf: run MedPerf benchmark containers the way MedPerf does and check the contract."""
 
-from .owner_rules import BenchmarkRule, RuleFailed, TaskRun, rule
-from .warning_types import MedPerfDataWarning, MedPerfFormatWarning, MedPerfWarning
-
-__version__ = "0.1.0"
+from .benchmark_rules.api import BenchmarkRule, RuleFailed, TaskRun, rule
+from .plugin.warning_types import MedPerfDataWarning, MedPerfFormatWarning, MedPerfWarning
+from .version import __version__
 
 __all__ = [
     "BenchmarkRule",

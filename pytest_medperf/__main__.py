@@ -7,8 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .rule_listing import print_rules
-from .starter import CHECK_ARGS, KINDS, StarterError, write_starter
+from .commands.rule_listing import print_rules
+from .commands.starter import CHECK_ARGS, KINDS, StarterError, write_starter
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,8 +13,8 @@ from local_registry import registry  # noqa: F401  (the session's real registry)
 # The plugin imports its container client only when a config is given. pytester's
 # in-process runs drop modules first imported inside them; importing the client here
 # keeps one copy of docker/requests for the whole test session.
-import pytest_medperf.runners.docker_runtime
-import pytest_medperf.runners.singularity  # noqa: F401
+import pytest_medperf.runtimes.docker_runtime
+import pytest_medperf.runtimes.singularity  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -135,7 +135,7 @@ def kit_containers() -> list:
     """Containers carrying the kit's label that belong to this test process."""
     import docker
 
-    from pytest_medperf.runners.base import LABEL_KIT, LABEL_PID
+    from pytest_medperf.runtimes.base import LABEL_KIT, LABEL_PID
 
     client = docker.from_env()
     found = client.containers.list(all=True, sparse=True, filters={"label": LABEL_KIT})
@@ -183,7 +183,7 @@ def containers_of(pid: int, *, tasks_only: bool = False) -> list:
     """The kit's containers started by the session with this pid (tasks: not the holder)."""
     import docker
 
-    from pytest_medperf.runners.base import LABEL_KIT, LABEL_PID
+    from pytest_medperf.runtimes.base import LABEL_KIT, LABEL_PID
 
     found = docker.from_env().containers.list(all=True, sparse=True, filters={"label": LABEL_KIT})
     mine = [c for c in found if (c.attrs.get("Labels") or {}).get(LABEL_PID) == str(pid)]

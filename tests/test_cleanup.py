@@ -24,7 +24,7 @@ from conftest import (
     wait_for_task_container,
 )
 
-from pytest_medperf.runners.base import LABEL_HOST, LABEL_KIT, LABEL_PID
+from pytest_medperf.runtimes.base import LABEL_HOST, LABEL_KIT, LABEL_PID
 
 TMP = Path(tempfile.gettempdir())
 
@@ -94,7 +94,7 @@ def _owner_of(pid: int, **changes: str):
     import dataclasses
     import uuid
 
-    from pytest_medperf.owner import Owner, current
+    from pytest_medperf.runtimes.owner import Owner, current
 
     me = current()
     # Another host name: the boot id, not the name, tells machines apart; and sessions of
@@ -106,7 +106,7 @@ def _owner_of(pid: int, **changes: str):
 def test_a_session_sweeps_only_what_an_ended_session_left(pytester) -> None:
     import json
 
-    from pytest_medperf.owner import DEFAULT_SWEEP_AGE, verdict
+    from pytest_medperf.runtimes.owner import DEFAULT_SWEEP_AGE, verdict
 
     dead = subprocess.Popen(["true"])
     dead.wait()
@@ -185,7 +185,7 @@ def test_sigterm_and_sighup_cancel_like_ctrl_c(tmp_path: Path, sig: signal.Signa
 
 def test_a_signal_ignored_on_purpose_stays_ignored() -> None:
     """Under `nohup` SIGHUP is ignored: closing the terminal must not cancel the session."""
-    from pytest_medperf.cancel import CancelOnSignals
+    from pytest_medperf.engine.cancel import CancelOnSignals
 
     before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
     cancel = CancelOnSignals()

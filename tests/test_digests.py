@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pytest_medperf.digests import differences, fingerprint
+from pytest_medperf.observe.digests import differences, fingerprint
 
 
 def test_every_kind_of_change_is_named(tmp_path: Path) -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 import docker
 import pytest
 
-from pytest_medperf.netwatch import observation_blocker
-from pytest_medperf.runners.base import Mount, RunSpec
-from pytest_medperf.runners.docker_runtime import DockerRunner, create_kwargs, docker_cli_argv
+from pytest_medperf.observe.netwatch import observation_blocker
+from pytest_medperf.runtimes.base import Mount, RunSpec
+from pytest_medperf.runtimes.docker_args import create_kwargs, docker_cli_argv
+from pytest_medperf.runtimes.docker_runtime import DockerRunner
 
 PROBE = r"""
 import json, os, socket
@@ -165,7 +166,7 @@ def test_no_container_left_by_runner_tests(runner, tmp_path: Path) -> None:
 
 def test_fast_filesystem_changes_match_docker_diff() -> None:
     """The kit reads overlay2's upper layer directly (as root); it must agree with `docker diff`."""
-    from pytest_medperf.runners.layers import _KINDS, filesystem_changes
+    from pytest_medperf.runtimes.layers import _KINDS, filesystem_changes
 
     client = docker.from_env()
     script = (

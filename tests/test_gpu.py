@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_medperf.runners.gpu import gpu_refusal, nvidia_devices
+from pytest_medperf.runtimes.gpu import gpu_refusal, nvidia_devices
 
 
 @pytest.mark.parametrize("gpus", [None, 0, "0", "", False])

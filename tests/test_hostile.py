@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import DATA, GOOD, kit_containers
 
-from pytest_medperf.evidence import LogScanner
-from pytest_medperf.netwatch import observation_blocker
+from pytest_medperf.observe.evidence import LogScanner
+from pytest_medperf.observe.netwatch import observation_blocker
 
 GOOD_MODEL = GOOD["model"]
 HOSTILE = """container_type: DockerImage
@@ -86,7 +86,7 @@ def test_a_link_that_stays_inside_its_output_is_fine(run_kit, tmp_path: Path) ->
 
 
 def test_links_are_judged_where_they_lead_without_following_them(tmp_path: Path) -> None:
-    from pytest_medperf.links import link_problems
+    from pytest_medperf.observe.links import link_problems
 
     out = tmp_path / "out"
     (out / "sub").mkdir(parents=True)
@@ -145,8 +145,8 @@ print(f"took {time.monotonic() - started:.1f}")
 )
 @pytest.mark.docker  # runs containers (the kit in a subprocess, or the runner)
 def test_ipv6_attempts_are_seen_and_refused_at_once(tmp_path: Path) -> None:
-    from pytest_medperf.runners.base import Mount, RunSpec
-    from pytest_medperf.runners.docker_runtime import DockerRunner
+    from pytest_medperf.runtimes.base import Mount, RunSpec
+    from pytest_medperf.runtimes.docker_runtime import DockerRunner
 
     (tmp_path / "tmp").mkdir()
     (tmp_path / "tmp").chmod(0o777)
@@ -238,7 +238,7 @@ def test_from_another_pid_namespace_the_kit_enters_no_namespace(tmp_path: Path) 
 def test_a_pid_is_entered_only_when_it_is_the_holders_process() -> None:
     import docker
 
-    from pytest_medperf.netwatch import ObservationUnavailable, holder_namespace
+    from pytest_medperf.observe.netwatch import ObservationUnavailable, holder_namespace
 
     client = docker.from_env()
     container = client.containers.run(

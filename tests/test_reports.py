@@ -125,7 +125,7 @@ def test_junit_and_html_carry_rule_task_image_and_log(pytester, tmp_path: Path) 
 
 
 def test_progress_shows_a_long_task_is_alive(pytester, monkeypatch) -> None:
-    from pytest_medperf import kit
+    from pytest_medperf.plugin import kit
 
     monkeypatch.setattr(kit.Progress, "FIRST", 1.0)
     monkeypatch.setattr(kit.Progress, "EVERY", 1.0)
@@ -151,7 +151,7 @@ def test_progress_shows_a_long_task_is_alive(pytester, monkeypatch) -> None:
 @pytest.mark.parametrize("kind", ["model", "data_preparator", "metrics"])
 def test_starter_passes_the_kit_as_written(pytester, tmp_path: Path, kind: str) -> None:
     from pytest_medperf.__main__ import main
-    from pytest_medperf.starter import CHECK_ARGS
+    from pytest_medperf.commands.starter import CHECK_ARGS
 
     folder = tmp_path / kind
     tag = f"pytest-medperf/starter-test-{kind.replace('_', '-')}:0.1"

@@ -67,7 +67,7 @@ def test_every_implemented_rule_has_a_violation_sample() -> None:
 def test_violation_is_caught_by_exactly_its_rule(run_kit, folder: Path) -> None:
     expected = yaml.safe_load((folder / "expected.yaml").read_text())
     if expected.get("needs_observation"):
-        from pytest_medperf.netwatch import observation_blocker
+        from pytest_medperf.observe.netwatch import observation_blocker
 
         if observation_blocker() is not None:
             pytest.skip(f"network observation is impossible here: {observation_blocker()}")

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import DATA, GOOD
 
-from pytest_medperf.runners.base import Mount, RunSpec
-from pytest_medperf.runners.singularity import (
+from pytest_medperf.runtimes.base import Mount, RunSpec
+from pytest_medperf.runtimes.singularity_args import (
     SingularityRefused,
     build_argv,
     find_binary,

@@ -299,7 +299,7 @@ def test_the_kit_calls_the_fake_with_medperfs_argv(
     expected,
     env,
 ) -> None:
-    import pytest_medperf.runners.gpu as gpu
+    import pytest_medperf.runtimes.gpu as gpu
 
     monkeypatch.setattr(gpu, "nvidia_devices", lambda dev=None: ["nvidia0"])  # no GPU here
     folder = tmp_path / "model"

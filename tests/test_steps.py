@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_medperf.steps import Purpose, Step
+from pytest_medperf.engine.steps import Purpose, Step
 
 
 @pytest.mark.parametrize("name", ["prepare", "infer", "evaluate[model_a]", "evaluate[m+]"])

@@ -7,7 +7,6 @@ function never appears as an item.
 
 from __future__ import annotations
 
-from ..catalogue import RULES
 from . import baseline, basic, data, isolation  # noqa: F401  (each registers its checks)
 from .base import (
     TASK_CHECKS,
@@ -18,6 +17,7 @@ from .base import (
     TaskCheck,
     task_check,
 )
+from .catalogue import RULES
 
 __all__ = [
     "TASK_CHECKS",

@@ -7,11 +7,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..catalogue import rule
+from .catalogue import rule
 
 if TYPE_CHECKING:
-    from ..baseline import BaselineSettings
-    from ..runs import TaskRun
+    from ..engine.runs import TaskRun
+    from .baseline_store import BaselineSettings
 
 Status = Literal["passed", "failed", "skipped"]
 

@@ -7,14 +7,14 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__
-from ..baseline import Entry, Recorded, compare, entry_path, read_entry, table
 from ..config.yamlsafe import read_yaml
 from ..errors import ConfigError
+from ..version import __version__
 from .base import Finding, Outcome, task_check
+from .baseline_store import Entry, Recorded, compare, entry_path, read_entry, table
 
 if TYPE_CHECKING:
-    from ..runs import TaskRun
+    from ..engine.runs import TaskRun
     from .base import CheckContext
 
 KIND_OF_TASK = {"statistics": "statistics", "evaluate": "results"}

@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config.yamlsafe import read_yaml
-from ..digests import ancestors, is_under
 from ..errors import ConfigError
-from ..links import link_problems, regular_files
-from ..runners.gpu import NO_GPU, NO_GPU_FIX
+from ..observe.digests import ancestors, is_under
+from ..observe.links import link_problems, regular_files
+from ..runtimes.gpu import NO_GPU, NO_GPU_FIX
 from .base import Finding, Outcome, task_check
 
 if TYPE_CHECKING:
-    from ..runners.base import FsChange
-    from ..runs import TaskRun
+    from ..engine.runs import TaskRun
+    from ..runtimes.base import FsChange
     from .base import CheckContext
 
 OUTPUT_TASKS = frozenset({"prepare", "statistics", "infer", "evaluate"})

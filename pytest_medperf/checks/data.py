@@ -12,11 +12,11 @@ import jsonschema
 from ..config.schema import load_schema
 from ..config.yamlsafe import read_yaml
 from ..errors import ConfigError, KitError
-from ..links import same_bytes, tree_entries
+from ..observe.links import same_bytes, tree_entries
 from .base import Finding, Outcome, task_check
 
 if TYPE_CHECKING:
-    from ..runs import TaskRun
+    from ..engine.runs import TaskRun
     from .base import CheckContext
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from ..digests import is_under
+from ..observe.digests import is_under
 from .base import Finding, Outcome, task_check
 from .basic import log_evidence, outputs_problems, stray_writes
 
 if TYPE_CHECKING:
-    from ..runners.base import DeniedAccess
-    from ..runs import TaskRun
+    from ..engine.runs import TaskRun
+    from ..runtimes.base import DeniedAccess
     from .base import CheckContext
 
 

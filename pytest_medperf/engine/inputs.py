@@ -1,0 +1,288 @@
+"""Where each task's inputs come from: the user's data, a workspace, or the outputs of
+another task in the session (prepare -> sanity_check/statistics -> infer -> evaluate).
+
+Resolution reads the outcomes of the steps a step depends on (the step graph names
+them and the scheduler runs them first); it never starts a run itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+from ..config import ContainerConfig
+from ..config.runargs import runtime_gpus_errors
+from ..errors import ConfigError, InputMissing, KitError
+from ..runtimes.base import RunResult
+from .configs import Configs
+from .datasets import (
+    DATA_OPTION,
+    DEMO_OPTION,
+    PreparedDataset,
+    RawDataset,
+    import_demo_data,
+    import_prepared_data,
+)
+from .kit_options import KitOptions
+from .parameters_files import ParametersFiles
+from .runs import NotRun, Outcome
+from .sandbox import LazySandbox, Sandbox
+from .steps import ConfigStep, Step
+
+
+class Inputs:
+    """The inputs of each step, found once per session (imported data, parameters)."""
+
+    def __init__(
+        self,
+        options: KitOptions,
+        configs: Configs,
+        sandbox: LazySandbox,
+        runtime: str,
+        upstream: Callable[[ConfigStep], Outcome],
+    ) -> None:
+        self.options = options
+        self.configs = configs
+        self._sandbox = sandbox
+        self._runtime = runtime  # the runner's name: which gpus values it accepts
+        self._upstream = upstream  # a finished step's outcome (the scheduler ran it)
+        self._demo: RawDataset | InputMissing | None = None
+        self._prepared: PreparedDataset | InputMissing | None = None
+        self._input_problems: dict[Path, list[ConfigError]] = {}
+        self.parameters = ParametersFiles(options, configs, sandbox)
+
+    @property
+    def sandbox(self) -> Sandbox:
+        return self._sandbox.get()
+
+    def resolve(self, config: ContainerConfig, step: Step) -> dict[str, Path]:
+        """Every input of the step's task, by key; InputMissing or Upstream when one
+        cannot be given."""
+        spec = config.tasks[step.task]
+        return {v.key: self._input_for(config, step, v.key) for v in spec.inputs}
+
+    def _input_for(self, config: ContainerConfig, step: Step, key: str) -> Path:
+        task = step.task
+        mlcube = config.tasks[task].mlcube
+        if mlcube is not None:
+            parameter = next(p for p in mlcube.parameters if p.name == key)
+            if not parameter.supplied_by_medperf:
+                return self._workspace_input(config, task, parameter.name, parameter.default)
+        if key == "parameters_file":
+            return self.parameters.file_for(config, task)
+        if key == "additional_files":
+            return self._additional_files(config)
+        if task == "prepare":
+            demo = self.demo_data(task)
+            if key == "data_path":
+                return demo.data
+            if key == "labels_path":
+                return demo.labels
+        if task in ("sanity_check", "statistics"):
+            prepared = self._prepared_for_preparator(config, step)
+            return _pick(prepared, key, task)
+        if task == "infer" and key == "data_path":
+            return self._prepared_for_consumer(step).data
+        if task == "evaluate":
+            if key == "labels":
+                return self._prepared_for_consumer(step).labels
+            if key == "predictions":
+                return self._predictions(step)
+        raise KitError(f"no source for input {key} of {task}")  # the loader prevents this
+
+    def demo_data(self, task: str) -> RawDataset:
+        if self._demo is None:
+            if self.options.demo_data is None:
+                self._demo = InputMissing(
+                    f"{task} needs raw demo data: give {DEMO_OPTION} PATH (a folder or "
+                    ".tar.gz with paths.yaml naming data_path and labels_path)."
+                )
+            else:
+                try:
+                    self._demo = import_demo_data(self.sandbox, self.options.demo_data)
+                except InputMissing as exc:
+                    self._demo = exc
+        if isinstance(self._demo, InputMissing):
+            raise self._demo
+        return self._demo
+
+    def prepared_data(self, task: str) -> PreparedDataset:
+        if self._prepared is None:
+            if self.options.data is None:
+                self._prepared = InputMissing(
+                    f"{task} needs a prepared dataset: give {DATA_OPTION} DIR (a folder "
+                    "with data/ and labels/)."
+                )
+            else:
+                try:
+                    self._prepared = import_prepared_data(self.sandbox, self.options.data)
+                except InputMissing as exc:
+                    self._prepared = exc
+        if isinstance(self._prepared, InputMissing):
+            raise self._prepared
+        return self._prepared
+
+    def _prepared_for_preparator(self, config: ContainerConfig, step: Step) -> PreparedDataset:
+        """sanity_check and statistics read what this preparator's prepare wrote."""
+        task = step.task
+        if "prepare" in config.tasks and (
+            self.options.demo_data is not None or self.options.data is None
+        ):
+            return self._from_prepare(config.path, step)
+        return self.prepared_data(task)
+
+    def _prepared_for_consumer(self, step: Step) -> PreparedDataset:
+        """infer and evaluate read --medperf-data, else a preparator's output in this session."""
+        task = step.task
+        if self.options.data is not None:
+            return self.prepared_data(task)
+        preparators = self.configs.offering("prepare")
+        if not preparators:
+            return self.prepared_data(task)  # raises with the option to give
+        return self._from_prepare(preparators[0], step)
+
+    def _from_prepare(self, path: Path, step: Step) -> PreparedDataset:
+        task = step.task
+        outcome = self._upstream(ConfigStep(path, Step("prepare", dataset=step.dataset)))
+        shown = self.configs.shown(path)
+        if isinstance(outcome, NotRun):
+            raise Upstream(
+                f"{task} needs prepared data, but prepare of {shown} did not run: {outcome.reason}"
+            )
+        if not outcome.result.succeeded:
+            raise Upstream(
+                f"{task} needs prepared data, but prepare of {shown} did not succeed "
+                f"({_verdict(outcome.result)})."
+            )
+        outputs = outcome.outputs
+        return PreparedDataset(
+            outputs["output_path"], outputs["output_labels_path"], outputs.get("metadata_path")
+        )
+
+    def _predictions(self, step: Step) -> Path:
+        model_label = step.model
+        if self.options.predictions is not None:
+            return self.sandbox.import_input(
+                self.options.predictions, "predictions", option="--medperf-predictions"
+            )
+        models = self.configs.models()
+        if model_label:
+            models = [m for m in models if self.configs.model_label(m) == model_label]
+        if not models:
+            raise InputMissing(
+                "evaluate needs predictions: give --medperf-predictions DIR, or add a model's "
+                "config to the session."
+            )
+        outcome = self._upstream(ConfigStep(models[0], Step("infer", dataset=step.dataset)))
+        shown = self.configs.shown(models[0])
+        if isinstance(outcome, NotRun):
+            raise Upstream(
+                f"evaluate needs predictions, but infer of {shown} did not run: {outcome.reason}"
+            )
+        if not outcome.result.succeeded:
+            raise Upstream(
+                f"evaluate needs predictions, but infer of {shown} did not succeed "
+                f"({_verdict(outcome.result)})."
+            )
+        return outcome.outputs["output_path"]
+
+    # -- parameters: judged before anything runs, as MedPerf refuses them -------------
+    def input_problems(self, path: Path) -> list[ConfigError]:
+        """What MedPerf would refuse in the inputs this session gives a config, found
+        without running anything (today: its parameters file). config-valid reports
+        them; the tasks they concern do not run."""
+        if path not in self._input_problems:
+            state = self.configs.state(path)
+            self._input_problems[path] = self.parameters.problems(path) + runtime_gpus_errors(
+                state.config, state.shown, self._runtime, self.options.gpus
+            )
+        return self._input_problems[path]
+
+    def _workspace_input(self, config: ContainerConfig, task: str, key: str, default: str) -> Path:
+        """An mlcube.yaml input that MedPerf took from workspace/ (parameters, weights)."""
+        assert config.workspace is not None
+        relative = PurePosixPath(default)
+        label = f"workspace-{config.path.parent.parent.name}-{key}"
+        given_parameters = self.options.parameters_by_config.get(
+            config.path, self.options.parameters
+        )
+        if key == "parameters_file" and given_parameters is not None:
+            return self.sandbox.import_input(given_parameters, label, option="--medperf-parameters")
+        given_files = self._given_additional_files(config)
+        if relative.parts[:1] == ("additional_files",) and given_files:
+            root = self.sandbox.import_input(
+                given_files,
+                "additional-files-given",
+                option="--medperf-additional-files",
+            )
+            target = root.joinpath(*relative.parts[1:])
+            if not target.exists():
+                raise InputMissing(
+                    f"{task} reads {key} from {default}, but {'/'.join(relative.parts[1:])} is "
+                    "not in --medperf-additional-files."
+                )
+            return target
+        source = Path(default) if relative.is_absolute() else config.workspace / default
+        if not source.exists():
+            raise InputMissing(
+                f"{task} reads its '{key}' input from {source}, which does not exist: put it "
+                "in the workspace/ folder beside mlcube.yaml (MedPerf took these inputs from "
+                "there)."
+            )
+        return self.sandbox.import_input(source, label, option=f"workspace {key}")
+
+    def _given_additional_files(self, config: ContainerConfig) -> Path | None:
+        return self.options.additional_files_by_config.get(
+            config.path, self.options.additional_files
+        )
+
+    def _additional_files(self, config: ContainerConfig) -> Path:
+        given = self._given_additional_files(config)
+        workspace = config.path.parent / "workspace"
+        candidates = (
+            [given]
+            if given
+            else [
+                workspace / "additional_files",
+                workspace / "additional_files.tar.gz",
+            ]
+        )
+        for source in candidates:
+            if source is not None and (source.exists() or source is given):
+                return self.sandbox.import_input(
+                    source,
+                    f"additional-files-{config.path.parent.name}",
+                    option="--medperf-additional-files",
+                )
+        # MedPerf mounts an empty folder when no additional files were submitted.
+        empty = self.sandbox.new_dir("inputs", "additional-files-empty")
+        self.sandbox.hand_over(empty, writable=False)
+        return empty
+
+
+class Upstream(Exception):
+    """A task's input should have come from another task that did not deliver it."""
+
+
+def _pick(prepared: PreparedDataset, key: str, task: str) -> Path:
+    if key == "data_path":
+        return prepared.data
+    if key == "labels_path":
+        return prepared.labels
+    if key == "metadata_path":
+        if prepared.metadata is None:
+            raise InputMissing(
+                f"{task} declares a metadata_path input, but prepare declares no metadata_path "
+                "output: MedPerf hands metadata_path to sanity_check and statistics only when "
+                "prepare declares it, so the run breaks at a site. Declare metadata_path in "
+                f"tasks.prepare.output_volumes, or remove it from {task}'s input_volumes."
+            )
+        return prepared.metadata
+    raise KitError(f"no source for input {key} of {task}")
+
+
+def _verdict(result: RunResult) -> str:
+    if result.start_error:
+        return "it could not start"
+    if result.timed_out:
+        return "it timed out"
+    return f"exit status {result.exit_code}"

@@ -1,0 +1,143 @@
+"""One container run of a task: its run folder and outputs, the RunSpec MedPerf would
+start it with, the runtime's result, and what changed in its inputs."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shlex
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+
+from ..config import ContainerConfig, TaskSpec, Volume
+from ..config.mlcube import plan_invocation
+from ..observe.digests import differences, fingerprint
+from ..runtimes.base import ImageInfo, Mount, Progress, Runner, RunResult, RunSpec
+from ..runtimes.gpu import gpu_refusal
+from .kit_options import KitOptions
+from .runs import TaskRun
+from .sandbox import LazySandbox
+
+
+class Launcher:
+    """Starts task containers as MedPerf would, each in its own run folder."""
+
+    def __init__(
+        self,
+        options: KitOptions,
+        runner: Runner,
+        sandbox: LazySandbox,
+        progress: Progress | None = None,
+    ) -> None:
+        self.options = options
+        self.runner = runner
+        self._sandbox = sandbox
+        self.progress = progress
+
+    def launch(
+        self,
+        shown: str,
+        config: ContainerConfig,
+        image: ImageInfo | None,
+        spec: TaskSpec,
+        inputs: dict[str, Path],
+        *,
+        user: str | None = None,
+        label: str | None = None,
+    ) -> TaskRun:
+        """Run the task on these inputs; EngineUnavailable when the engine stops answering."""
+        sandbox = self._sandbox.get()
+        label = label or spec.name
+        run_dir = sandbox.new_dir("runs", Path(shown).parent.name or "config", label)
+        outputs: dict[str, Path] = {}
+        for volume in spec.outputs:
+            if volume.type == "file":
+                parent = run_dir / "outputs" / volume.key
+                parent.mkdir(parents=True)
+                target = parent / _file_name(spec, volume)
+                target.touch()
+            else:
+                target = run_dir / "outputs" / volume.key
+                target.mkdir(parents=True)
+            outputs[volume.key] = target
+        tmp = run_dir / "tmp"
+        tmp.mkdir()
+        sandbox.hand_over(run_dir, writable=True)
+        run_args = spec.run_args
+        command, entrypoint = run_args.command, run_args.entrypoint
+        if spec.mlcube is not None:
+            spec, planned, command, entrypoint = plan_invocation(spec, {**inputs, **outputs})
+            mounts = [Mount(host, inside, ro) for host, inside, ro in planned]
+        else:
+            mounts = [Mount(inputs[v.key], v.mount_path, True) for v in spec.inputs]
+            mounts += [Mount(outputs[v.key], v.mount_path, False) for v in spec.outputs]
+        mounts.append(Mount(tmp, "/tmp", False))
+        gpus: int | str | None = run_args.gpus
+        if self.options.gpus is not None:
+            gpus = self.options.gpus
+        run_spec = RunSpec(
+            image=image.reference if image else config.image,
+            command=command,
+            entrypoint=entrypoint,
+            environment=self._environment(run_args.environment),
+            mounts=tuple(mounts),
+            user=user or self.options.user,
+            name=f"medperf-{spec.name.replace('_', '-')}-{secrets.token_hex(4)}",
+            gpus=gpus,
+            shm_size=self.options.shm_size or run_args.shm_size,
+            timeout=self.options.timeout,
+            labels={"io.github.pytest-medperf.config": shown},
+            limits=self.options.limits,
+            disk_watch=sandbox.root,
+            log_file=self._log_file(shown, label, run_dir),
+        )
+        before = {key: fingerprint(host) for key, host in inputs.items()}
+        refused = gpu_refusal(run_spec.gpus, self.runner.name)
+        if refused is not None:
+            result = RunResult(None, 0.0, self.runner.name, run_spec.user, start_error=refused)
+        else:
+            result = self.runner.run(run_spec, self.progress)
+        changed = {
+            key: found
+            for key, host in inputs.items()
+            if (found := differences(before[key], fingerprint(host)))
+        }
+        reproduce = shlex.join(self.runner.command_line(run_spec)) if self.options.keep else None
+        log_path = result.log_file if self._log_kept() else None
+        return TaskRun(
+            config, spec, run_spec, result, inputs, outputs, run_dir, reproduce, changed, log_path
+        )
+
+    def _environment(self, configured: Mapping[str, str]) -> dict[str, str]:
+        """The config's environment with MedPerf's own variables merged in, MedPerf's
+        winning (today only MEDPERF_LOGLEVEL, when a container log level is given)."""
+        environment = dict(configured)
+        if self.options.container_loglevel:
+            environment["MEDPERF_LOGLEVEL"] = self.options.container_loglevel.upper()
+        return environment
+
+    def _log_kept(self) -> bool:
+        return self.options.log_dir is not None or self.options.keep
+
+    def _log_file(self, shown: str, label: str, run_dir: Path) -> Path:
+        """Where a run's output is streamed: beside the report, in the kept sandbox, or in
+        the run's folder (removed with the sandbox)."""
+        if self.options.log_dir is not None:
+            folder = self.options.log_dir / _slug(shown)
+            folder.mkdir(parents=True, exist_ok=True)
+            return folder / f"{_slug(label)}.log"
+        if self.options.keep:
+            return run_dir / f"{_slug(label)}.log"
+        return run_dir / "container.log"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
+
+
+def _file_name(spec: TaskSpec, volume: Volume) -> str:
+    """The host name of a file output: the mount path's name, or an mlcube default's."""
+    if spec.mlcube is not None:
+        parameter = next(p for p in spec.mlcube.parameters if p.name == volume.key)
+        return PurePosixPath(parameter.default).name or volume.key
+    return Path(volume.mount_path).name

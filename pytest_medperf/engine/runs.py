@@ -1,0 +1,40 @@
+"""What became of a step: a finished run (TaskRun) or the reason it could not run (NotRun)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ..config import ContainerConfig, TaskSpec
+from ..runtimes.base import RunResult, RunSpec
+
+Cause = Literal["config", "image", "engine", "input", "upstream", "unsupported"]
+
+
+@dataclass(frozen=True)
+class NotRun:
+    """A task the kit could not run, and why (never the container's verdict)."""
+
+    cause: Cause
+    reason: str
+
+
+@dataclass(frozen=True)
+class TaskRun:
+    """A finished run: what was mounted where, and what happened."""
+
+    config: ContainerConfig
+    task: TaskSpec
+    spec: RunSpec
+    result: RunResult
+    inputs: Mapping[str, Path]
+    outputs: Mapping[str, Path]
+    run_dir: Path
+    reproduce: str | None = None  # the command line, when the sandbox is kept
+    input_changes: Mapping[str, list[str]] = field(default_factory=dict)
+    log_path: Path | None = None
+
+
+Outcome = TaskRun | NotRun

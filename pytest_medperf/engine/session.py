@@ -1,0 +1,122 @@
+"""The engine of one kit session, composed of small parts with one job each:
+
+- configs (configs.py): each config loaded once, its image looked up once;
+- inputs (inputs.py): where each step's inputs come from;
+- graph (graph.py): which steps exist and what each needs first;
+- scheduler (scheduler.py) with executor (executor.py) and launcher (launch.py): each
+  step run once, dependencies first;
+- results (results.py): what became of each step.
+
+Items ask for a step's outcome; the first ask runs it (and whatever it depends on) and
+every later ask gets the kept result. Nothing here imports pytest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..runtimes.artifact import Artifacts
+from ..runtimes.base import Progress, Runner
+from .configs import Configs
+from .corruptions import CORRUPTIONS, applies
+from .executor import StepExecutor, task_run
+from .graph import StepGraph
+from .inputs import Inputs
+from .kit_options import KitOptions, default_user, parse_user
+from .launch import Launcher
+from .results import RunResults
+from .runs import NotRun, Outcome, TaskRun
+from .sandbox import LazySandbox, sweep_stale_sandboxes
+from .scheduler import Scheduler
+from .steps import ConfigStep, Purpose, Step
+
+__all__ = ["KitOptions", "KitSession", "NotRun", "TaskRun", "default_user"]
+
+
+class KitSession:
+    """Runs each step of the session's configs at most once and hands out the outcome."""
+
+    def __init__(
+        self,
+        options: KitOptions,
+        runner: Runner,
+        *,
+        shown_paths: Mapping[Path, str] | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.options = options
+        self.runner = runner
+        uid, gid = parse_user(options.user)
+        self.sandbox = LazySandbox(uid, gid, keep=options.keep, base=options.sandbox_base)
+        self.swept: list[str] = []  # what the sweep removed, one line per owner or sandbox
+        self._swept = False
+        self.artifacts = Artifacts(runner, options.artifact, self._artifact_dir)
+        self.configs = Configs(
+            options.configs, shown_paths or {}, self.artifacts.acquire, self._sweep_once
+        )
+        self.results = RunResults()
+        self.graph = StepGraph(options, self.configs)
+        self.inputs = Inputs(options, self.configs, self.sandbox, runner.name, self.results.require)
+        launcher = Launcher(options, runner, self.sandbox, progress)
+        executor = StepExecutor(self.configs, self.inputs, launcher, self.results, self.sandbox)
+        self.scheduler = Scheduler(self.graph, executor.execute, self.results)
+
+    # -- outcomes ----------------------------------------------------------------------
+    def outcome(self, path: Path, step: Step) -> Outcome:
+        """The run of a step (infer, evaluate on one model), run on first ask."""
+        return self.scheduler.outcome(ConfigStep(path, step))
+
+    def finished(self, path: Path, step: Step) -> Outcome | None:
+        """The step's outcome if it ran already (never starts it)."""
+        return self.results.get(ConfigStep(path, step))
+
+    def root_rerun(self, path: Path, step: Step) -> TaskRun | None:
+        """The same step once more as root in a fresh sandbox (for the non-root rule)."""
+        return task_run(self.outcome(path, step.extra(Purpose.AS_ROOT)))
+
+    def second_run(self, path: Path, step: Step) -> TaskRun | None:
+        """The same step once more on the same inputs (for the deterministic rule)."""
+        return task_run(self.outcome(path, step.extra(Purpose.AGAIN)))
+
+    def corrupted_sanity_runs(self, path: Path) -> list[tuple[str, TaskRun | None]]:
+        """sanity_check on copies of its prepared data that the kit broke on purpose."""
+        sanity = Step("sanity_check")
+        first = self.outcome(path, sanity)
+        if isinstance(first, NotRun):
+            return []
+        return [
+            (name, task_run(self.outcome(path, sanity.extra(Purpose.CORRUPTED, name))))
+            for name, _ in CORRUPTIONS
+            if applies(name, first.inputs)
+        ]
+
+    # -- lifetime ----------------------------------------------------------------------
+    @property
+    def sandbox_path(self) -> Path | None:
+        return self.sandbox.path
+
+    def _artifact_dir(self) -> Path:
+        """A folder only the kit can read, for decrypted containers."""
+        folder = self.sandbox.get().new_dir("artifacts")
+        folder.chmod(0o700)
+        return folder
+
+    def _sweep_once(self) -> None:
+        """Before the first image lookup: what killed sessions left behind goes."""
+        if self._swept:
+            return
+        self._swept = True
+        with contextlib.suppress(OSError):
+            self.swept += sweep_stale_sandboxes(self.options.sandbox_base, self.options.sweep_age)
+        self.swept += self.runner.sweep_leftovers(self.options.sweep_age)
+
+    def close(self) -> None:
+        try:
+            self.runner.close()  # first: a helper container may still use an image
+        finally:
+            try:
+                self.artifacts.close()
+            finally:
+                self.sandbox.close()

@@ -1,0 +1,123 @@
+"""pytest wiring only: options, collection of config files into items, xdist scheduling.
+
+The engine (engine/ and below) knows nothing of pytest. Without
+--medperf-config (or the medperf_config ini setting) this plugin adds options
+and nothing else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .collect import ConfigFile
+from .items import KitItem
+from .kit import KIT_KEY, Kit
+from .option_values import config_paths
+from .options import OPTIONS
+from .settings import read_settings
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """The kit's own hook: pytest_medperf_rules (owners' rules from installed plugins)."""
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("medperf", "MedPerf container conformance (pytest-medperf)")
+    group.addoption(
+        "--medperf-config",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="container_config.yaml (or mlcube.yaml) to check; repeat for several.",
+    )
+    parser.addini(
+        "medperf_config", "container configs to check (relative to rootdir)", type="linelist"
+    )
+    for option in OPTIONS:
+        option.register(group, parser)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "medperf: a MedPerf container conformance check")
+    configs = config_paths(config)
+    if not configs:
+        return
+    missing = [str(p) for p in configs if not p.is_file()]
+    if missing:
+        raise pytest.UsageError(
+            f"--medperf-config: no such file: {', '.join(missing)}. Give the path of a "
+            "container_config.yaml (or mlcube.yaml)."
+        )
+    config.stash[KIT_KEY] = kit = Kit(config, read_settings(config, configs))
+    config.pluginmanager.register(kit, "medperf-kit")
+    kit.cancel.install()  # SIGTERM and SIGHUP take Ctrl-C's path from here on
+    # Collect the configs themselves: with no test paths given, only them.
+    wanted = [str(p) for p in configs]
+    if config.args_source == pytest.Config.ArgsSource.ARGS:
+        config.args = [*config.args, *[w for w in wanted if w not in config.args]]
+    else:
+        config.args = wanted
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With xdist, hand out whole chains: the tasks of a config, and of configs that feed
+    each other, go to one worker in order, so no task runs twice or out of order."""
+    kit = config.stash.get(KIT_KEY, None)
+    if kit is None or config.getvalue("dist") not in ("load", "loadscope"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    groups = {
+        kit.shown[path]: kit.shown[root] for path, root in kit.session.graph.chain_groups().items()
+    }
+
+    class ChainScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            config_part = nodeid.split("::", 1)[0]
+            if config_part in groups:
+                return f"medperf:{groups[config_part]}"
+            return super()._split_scope(nodeid)
+
+    return ChainScheduling(config, log)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    kit = config.stash.get(KIT_KEY, None)
+    if kit is not None:
+        kit.cancel.cleaning_up = True
+        try:
+            config.pluginmanager.unregister(kit)
+            kit.session.close()
+        finally:
+            kit.cancel.restore()
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    kit = parent.config.stash.get(KIT_KEY, None)
+    if kit is not None and file_path.absolute() in kit.configs:
+        # An explicit node id keeps '<config path>::<task>::<rule>' readable also for a
+        # config outside rootdir (pytest would otherwise shorten it to '').
+        return ConfigFile.from_parent(
+            parent, path=file_path, nodeid=kit.shown[file_path.absolute()]
+        )
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if isinstance(item, KitItem) and report.when == "call":
+        report.medperf = item.record(report)
+        html = item.config.pluginmanager.get_plugin("html")
+        log = item.container_log()
+        if html is not None and log is not None and hasattr(html, "extras"):
+            report.extras = [*getattr(report, "extras", []), html.extras.text(log, name="log")]
+    return report

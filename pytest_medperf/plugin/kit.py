@@ -1,0 +1,144 @@
+"""The plugin's state for one pytest session: the engine, the report, the progress line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..benchmark_rules.finder import FoundRule, RuleSet, find_rules
+from ..engine.cancel import CancelOnSignals
+from ..engine.session import KitSession
+from ..errors import KitError
+from ..reports import matrix
+from ..reports.report import SessionReport
+from ..runtimes.choice import make_runner
+from .option_values import shown_name
+from .settings import Settings
+
+KIT_KEY = pytest.StashKey["Kit"]()
+
+
+class Kit:
+    """What the plugin keeps for one pytest session; registered as a plugin itself, so its
+    reporting hooks run only in sessions that check configs (the pytest-cov habit)."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.settings = settings
+        self.configs = list(settings.configs)
+        self.shown = settings.shown
+        self.cancel = CancelOnSignals()  # installed by plugin.py once the kit is registered
+        self.report = SessionReport()
+        self.pytest_config = config
+        self.rule_problems: dict[str, None] = {}  # owners' rules that cannot be used
+        self._rules: tuple[frozenset[int], RuleSet] | None = None
+        try:
+            runner = make_runner(settings.runtime, observe_network=settings.network_watch)
+            self.session = KitSession(
+                settings.engine,
+                runner,
+                shown_paths=settings.shown,
+                progress=Progress(config) if not settings.is_worker else None,
+            )
+        except KitError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+    # -- owners' rules --------------------------------------------------------------
+    def rules_for(self, config_path: Path) -> list[FoundRule]:
+        """The owners' rules for a config (conftest.py files beside it are loaded by now)."""
+        rules, clashes = self._rule_set().for_config(config_path)
+        self.rule_problems.update(dict.fromkeys(clashes))
+        return rules
+
+    def _rule_set(self) -> RuleSet:
+        """Found again only when the registered plugins changed (a conftest was loaded)."""
+        pluginmanager = self.pytest_config.pluginmanager
+        plugins = frozenset(id(p) for p in pluginmanager.get_plugins())
+        if self._rules is None or self._rules[0] != plugins:
+            config = self.pytest_config
+            found = find_rules(
+                pluginmanager,
+                {"config": config},
+                shown=lambda path: shown_name(config, path.absolute()),
+                everywhere=(config.rootpath, config.invocation_params.dir),
+            )
+            self._rules = (plugins, found)
+            self.rule_problems.update(dict.fromkeys(found.problems))
+        return self._rules[1]
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self) -> None:
+        self._rule_set()
+        if self.rule_problems:
+            raise pytest.UsageError(
+                "pytest-medperf: a benchmark rule cannot be used:\n"
+                + "\n".join(f"  {line}" for line in self.rule_problems)
+            )
+
+    # -- reporting hooks ---------------------------------------------------------------
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record = getattr(report, "medperf", None)
+        if record is not None and report.when == "call":
+            self.report.add(record)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.settings.is_worker:
+            return
+        for path in self.configs:  # configs that produced no item still appear
+            self.report.ensure(self.shown[path])
+        if self.settings.markdown_path is not None:
+            self.settings.markdown_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.settings.markdown_path, "a", encoding="utf-8") as out:  # a step summary
+                out.write(matrix.markdown(matrix.build(self.report), self.report))
+        if self.settings.report_path is None:
+            return
+        self.report.write(
+            self.settings.report_path,
+            exit_status=int(exitstatus),
+            interrupted=int(exitstatus) == int(pytest.ExitCode.INTERRUPTED),
+        )
+
+    def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
+        lines = self.report.table_lines(verbose=config.get_verbosity() > 0)
+        if lines:
+            terminalreporter.section("MedPerf conformance")
+            for line in lines:
+                terminalreporter.write_line(line)
+            by_model = matrix.text_lines(matrix.build(self.report))
+            if by_model:
+                terminalreporter.write_line("model x dataset")
+                for line in by_model:
+                    terminalreporter.write_line(line)
+        for line in self.session.swept:
+            terminalreporter.write_line(f"pytest-medperf: {line}")
+        where = self.session.sandbox_path
+        if where is not None and self.settings.engine.keep:
+            terminalreporter.write_line(f"pytest-medperf: sandbox kept at {where}")
+        if self.settings.report_path is not None and not self.settings.is_worker:
+            terminalreporter.write_line(
+                f"pytest-medperf: JSON report written to {self.settings.report_path}"
+            )
+
+
+class Progress:
+    """Shows that a long task is alive: elapsed time and its last log line, now and then.
+
+    Nothing under -q, nothing on xdist workers (their output is not a terminal).
+    """
+
+    FIRST, EVERY = 15.0, 30.0
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.next: dict[str, float] = {}
+
+    def __call__(self, name: str, elapsed: float, last_line: str) -> None:
+        if self.config.get_verbosity() < 0 or elapsed < self.next.get(name, self.FIRST):
+            return
+        self.next[name] = elapsed + self.EVERY
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        tail = f": {last_line[:100]}" if last_line else ""
+        reporter.write_line(f"pytest-medperf: {name} running for {elapsed:.0f} s{tail}")

@@ -1,0 +1,37 @@
+"""The runtime a session asked for, made ready to use (or standing in for one that is
+not installed here, so that its items are skipped with the reason)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .base import Runner, UnavailableRunner
+
+RUNTIMES = ("docker", "singularity")
+
+
+def make_runner(runtime: str, *, observe_network: bool = True) -> Runner:
+    # Imported here: a session without configs loads no container client.
+    from .docker_runtime import DockerRunner
+    from .singularity import SingularityRunner
+    from .singularity_args import find_binary
+
+    if runtime == "docker":
+        return DockerRunner(observe_network=observe_network)
+    binary = find_binary()
+    if binary is None:
+        return UnavailableRunner(
+            "singularity",
+            "no apptainer or singularity binary is on PATH, so the Singularity "
+            "runtime cannot run here",
+        )
+    docker = DockerRunner(observe_network=False)  # converts images; closed with the runner
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return SingularityRunner(
+        binary,
+        cache / "pytest-medperf" / "sif",
+        docker_id=lambda reference: docker.inspect_image(reference).image_id,
+        docker_client=lambda: docker.client,
+        on_close=docker.close,
+    )

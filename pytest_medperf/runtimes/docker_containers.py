@@ -1,0 +1,78 @@
+"""Small, forgiving operations on one container of the Docker engine, and the engine's
+errors put in words an author understands."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+import docker
+import requests
+from docker.errors import APIError, NotFound
+
+from .gpu import NO_GPU
+
+
+def first_line(exc: Exception) -> str:
+    text = getattr(exc, "explanation", None) or str(exc)
+    return str(text).strip().splitlines()[0][:200] if str(text).strip() else type(exc).__name__
+
+
+def path_exists(container: Any, path: str) -> bool:
+    """Whether a path exists in a stopped container's filesystem (image + changes)."""
+    try:
+        stream, _ = container.get_archive(path)
+        for _ in stream:  # the engine wants the response read
+            break
+        return True
+    except (NotFound, APIError, requests.exceptions.RequestException):
+        return False
+
+
+def is_timeout(exc: Exception) -> bool:
+    text = repr(exc)
+    return isinstance(exc, requests.exceptions.ReadTimeout) or "timed out" in text.lower()
+
+
+def kill(container: Any) -> None:
+    with contextlib.suppress(NotFound, APIError):
+        container.kill()
+
+
+def remove(container: Any) -> None:
+    for _ in range(3):
+        try:
+            container.remove(force=True)
+            return
+        except NotFound:
+            return
+        except APIError as exc:
+            if "already in progress" in str(exc):
+                return
+            time.sleep(0.2)
+        except requests.exceptions.RequestException:
+            return
+
+
+def remove_by_name(client: docker.DockerClient, name: str) -> None:
+    """A container we named but may not hold (Ctrl-C landed while it was being made)."""
+    with contextlib.suppress(Exception):
+        remove(client.containers.get(name))
+
+
+def explain(exc: APIError) -> str:
+    text = exc.explanation if isinstance(exc.explanation, str) else str(exc)
+    text = text.strip()
+    if "executable file not found" in text or "no such file or directory" in text:
+        return (
+            f"the container could not start: {text}. The command or entrypoint names a "
+            "program that is not in the image (an entrypoint is one executable: put its "
+            "arguments in command)."
+        )
+    if "could not select device driver" in text:
+        return (
+            f"{NO_GPU}, but the Docker engine has no GPU support (no NVIDIA container "
+            "toolkit), so it refused to start the container."
+        )
+    return f"the container could not start: {text}."

@@ -1,0 +1,293 @@
+"""The Docker runtime, on docker-py, reproducing MedPerf's `docker run` (contract.md §3).
+
+MedPerf builds a `docker run` line (joined with shlex.join) and runs the docker CLI
+through pexpect; the kit passes the same settings through docker-py instead: non-root
+user, network none, inputs ro, outputs rw, a fresh /tmp, environment, entrypoint,
+command, gpus and shm_size. The API gives typed errors, labels for clean-up and the
+container's id for observation; `docker_cli_argv()` (docker_args.py) shows the
+equivalent CLI line. Images: docker_images.py; the network holder: network_holder.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import docker
+import requests
+from docker.errors import APIError, ImageNotFound
+
+from ..errors import EngineUnavailable
+from ..observe.evidence import LogScanner
+from .base import (
+    LABEL_KIT,
+    DeniedAccess,
+    ImageInfo,
+    Progress,
+    RunResult,
+    RunSpec,
+)
+from .docker_args import create_kwargs, disk_floor, docker_cli_argv
+from .docker_containers import (
+    explain,
+    first_line,
+    is_timeout,
+    kill,
+    path_exists,
+    remove,
+    remove_by_name,
+)
+from .docker_engine import connect, engine_address
+from .docker_images import DockerImages
+from .layers import filesystem_changes
+from .logstream import LogStream, run_log_file
+from .network_holder import NetworkHolder
+from .owner import Owner, current, verdict
+
+POLL_SECONDS = 1.0
+DISK_POLL_SECONDS = 0.25
+
+
+class DockerRunner:
+    """Runs task containers on the local (or DOCKER_HOST) engine; never pulls unasked."""
+
+    name = "docker"
+
+    def __init__(self, *, observe_network: bool = True) -> None:
+        self._client: docker.DockerClient | None = None
+        self.images = DockerImages(lambda: self.client)
+        self.network = NetworkHolder(lambda: self.client, enabled=observe_network)
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            self._client = connect()
+        return self._client
+
+    def docker_client(self) -> docker.DockerClient:
+        return self.client
+
+    def inspect_image(self, reference: str) -> ImageInfo:
+        return self.images.inspect(reference)
+
+    def load_archive(
+        self, path: Path, *, file_hash: str, shown: str, private: Path | None = None
+    ) -> ImageInfo:
+        """A `docker save` archive, loaded unless the engine has it under its first tag;
+        what the kit loaded is removed again at close()."""
+        return self.images.load_archive(path, shown)
+
+    def from_registry(self, reference: str, digest: str) -> ImageInfo:
+        return self.images.from_registry(reference, digest)
+
+    def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
+        labels = {LABEL_KIT: "1", **current().labels(), **spec.labels}
+        kwargs = create_kwargs(spec)
+        kwargs["labels"] = labels
+        try:
+            watch = self.network.watch_for(spec.image)
+        except requests.exceptions.RequestException:
+            raise EngineUnavailable(
+                f"The Docker engine at {engine_address()} stopped answering."
+            ) from None
+        if watch is not None:
+            kwargs["network_mode"] = self.network.network_mode
+        mark = watch.mark() if watch is not None else 0
+        started = time.monotonic()
+        try:
+            container = self.client.containers.create(**kwargs)
+        except BaseException as exc:
+            # Ctrl-C can land after the engine made the container but before we hold it:
+            # remove it by its name, which we chose.
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                remove_by_name(self.client, spec.name)
+            if not isinstance(exc, Exception):
+                raise
+            return self._create_failed(spec, started, exc)
+        try:
+            result = self._start_and_wait(container, spec, started, progress)
+            seen = self.network.observation(watch, mark)
+            return dataclasses.replace(result, network=seen)
+        except requests.exceptions.RequestException:
+            raise EngineUnavailable(
+                f"The Docker engine at {engine_address()} stopped answering while {spec.name} ran."
+            ) from None
+        finally:
+            remove(container)
+
+    def _start_and_wait(
+        self, container: Any, spec: RunSpec, started: float, progress: Progress | None
+    ) -> RunResult:
+        with run_log_file(spec.log_file) as (log_file, own_file):
+            return self._attached_run(container, spec, started, progress, log_file, own_file)
+
+    def _attached_run(
+        self,
+        container: Any,
+        spec: RunSpec,
+        started: float,
+        progress: Progress | None,
+        log_file: Path,
+        own_file: bool,
+    ) -> RunResult:
+        # Attached before the start, as `docker run` does: every byte the task writes
+        # is read once, straight to disk.
+        try:
+            sock = self.client.api.attach_socket(
+                container.id, params={"stdout": 1, "stderr": 1, "stream": 1}
+            )
+        except APIError as exc:
+            return self._not_started(spec, started, explain(exc))
+        stream = LogStream(sock, log_file, LogScanner(denied_limit=20))
+        stream.start()
+        try:
+            try:
+                container.start()
+            except APIError as exc:
+                return self._not_started(spec, started, explain(exc))
+            status, timed_out, stopped_for = self._wait(container, spec, started, progress, stream)
+            duration = time.monotonic() - started
+            oom_killed = False
+            with contextlib.suppress(APIError, requests.exceptions.RequestException):
+                state = self.client.api.inspect_container(container.id)["State"]
+                oom_killed = bool(state.get("OOMKilled"))
+            stream.finish()
+        finally:
+            stream.close()
+        scanner = stream.scanner
+        changes = filesystem_changes(container)
+        denied = tuple(
+            DeniedAccess(d.path, d.read_only, path_exists(container, d.path), d.line)
+            for d in scanner.denied.values()
+        )
+        return RunResult(
+            exit_code=status.get("StatusCode"),
+            duration=duration,
+            runtime=self.name,
+            user=spec.user,
+            tail=scanner.tail(),
+            log_file=None if own_file else log_file,
+            log_bytes=scanner.size,
+            network_lines=tuple(scanner.network),
+            timed_out=timed_out,
+            stopped_for=stopped_for,
+            changes=changes,
+            denied=denied,
+            oom_killed=oom_killed,
+        )
+
+    def _wait(
+        self,
+        container: Any,
+        spec: RunSpec,
+        started: float,
+        progress: Progress | None,
+        stream: LogStream,
+    ) -> tuple[dict[str, Any], bool, str | None]:
+        """Wait for the end, killing the task at the timeout or the free-disk floor.
+
+        The timeout is MedPerf's: it fires when the task has printed nothing for that
+        long (MedPerf reads the log line by line and gives up on silence), so a long
+        task that keeps printing progress is never killed."""
+        timed_out = False
+        stopped_for = None
+        floor = disk_floor(spec.disk_watch, spec.limits.min_free_disk) if spec.disk_watch else 0
+        status: dict[str, Any] | None = None
+        while status is None:
+            silent = time.monotonic() - max(started, stream.last_output)
+            if spec.timeout is not None and silent >= spec.timeout:
+                timed_out = True
+                kill(container)
+                status = container.wait()
+                break
+            if spec.disk_watch is not None:
+                free = shutil.disk_usage(spec.disk_watch).free
+                if free < floor:
+                    stopped_for = (
+                        f"the disk under {spec.disk_watch} had only {free >> 20} MiB free: the "
+                        "task was filling it (through /tmp or an output) and the kit stopped it"
+                    )
+                    kill(container)
+                    status = container.wait()
+                    break
+            slice_ = (
+                POLL_SECONDS if spec.timeout is None else min(POLL_SECONDS, spec.timeout - silent)
+            )
+            if spec.disk_watch is not None:
+                slice_ = min(slice_, DISK_POLL_SECONDS)
+            try:
+                status = container.wait(timeout=max(slice_, 0.05))
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as exc:
+                if not is_timeout(exc):
+                    raise
+                if progress is not None:
+                    progress(spec.name, time.monotonic() - started, stream.scanner.last_line)
+        return status, timed_out, stopped_for
+
+    def _create_failed(self, spec: RunSpec, started: float, exc: Exception) -> RunResult:
+        if isinstance(exc, ImageNotFound):
+            return self._not_started(spec, started, f"the image {spec.image!r} is not available.")
+        if isinstance(exc, APIError):
+            return self._not_started(spec, started, explain(exc))
+        if isinstance(exc, requests.exceptions.RequestException):
+            raise EngineUnavailable(
+                f"The Docker engine at {engine_address()} stopped answering while "
+                f"{spec.name} was being created."
+            ) from None
+        raise exc
+
+    def _not_started(self, spec: RunSpec, started: float, why: str) -> RunResult:
+        return RunResult(
+            exit_code=None,
+            duration=time.monotonic() - started,
+            runtime=self.name,
+            user=spec.user,
+            start_error=why,
+        )
+
+    def command_line(self, spec: RunSpec) -> list[str]:
+        return docker_cli_argv(spec)
+
+    def close(self) -> None:
+        """Stop watching, remove the holder container and the images the kit brought."""
+        try:
+            self.network.close()
+        finally:
+            self.images.close()
+
+    def sweep_leftovers(self, max_age: float) -> list[str]:
+        """Remove the kit's containers whose session has provably ended (same machine boot,
+        same PID namespace, its process gone), or that are older than max_age seconds;
+        one line per owner says what was removed and why."""
+        try:
+            # sparse: no inspect per container, which would race with other sessions
+            # (xdist workers) removing their own containers meanwhile.
+            found = self.client.containers.list(all=True, sparse=True, filters={"label": LABEL_KIT})
+        except (APIError, requests.exceptions.RequestException) as exc:
+            raise EngineUnavailable(
+                f"The Docker engine at {engine_address()} did not list containers: "
+                f"{first_line(exc)}"
+            ) from None
+        removed: dict[tuple[str, str], list[str]] = {}
+        now = time.time()
+        for container in found:
+            labels = container.attrs.get("Labels") or {}
+            owner = Owner.from_labels(labels)
+            age = now - float(container.attrs.get("Created") or now)
+            why = verdict(owner, age, max_age)
+            if why is None:
+                continue
+            remove(container)
+            who = owner.describe() if owner is not None else "an older kit's session"
+            names = container.attrs.get("Names") or [container.id[:12]]
+            removed.setdefault((who, why), []).append(str(names[0]).lstrip("/"))
+        return [
+            f"removed {len(names)} container(s) left by {who}, "
+            + ("which has ended" if why == "ended" else f"older than {max_age / 3600:g} h")
+            + f": {', '.join(sorted(names)[:5])}"
+            for (who, why), names in removed.items()
+        ]

@@ -1,0 +1,115 @@
+"""The Docker runtime's network holder: a `sleep` container with no network whose
+namespace the task containers join, so the kit can watch what they try (netwatch)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import docker
+from docker.errors import APIError
+
+from ..observe.netwatch import NetworkWatch, ObservationUnavailable, observation_blocker
+from .base import LABEL_KIT, NetworkObservation
+from .docker_containers import first_line, remove, remove_by_name
+from .docker_engine import remote_engine
+from .owner import current
+
+
+@dataclasses.dataclass(frozen=True)
+class WatchProblem:
+    """Why the session's network watch is off. image_specific: the holder container could
+    not start from one image; a later config's image may still hold the namespace."""
+
+    reason: str
+    image_specific: bool = False
+
+
+class NetworkHolder:
+    """One holder (and its watch) for the session, started on first use."""
+
+    def __init__(self, client: Callable[[], docker.DockerClient], *, enabled: bool) -> None:
+        self._client = client
+        self.enabled = enabled
+        self._container: Any = None
+        self._watch: NetworkWatch | None = None
+        self.problem: WatchProblem | None = None
+        self._tried: set[str] = set()
+        self._name: str | None = None
+
+    @property
+    def network_mode(self) -> str:
+        """What a task container is given to join the holder's namespace."""
+        return f"container:{self._container.id}"
+
+    def watch_for(self, image: str) -> NetworkWatch | None:
+        """The session's watch, started on first use with a holder from this image."""
+        if not self.enabled or self._watch is not None:
+            return self._watch
+        if self.problem is None:
+            blocker = observation_blocker() or remote_engine()
+            self.problem = WatchProblem(blocker) if blocker else None
+        if self.problem is not None and not self.problem.image_specific:
+            return None
+        if image in self._tried:
+            return None
+        self._tried.add(image)
+        self._name = f"medperf-network-holder-{current().session[:12]}-{len(self._tried)}"
+        try:
+            self._container = self._client().containers.run(
+                image,
+                name=self._name,
+                entrypoint=["sleep"],
+                command=["2147483647"],
+                network_mode="none",
+                dns=["127.0.0.1"],
+                user="65534:65534",
+                labels={
+                    LABEL_KIT: "1",
+                    **current().labels(),
+                    "io.github.pytest-medperf.role": "network-holder",
+                },
+                detach=True,
+            )
+            self._container.reload()
+            pid = int(self._container.attrs["State"]["Pid"])
+            if not pid:
+                raise ObservationUnavailable("the holder container is not running")
+        except (APIError, ObservationUnavailable) as exc:
+            self.problem = WatchProblem(
+                f"the kit could not hold a network namespace with {image} "
+                f"(it runs `sleep` there): {first_line(exc)}",
+                image_specific=True,
+            )
+            self.close()
+            return None
+        try:
+            self._watch = NetworkWatch(pid, self._container.id)
+            self.problem = None
+        except ObservationUnavailable as exc:
+            # Not the image's fault: no other holder would do better. Never retried.
+            self.problem = WatchProblem(str(exc))
+            self.close()
+        return self._watch
+
+    def observation(self, watch: NetworkWatch | None, mark: int) -> NetworkObservation:
+        """What the run showed of its network use, or why it was not watched."""
+        if watch is not None:
+            return NetworkObservation(True, tuple(watch.since(mark)))
+        if not self.enabled:
+            return NetworkObservation(False, note="watching was turned off")
+        problem = self.problem
+        return NetworkObservation(False, note=problem.reason if problem else None)
+
+    def close(self) -> None:
+        """Stop watching and remove the holder container."""
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
+        if self._container is not None:
+            remove(self._container)
+            self._container = None
+        elif self._name is not None:  # interrupted while it was being made
+            remove_by_name(self._client(), self._name)
+        self._name = None
