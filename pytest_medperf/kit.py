@@ -14,7 +14,14 @@ from .errors import KitError
 from .report import SessionReport
 from .rule_finder import FoundRule, RuleSet, find_rules
 from .session import KitSession
-from .settings import baseline_settings, kit_options, make_runner, path_option, shown_name
+from .settings import (
+    baseline_settings,
+    docker_hosts,
+    kit_options,
+    make_runner,
+    path_option,
+    shown_name,
+)
 
 KIT_KEY = pytest.StashKey["Kit"]()
 
@@ -30,6 +37,7 @@ class Kit:
         self.report_path = path_option(config, "report")
         self.markdown_path = path_option(config, "markdown")
         self.is_worker = hasattr(config, "workerinput")
+        self.hosts = docker_hosts(config)
         determinism = config.getoption("medperf_determinism")
         self.determinism = bool(
             determinism if determinism is not None else config.getini("medperf_determinism")
@@ -63,6 +71,12 @@ class Kit:
             self.chain_groups = self.session.chain_groups
         except KitError as exc:
             raise pytest.UsageError(str(exc)) from None
+
+    @property
+    def engine(self) -> str | None:
+        """The address of the Docker engine this process runs containers on (None: not
+        Docker). Each xdist worker has its own (--medperf-docker-hosts)."""
+        return getattr(self.session.runner, "address", None)
 
     # -- owners' rules --------------------------------------------------------------
     def rules_for(self, config_path: Path) -> list[FoundRule]:
@@ -120,7 +134,9 @@ class Kit:
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
-        lines = self.report.table_lines(verbose=config.get_verbosity() > 0)
+        lines = self.report.table_lines(
+            verbose=config.get_verbosity() > 0, engines=bool(self.hosts)
+        )
         if lines:
             terminalreporter.section("MedPerf conformance")
             for line in lines:
@@ -130,6 +146,11 @@ class Kit:
                 terminalreporter.write_line("model x dataset")
                 for line in by_model:
                     terminalreporter.write_line(line)
+        if len(self.hosts) > 1 and config.getoption("dist", "no") == "no":
+            terminalreporter.write_line(
+                f"pytest-medperf: without pytest-xdist (-n N) only the first engine of "
+                f"--medperf-docker-hosts ran containers: {self.hosts[0]}"
+            )
         for line in self.session.swept:
             terminalreporter.write_line(f"pytest-medperf: {line}")
         where = self.session.sandbox_path

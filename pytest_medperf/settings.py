@@ -17,6 +17,7 @@ from .errors import KitError
 from .owner import DEFAULT_SWEEP_AGE
 from .perconfig import PerConfigPaths, config_names, parse_per_config
 from .runners.base import Limits, Runner, UnavailableRunner
+from .runners.hosts import host_for_worker, parse_hosts, sandbox_problem
 from .session import KitOptions, default_user
 
 
@@ -239,9 +240,16 @@ def make_runner(config: pytest.Config) -> Runner:
     runtime = value(config, "runtime") or "docker"
     if runtime not in ("docker", "singularity"):
         raise pytest.UsageError(f"medperf_runtime = {runtime!r}: use docker or singularity.")
+    hosts = docker_hosts(config)
     if runtime == "docker":
         watch = (value(config, "network_watch") or "auto") != "off"
-        return DockerRunner(observe_network=watch)
+        worker = getattr(config, "workerinput", {}).get("workerid")
+        return DockerRunner(observe_network=watch, host=host_for_worker(hosts, worker))
+    if hosts:
+        raise pytest.UsageError(
+            "--medperf-docker-hosts spreads Docker runs over engines; with --medperf-runtime "
+            "singularity there is no engine to choose. Drop one of the two."
+        )
     binary = find_binary()
     if binary is None:
         return UnavailableRunner(
@@ -259,6 +267,20 @@ def make_runner(config: pytest.Config) -> Runner:
         docker_client=lambda: docker.client,
         on_close=docker.close,
     )
+
+
+def docker_hosts(config: pytest.Config) -> tuple[str, ...]:
+    """--medperf-docker-hosts (the command line's entries replace the ini setting's),
+    checked: valid addresses, and a sandbox every remote engine can see."""
+    entries = config.getoption("medperf_docker_hosts") or config.getini("medperf_docker_hosts")
+    try:
+        hosts = parse_hosts(entries)
+    except KitError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    problem = sandbox_problem(hosts, path_option(config, "sandbox_dir") is not None)
+    if problem is not None:
+        raise pytest.UsageError(problem)
+    return hosts
 
 
 def shown_name(config: pytest.Config, path: Path) -> str:

@@ -122,11 +122,13 @@ def docker_cli_argv(spec: RunSpec) -> list[str]:
 
 
 class DockerRunner:
-    """Runs task containers on the local (or DOCKER_HOST) engine; never pulls."""
+    """Runs task containers on one engine: `host` (from --medperf-docker-hosts), else the
+    one the docker CLI would use (DOCKER_HOST, the docker context); never pulls."""
 
     name = "docker"
 
-    def __init__(self, *, observe_network: bool = True) -> None:
+    def __init__(self, *, observe_network: bool = True, host: str | None = None) -> None:
+        self.host = host  # None: the docker CLI's engine
         self._client: docker.DockerClient | None = None
         self._observe = observe_network
         self._holder: Any = None
@@ -139,15 +141,26 @@ class DockerRunner:
     @property
     def client(self) -> docker.DockerClient:
         if self._client is None:
-            self._client = connect()
+            self._client = connect(self.host)
         return self._client
+
+    @property
+    def address(self) -> str:
+        """Where this runner's engine is, for messages and the report."""
+        return self.host or engine_address()
+
+    @property
+    def remote(self) -> bool:
+        """Whether the engine's containers are out of this machine's reach."""
+        return remote_engine(self.address) is not None
 
     def inspect_image(self, reference: str) -> ImageInfo:
         try:
             image = self.client.images.get(reference)
         except ImageNotFound:
             raise ImageUnavailable(
-                f"the image {reference!r} is not on this Docker engine, and the kit pulls "
+                f"the image {reference!r} is not on the Docker engine at {self.address}, and "
+                "the kit pulls "
                 f"only with --medperf-pull. Build it (`docker build -t {reference} .` in the "
                 f"container's folder) or load it (`docker load -i image.tar`), or push it and "
                 f"give --medperf-pull, then run the kit again."
@@ -190,7 +203,7 @@ class DockerRunner:
             watch = self._network_watch(spec.image)
         except requests.exceptions.RequestException:
             raise EngineUnavailable(
-                f"The Docker engine at {engine_address()} stopped answering."
+                f"The Docker engine at {self.address} stopped answering."
             ) from None
         if watch is not None:
             kwargs["network_mode"] = f"container:{self._holder.id}"
@@ -214,14 +227,20 @@ class DockerRunner:
                 seen = NetworkObservation(False, note="watching was turned off")
             else:
                 problem = self._watch_problem
-                seen = NetworkObservation(False, note=problem.reason if problem else None)
+                seen = NetworkObservation(False, note=self._where(problem and problem.reason))
             return dataclasses.replace(result, network=seen)
         except requests.exceptions.RequestException:
             raise EngineUnavailable(
-                f"The Docker engine at {engine_address()} stopped answering while {spec.name} ran."
+                f"The Docker engine at {self.address} stopped answering while {spec.name} ran."
             ) from None
         finally:
             _remove(container)
+
+    def _where(self, reason: str | None) -> str | None:
+        """With several engines, a reason names the engine it holds for."""
+        if reason is None or self.host is None or self.address in reason:
+            return reason
+        return f"{reason}, on the engine {self.address}"
 
     def _start_and_wait(
         self, container: Any, spec: RunSpec, started: float, progress: Progress | None
@@ -263,7 +282,7 @@ class DockerRunner:
         finally:
             stream.close()
         scanner = stream.scanner
-        changes = filesystem_changes(container)
+        changes = filesystem_changes(container, local=not self.remote)
         denied = tuple(
             DeniedAccess(d.path, d.read_only, _exists(container, d.path), d.line)
             for d in scanner.denied.values()
@@ -339,7 +358,7 @@ class DockerRunner:
             return self._not_started(spec, started, _explain(exc))
         if isinstance(exc, requests.exceptions.RequestException):
             raise EngineUnavailable(
-                f"The Docker engine at {engine_address()} stopped answering while "
+                f"The Docker engine at {self.address} stopped answering while "
                 f"{spec.name} was being created."
             ) from None
         raise exc
@@ -366,7 +385,7 @@ class DockerRunner:
         if not self._observe or self._watch is not None:
             return self._watch
         if self._watch_problem is None:
-            blocker = observation_blocker() or remote_engine()
+            blocker = observation_blocker() or remote_engine(self.address)
             self._watch_problem = WatchProblem(blocker) if blocker else None
         if self._watch_problem is not None and not self._watch_problem.image_specific:
             return None
@@ -442,8 +461,7 @@ class DockerRunner:
             found = self.client.containers.list(all=True, sparse=True, filters={"label": LABEL_KIT})
         except (APIError, requests.exceptions.RequestException) as exc:
             raise EngineUnavailable(
-                f"The Docker engine at {engine_address()} did not list containers: "
-                f"{_first_line(exc)}"
+                f"The Docker engine at {self.address} did not list containers: {_first_line(exc)}"
             ) from None
         removed: dict[tuple[str, str], list[str]] = {}
         now = time.time()
