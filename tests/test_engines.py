@@ -184,9 +184,7 @@ def test_two_workers_run_on_two_engines(pytester, tmp_path: Path, second_engine)
     )
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) > 0, result.stdout.str()
-    assert outcomes.get("failed", 0) == 0 and outcomes.get("skipped", 0) == 0, (
-        result.stdout.str()
-    )
+    assert outcomes.get("failed", 0) == 0 and outcomes.get("skipped", 0) == 0, result.stdout.str()
 
     # The report says which engine ran each config: one on each.
     data = json.loads(report.read_text())
