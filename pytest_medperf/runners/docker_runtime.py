@@ -227,7 +227,8 @@ class DockerRunner:
                 seen = NetworkObservation(False, note="watching was turned off")
             else:
                 problem = self._watch_problem
-                seen = NetworkObservation(False, note=self._where(problem and problem.reason))
+                why = self._where(problem.reason) if problem else None
+                seen = NetworkObservation(False, note=why)
             return dataclasses.replace(result, network=seen)
         except requests.exceptions.RequestException:
             raise EngineUnavailable(
@@ -236,9 +237,9 @@ class DockerRunner:
         finally:
             _remove(container)
 
-    def _where(self, reason: str | None) -> str | None:
+    def _where(self, reason: str) -> str:
         """With several engines, a reason names the engine it holds for."""
-        if reason is None or self.host is None or self.address in reason:
+        if self.host is None or self.address in reason:
             return reason
         return f"{reason}, on the engine {self.address}"
 
