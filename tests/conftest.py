@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from local_registry import registry  # noqa: F401  (the session's real registry)
+from second_engine import second_engine  # noqa: F401  (a second real Docker engine)
 
 # The plugin imports its container client only when a config is given. pytester's
 # in-process runs drop modules first imported inside them; importing the client here
@@ -19,7 +20,7 @@ import pytest_medperf.runtimes.singularity  # noqa: F401
 REPO = Path(__file__).resolve().parent.parent
 
 # Fixtures that reach the Docker engine (directly or by running the kit on a config).
-ENGINE_FIXTURES = frozenset({"run_kit", "pytester", "runner", "registry"})
+ENGINE_FIXTURES = frozenset({"run_kit", "pytester", "runner", "registry", "second_engine"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

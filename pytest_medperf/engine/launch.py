@@ -92,7 +92,8 @@ class Launcher:
             log_file=self._log_file(shown, label, run_dir),
         )
         before = {key: fingerprint(host) for key, host in inputs.items()}
-        refused = gpu_refusal(run_spec.gpus, self.runner.name)
+        remote = getattr(self.runner, "remote", None)  # its own engine's (--medperf-docker-hosts)
+        refused = gpu_refusal(run_spec.gpus, self.runner.name, remote=remote)
         if refused is not None:
             result = RunResult(None, 0.0, self.runner.name, run_spec.user, start_error=refused)
         else:

@@ -116,6 +116,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if isinstance(item, KitItem) and report.when == "call":
         report.medperf = item.record(report)
+        engine = item.config.stash[KIT_KEY].engine  # which engine ran the config
+        if engine is not None:
+            report.medperf["config_info"]["engine"] = engine
         html = item.config.pluginmanager.get_plugin("html")
         log = item.container_log()
         if html is not None and log is not None and hasattr(html, "extras"):

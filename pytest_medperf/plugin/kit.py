@@ -34,7 +34,11 @@ class Kit:
         self.rule_problems: dict[str, None] = {}  # owners' rules that cannot be used
         self._rules: tuple[frozenset[int], RuleSet] | None = None
         try:
-            runner = make_runner(settings.runtime, observe_network=settings.network_watch)
+            runner = make_runner(
+                settings.runtime,
+                observe_network=settings.network_watch,
+                docker_host=settings.docker_host,
+            )
             self.session = KitSession(
                 settings.engine,
                 runner,
@@ -43,6 +47,12 @@ class Kit:
             )
         except KitError as exc:
             raise pytest.UsageError(str(exc)) from None
+
+    @property
+    def engine(self) -> str | None:
+        """The address of the Docker engine this process runs containers on (None: not
+        Docker). Each xdist worker has its own (--medperf-docker-hosts)."""
+        return getattr(self.session.runner, "address", None)
 
     # -- owners' rules --------------------------------------------------------------
     def rules_for(self, config_path: Path) -> list[FoundRule]:
@@ -100,7 +110,8 @@ class Kit:
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
-        lines = self.report.table_lines(verbose=config.get_verbosity() > 0)
+        hosts = self.settings.docker_hosts
+        lines = self.report.table_lines(verbose=config.get_verbosity() > 0, engines=bool(hosts))
         if lines:
             terminalreporter.section("MedPerf conformance")
             for line in lines:
@@ -110,6 +121,11 @@ class Kit:
                 terminalreporter.write_line("model x dataset")
                 for line in by_model:
                     terminalreporter.write_line(line)
+        if len(hosts) > 1 and config.getoption("dist", "no") == "no":
+            terminalreporter.write_line(
+                f"pytest-medperf: without pytest-xdist (-n N) only the first engine of "
+                f"--medperf-docker-hosts ran containers: {hosts[0]}"
+            )
         for line in self.session.swept:
             terminalreporter.write_line(f"pytest-medperf: {line}")
         where = self.session.sandbox_path

@@ -162,6 +162,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("cpus", "CPU cap per container (default: none).", "N"),
     Option("pids_limit", "process cap per container, against fork bombs (default: 4096).", "N"),
     Option(
+        "docker_hosts",
+        "Docker engines to spread the session over with pytest-xdist (worker gwN uses "
+        "the N-th, round robin; without xdist the first): unix:///path.sock, tcp://HOST:PORT "
+        "or ssh://[USER@]HOST; comma- or space-separated, or repeated.",
+        "HOST[,HOST...]",
+        kind="list",
+    ),
+    Option(
         "sandbox_dir",
         "where the sandbox is made (default: the temp dir); with a remote "
         "engine, a folder the engine sees at the same path.",

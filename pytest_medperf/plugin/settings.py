@@ -20,6 +20,7 @@ from ..errors import KitError
 from ..runtimes.artifact import ArtifactOptions
 from ..runtimes.base import Limits
 from ..runtimes.choice import RUNTIMES
+from ..runtimes.hosts import host_for_worker, parse_hosts, sandbox_problem
 from ..runtimes.owner import DEFAULT_SWEEP_AGE
 from .option_values import flag, path_option, per_config_option, shown_name, value
 from .perconfig import config_names
@@ -41,6 +42,8 @@ class Settings:
     baseline: BaselineSettings | None
     schemas: Mapping[str, tuple[dict[str, Any], str]]  # kind -> (schema, where it is from)
     is_worker: bool  # an xdist worker: its controller reports
+    docker_hosts: tuple[str, ...] = ()  # --medperf-docker-hosts: the engines to spread over
+    docker_host: str | None = None  # this process's engine among them (None: the CLI's)
 
 
 def read_settings(config: pytest.Config, configs: list[Path]) -> Settings:
@@ -51,6 +54,13 @@ def read_settings(config: pytest.Config, configs: list[Path]) -> Settings:
     runtime = value(config, "runtime") or "docker"
     if runtime not in RUNTIMES:
         raise pytest.UsageError(f"medperf_runtime = {runtime!r}: use docker or singularity.")
+    hosts = docker_hosts(config)
+    if hosts and runtime != "docker":
+        raise pytest.UsageError(
+            "--medperf-docker-hosts spreads Docker runs over engines; with --medperf-runtime "
+            "singularity there is no engine to choose. Drop one of the two."
+        )
+    worker = getattr(config, "workerinput", {}).get("workerid")
     return Settings(
         configs=tuple(configs),
         shown={p: shown_name(config, p) for p in configs},
@@ -64,7 +74,23 @@ def read_settings(config: pytest.Config, configs: list[Path]) -> Settings:
         baseline=baseline,
         schemas=schemas,
         is_worker=hasattr(config, "workerinput"),
+        docker_hosts=hosts,
+        docker_host=host_for_worker(hosts, worker),
     )
+
+
+def docker_hosts(config: pytest.Config) -> tuple[str, ...]:
+    """--medperf-docker-hosts (the command line's entries replace the ini setting's),
+    checked: valid addresses, and a sandbox every remote engine can see."""
+    entries = config.getoption("medperf_docker_hosts") or config.getini("medperf_docker_hosts")
+    try:
+        hosts = parse_hosts(entries)
+    except KitError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    problem = sandbox_problem(hosts, path_option(config, "sandbox_dir") is not None)
+    if problem is not None:
+        raise pytest.UsageError(problem)
+    return hosts
 
 
 def user_schemas(config: pytest.Config) -> dict[str, tuple[dict[str, Any], str]]:

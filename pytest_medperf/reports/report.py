@@ -87,6 +87,7 @@ class SessionReport:
             "image_id": info.get("image_id"),
             "image_hash": info.get("image_hash"),
             "image_source": info.get("image_source"),
+            "engine": info.get("engine"),
             "checks": list(config.checks.values()),
             "tasks": [
                 {
@@ -112,11 +113,13 @@ class SessionReport:
         path.write_text(json.dumps(data, indent=2) + "\n")
 
     # -- the terminal table --------------------------------------------------------
-    def table_lines(self, verbose: bool = False) -> list[str]:
-        """Per config: tasks as rows, rules as columns, then each failure's reason."""
+    def table_lines(self, verbose: bool = False, engines: bool = False) -> list[str]:
+        """Per config: tasks as rows, rules as columns, then each failure's reason.
+        engines: name the Docker engine that ran each config (several engines)."""
         lines: list[str] = []
         for config in self.configs.values():
-            lines.append(f"{config.path}")
+            engine = config.info.get("engine") if engines else None
+            lines.append(f"{config.path}" + (f"  (engine {engine})" if engine else ""))
             header = [r for r in CONFIG_RULES if r in config.checks]
             if header:
                 lines.append(

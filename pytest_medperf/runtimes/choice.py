@@ -11,14 +11,17 @@ from .base import Runner, UnavailableRunner
 RUNTIMES = ("docker", "singularity")
 
 
-def make_runner(runtime: str, *, observe_network: bool = True) -> Runner:
+def make_runner(
+    runtime: str, *, observe_network: bool = True, docker_host: str | None = None
+) -> Runner:
+    """docker_host: one of --medperf-docker-hosts (None: the engine the docker CLI uses)."""
     # Imported here: a session without configs loads no container client.
     from .docker_runtime import DockerRunner
     from .singularity import SingularityRunner
     from .singularity_args import find_binary
 
     if runtime == "docker":
-        return DockerRunner(observe_network=observe_network)
+        return DockerRunner(observe_network=observe_network, host=docker_host)
     binary = find_binary()
     if binary is None:
         return UnavailableRunner(

@@ -73,13 +73,21 @@ def engine_address() -> str:
     return context.host if context is not None else DEFAULT_HOST
 
 
-def connect() -> docker.DockerClient:
-    """A client for the engine the docker CLI would use; EngineUnavailable if none answers."""
-    name = docker_context()
-    where = engine_address()
+def connect(host: str | None = None) -> docker.DockerClient:
+    """A client for `host` (one of --medperf-docker-hosts), else for the engine the docker
+    CLI would use; EngineUnavailable if none answers."""
+    name = docker_context() if host is None else None
+    where = host or engine_address()
     via = f" (docker context {name})" if name else ""
     try:
-        if name is not None:
+        if host is not None:
+            # TLS settings (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) as the docker CLI reads them.
+            kwargs = docker.utils.kwargs_from_env()
+            kwargs["base_url"] = host
+            if not host.startswith("tcp://"):
+                kwargs.pop("tls", None)
+            client = docker.DockerClient(**kwargs, use_ssh_client=host.startswith("ssh://"))
+        elif name is not None:
             context = read_context(name)
             if context is None:
                 raise EngineUnavailable(
@@ -95,10 +103,14 @@ def connect() -> docker.DockerClient:
             client = docker.from_env(use_ssh_client=where.startswith("ssh://"))
         client.ping()
     except (DockerException, requests.exceptions.RequestException) as exc:
+        fix = (
+            "or correct --medperf-docker-hosts"
+            if host is not None
+            else "or point DOCKER_HOST or the docker context at a running engine"
+        )
         raise EngineUnavailable(
             f"No Docker engine answers at {where}{via} ({_reason(exc)}). Start it "
-            "(`sudo systemctl start docker`, or `make docker` in this repository) or point "
-            "DOCKER_HOST or the docker context at a running engine."
+            f"(`sudo systemctl start docker`, or `make docker` in this repository) {fix}."
         ) from None
     return client
 
@@ -114,8 +126,10 @@ def _reason(exc: Exception) -> str:
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
-def remote_engine() -> str | None:
-    address = engine_address()
+def remote_engine(address: str | None = None) -> str | None:
+    """Why the engine's containers are out of this machine's reach, or None (a unix socket:
+    an engine here). `address`: the session's engine; default the docker CLI's."""
+    address = address or engine_address()
     if not address.startswith("unix://"):
         return f"the Docker engine is remote ({address}), so its namespaces are out of reach"
     return None

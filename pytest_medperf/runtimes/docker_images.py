@@ -16,8 +16,11 @@ from .registry import already_here, forget, pull
 
 
 class DockerImages:
-    def __init__(self, client: Callable[[], docker.DockerClient]) -> None:
+    def __init__(
+        self, client: Callable[[], docker.DockerClient], address: Callable[[], str]
+    ) -> None:
         self._client = client
+        self._address = address  # the engine's address, for messages
         self._loader: ArchiveLoader | None = None
         self._pulled: list[str] = []
 
@@ -26,9 +29,10 @@ class DockerImages:
             image = self._client().images.get(reference)
         except ImageNotFound:
             raise ImageUnavailable(
-                f"the image {reference!r} is not on this Docker engine, and the kit pulls "
-                f"only with --medperf-pull. Build it (`docker build -t {reference} .` in the "
-                f"container's folder) or load it (`docker load -i image.tar`), or push it and "
+                f"the image {reference!r} is not on the Docker engine at {self._address()}, and "
+                f"the kit pulls only with --medperf-pull. Build it "
+                f"(`docker build -t {reference} .` in the container's folder) or load it "
+                f"(`docker load -i image.tar`), or push it and "
                 f"give --medperf-pull, then run the kit again."
             ) from None
         except (APIError, requests.exceptions.RequestException) as exc:

@@ -41,7 +41,7 @@ from .docker_containers import (
     remove,
     remove_by_name,
 )
-from .docker_engine import connect, engine_address
+from .docker_engine import connect, engine_address, remote_engine
 from .docker_images import DockerImages
 from .layers import filesystem_changes
 from .logstream import LogStream, run_log_file
@@ -53,20 +53,34 @@ DISK_POLL_SECONDS = 0.25
 
 
 class DockerRunner:
-    """Runs task containers on the local (or DOCKER_HOST) engine; never pulls unasked."""
+    """Runs task containers on one engine: `host` (from --medperf-docker-hosts), else the
+    one the docker CLI would use (DOCKER_HOST, the docker context); never pulls unasked."""
 
     name = "docker"
 
-    def __init__(self, *, observe_network: bool = True) -> None:
+    def __init__(self, *, observe_network: bool = True, host: str | None = None) -> None:
+        self.host = host  # None: the docker CLI's engine
         self._client: docker.DockerClient | None = None
-        self.images = DockerImages(lambda: self.client)
-        self.network = NetworkHolder(lambda: self.client, enabled=observe_network)
+        self.images = DockerImages(lambda: self.client, lambda: self.address)
+        self.network = NetworkHolder(
+            lambda: self.client, enabled=observe_network, address=lambda: self.host
+        )
 
     @property
     def client(self) -> docker.DockerClient:
         if self._client is None:
-            self._client = connect()
+            self._client = connect(self.host)
         return self._client
+
+    @property
+    def address(self) -> str:
+        """Where this runner's engine is, for messages and the report."""
+        return self.host or engine_address()
+
+    @property
+    def remote(self) -> bool:
+        """Whether the engine's containers are out of this machine's reach."""
+        return remote_engine(self.address) is not None
 
     def docker_client(self) -> docker.DockerClient:
         return self.client
@@ -92,7 +106,7 @@ class DockerRunner:
             watch = self.network.watch_for(spec.image)
         except requests.exceptions.RequestException:
             raise EngineUnavailable(
-                f"The Docker engine at {engine_address()} stopped answering."
+                f"The Docker engine at {self.address} stopped answering."
             ) from None
         if watch is not None:
             kwargs["network_mode"] = self.network.network_mode
@@ -114,7 +128,7 @@ class DockerRunner:
             return dataclasses.replace(result, network=seen)
         except requests.exceptions.RequestException:
             raise EngineUnavailable(
-                f"The Docker engine at {engine_address()} stopped answering while {spec.name} ran."
+                f"The Docker engine at {self.address} stopped answering while {spec.name} ran."
             ) from None
         finally:
             remove(container)
@@ -159,7 +173,7 @@ class DockerRunner:
         finally:
             stream.close()
         scanner = stream.scanner
-        changes = filesystem_changes(container)
+        changes = filesystem_changes(container, local=not self.remote)
         denied = tuple(
             DeniedAccess(d.path, d.read_only, path_exists(container, d.path), d.line)
             for d in scanner.denied.values()
@@ -235,7 +249,7 @@ class DockerRunner:
             return self._not_started(spec, started, explain(exc))
         if isinstance(exc, requests.exceptions.RequestException):
             raise EngineUnavailable(
-                f"The Docker engine at {engine_address()} stopped answering while "
+                f"The Docker engine at {self.address} stopped answering while "
                 f"{spec.name} was being created."
             ) from None
         raise exc
@@ -269,8 +283,7 @@ class DockerRunner:
             found = self.client.containers.list(all=True, sparse=True, filters={"label": LABEL_KIT})
         except (APIError, requests.exceptions.RequestException) as exc:
             raise EngineUnavailable(
-                f"The Docker engine at {engine_address()} did not list containers: "
-                f"{first_line(exc)}"
+                f"The Docker engine at {self.address} did not list containers: {first_line(exc)}"
             ) from None
         removed: dict[tuple[str, str], list[str]] = {}
         now = time.time()

@@ -23,9 +23,12 @@ def nvidia_devices(dev: Path = Path("/dev")) -> list[str]:
         return []
 
 
-def gpu_refusal(gpus: int | str | None, runtime: str, dev: Path = Path("/dev")) -> str | None:
+def gpu_refusal(
+    gpus: int | str | None, runtime: str, dev: Path = Path("/dev"), *, remote: bool | None = None
+) -> str | None:
     """Why a run that asks for GPUs cannot start here, or None (no GPUs asked, GPUs
-    present, or a remote Docker engine whose machine the kit cannot see)."""
+    present, or a remote Docker engine whose machine the kit cannot see). `remote`: the
+    runner's own engine is remote (default: the docker CLI's engine decides)."""
     try:
         request = normalize_gpus(gpus)
     except InvalidGpus:
@@ -35,7 +38,7 @@ def gpu_refusal(gpus: int | str | None, runtime: str, dev: Path = Path("/dev")) 
     if runtime == "docker":
         from .docker_engine import remote_engine  # here: the checks import this module too
 
-        if remote_engine() is not None:
+        if remote if remote is not None else remote_engine() is not None:
             return None
     shown = request if not isinstance(request, tuple) else "device=" + ",".join(request)
     return (

@@ -29,8 +29,15 @@ class WatchProblem:
 class NetworkHolder:
     """One holder (and its watch) for the session, started on first use."""
 
-    def __init__(self, client: Callable[[], docker.DockerClient], *, enabled: bool) -> None:
+    def __init__(
+        self,
+        client: Callable[[], docker.DockerClient],
+        *,
+        enabled: bool,
+        address: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self._client = client
+        self._address = address  # the engine from --medperf-docker-hosts, else None
         self.enabled = enabled
         self._container: Any = None
         self._watch: NetworkWatch | None = None
@@ -48,7 +55,7 @@ class NetworkHolder:
         if not self.enabled or self._watch is not None:
             return self._watch
         if self.problem is None:
-            blocker = observation_blocker() or remote_engine()
+            blocker = observation_blocker() or remote_engine(self._address())
             self.problem = WatchProblem(blocker) if blocker else None
         if self.problem is not None and not self.problem.image_specific:
             return None
@@ -100,7 +107,14 @@ class NetworkHolder:
         if not self.enabled:
             return NetworkObservation(False, note="watching was turned off")
         problem = self.problem
-        return NetworkObservation(False, note=problem.reason if problem else None)
+        return NetworkObservation(False, note=self._where(problem.reason) if problem else None)
+
+    def _where(self, reason: str) -> str:
+        """With several engines, a reason names the engine it holds for."""
+        address = self._address()
+        if address is None or address in reason:
+            return reason
+        return f"{reason}, on the engine {address}"
 
     def close(self) -> None:
         """Stop watching and remove the holder container."""
