@@ -94,8 +94,6 @@ def _registry_problem(reference: str, exc: Exception) -> str:
         )
     elif "denied" in lowered:
         reason = "refused access (unauthorized: the repository does not exist or needs credentials)"
-    elif "manifest unknown" in lowered or "not found" in lowered or "404" in lowered:
-        reason = "does not hold it (not found): it was never pushed, or under another tag"
     elif any(
         word in lowered
         for word in ("connection refused", "no such host", "timeout", "unreachable", "dial tcp")
@@ -105,6 +103,8 @@ def _registry_problem(reference: str, exc: Exception) -> str:
             f"Check the registry address in image: and that the registry is up; push the "
             f"image there (`docker push {reference}`)."
         )
+    elif "manifest unknown" in lowered or "not found" in lowered or "404 client error" in lowered:
+        reason = "does not hold it (not found): it was never pushed, or under another tag"
     else:
         reason = "could not answer for it"
     first = text.splitlines()[0][:200] if text else type(exc).__name__
