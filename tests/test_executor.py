@@ -7,7 +7,7 @@ import random
 import signal
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import pytest
 
@@ -34,7 +34,7 @@ CHAIN: dict[str, tuple[str, ...]] = {
 }
 
 
-def deps_of(graph: dict[str, tuple[str, ...]]) -> Callable[[str], Iterable[str]]:
+def deps_of(graph: Mapping[str, tuple[str, ...]]) -> Callable[[str], Iterable[str]]:
     return lambda key: graph[key]
 
 
