@@ -174,6 +174,12 @@ OPTIONS: tuple[Option, ...] = (
         "HOURS",
     ),
     Option(
+        "jobs",
+        "run up to N independent steps at once (default: this machine's CPUs, at least "
+        "2 and at most 8; 1 runs them one after another).",
+        "N",
+    ),
+    Option(
         "keep",
         "keep the sandbox (mounted folders, outputs, logs) and print where it is.",
         kind="flag",
