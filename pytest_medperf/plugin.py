@@ -66,23 +66,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """With xdist, hand out whole chains: the tasks of a config, and of configs that feed
-    each other, go to one worker in order, so no task runs twice or out of order."""
+    """With xdist, hand out whole chains whatever --dist asked: the tasks of a config, and
+    of configs that feed each other, go to one worker in order, so no task runs twice or
+    out of order (chain_scheduling.py)."""
     kit = config.stash.get(KIT_KEY, None)
-    if kit is None or config.getvalue("dist") not in ("load", "loadscope"):
+    if kit is None:
         return None
-    from xdist.scheduler import LoadScopeScheduling
+    from .chain_scheduling import chain_scheduler
 
     groups = {kit.shown[path]: kit.shown[root] for path, root in kit.chain_groups().items()}
-
-    class ChainScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            config_part = nodeid.split("::", 1)[0]
-            if config_part in groups:
-                return f"medperf:{groups[config_part]}"
-            return super()._split_scope(nodeid)
-
-    return ChainScheduling(config, log)
+    return chain_scheduler(config, log, groups)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
