@@ -1,7 +1,13 @@
 """pytest-medperf: run MedPerf benchmark containers the way MedPerf does and check the contract."""
 
-from .owner_rules import BenchmarkRule, RuleFailed, TaskRun, rule
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .warning_types import MedPerfDataWarning, MedPerfFormatWarning, MedPerfWarning
+
+if TYPE_CHECKING:
+    from .owner_rules import BenchmarkRule, RuleFailed, TaskRun, rule
 
 __version__ = "0.1.0"
 
@@ -15,3 +21,15 @@ __all__ = [
     "__version__",
     "rule",
 ]
+
+_RULE_API = frozenset({"BenchmarkRule", "RuleFailed", "TaskRun", "rule"})
+
+
+def __getattr__(name: str) -> Any:
+    """The rule API on first use: importing the package (as pytest does for the plugin in
+    every session) must not load the engine and its libraries."""
+    if name in _RULE_API:
+        from . import owner_rules
+
+        return getattr(owner_rules, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

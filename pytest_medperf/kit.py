@@ -11,19 +11,21 @@ from . import matrix
 from .cancel import CancelOnSignals
 from .checks.data import load_user_schema
 from .errors import KitError
+from .options import KIT_KEY as KIT_KEY
 from .report import SessionReport
 from .rule_finder import FoundRule, RuleSet, find_rules
+from .runners.base import Runner
 from .session import KitSession
 from .settings import baseline_settings, kit_options, make_runner, path_option, shown_name
-
-KIT_KEY = pytest.StashKey["Kit"]()
 
 
 class Kit:
     """What the plugin keeps for one pytest session; registered as a plugin itself, so its
     reporting hooks run only in sessions that check configs (the pytest-cov habit)."""
 
-    def __init__(self, config: pytest.Config, configs: list[Path]) -> None:
+    def __init__(
+        self, config: pytest.Config, configs: list[Path], runner: Runner | None = None
+    ) -> None:
         self.configs = configs
         self.cancel = CancelOnSignals()  # installed by plugin.py once the kit is registered
         self.report = SessionReport()
@@ -53,7 +55,7 @@ class Kit:
         self.rule_problems: dict[str, None] = {}  # owners' rules that cannot be used
         self._rules: tuple[frozenset[int], RuleSet] | None = None
         try:
-            runner = make_runner(config)
+            runner = runner if runner is not None else make_runner(config)
             self.session = KitSession(
                 kit_options(config, configs),
                 runner,
@@ -102,7 +104,11 @@ class Kit:
         if record is not None and report.when == "call":
             self.report.add(record)
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        finish_soon = getattr(self.session.runner, "finish_soon", None)
+        if finish_soon is not None:  # no run follows: the holder goes during the summary
+            finish_soon()
         if self.is_worker:
             return
         for path in self.configs:  # configs that produced no item still appear

@@ -3,10 +3,30 @@ same name (`--medperf-timeout` and `medperf_timeout`)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
+
+if TYPE_CHECKING:
+    from .kit import Kit
+
+# Here, not in kit.py: the plugin looks it up in every session, and must not load the
+# engine to do so when no config is given.
+KIT_KEY: pytest.StashKey[Kit] = pytest.StashKey()
+
+
+def config_paths(config: pytest.Config) -> list[Path]:
+    # abspath, not Path.absolute: '../model/...' must name the path pytest collects.
+    paths = [Path(os.path.abspath(p)) for p in config.getoption("medperf_config")]
+    paths += [Path(os.path.abspath(config.rootpath / p)) for p in config.getini("medperf_config")]
+    unique: list[Path] = []
+    for path in paths:
+        if path not in unique:
+            unique.append(path)
+    return unique
 
 
 @dataclass(frozen=True)
@@ -185,3 +205,11 @@ OPTIONS: tuple[Option, ...] = (
         kind="flag",
     ),
 )
+
+
+def value(config: pytest.Config, name: str) -> Any:
+    cli = config.getoption("medperf_" + name)
+    if cli not in (None, [], ""):
+        return cli
+    ini = config.getini("medperf_" + name)
+    return ini if ini not in ("", []) else None

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from .items import ConfigFile, KitItem
-from .kit import KIT_KEY, Kit
-from .options import OPTIONS
-from .settings import config_paths
+from .options import KIT_KEY, OPTIONS, config_paths
+
+# The engine (kit.py, items.py and below: docker-py, jsonschema) is imported only once a
+# config is given, and after the engine's warm-up has started (warmup.py).
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -53,7 +53,17 @@ def pytest_configure(config: pytest.Config) -> None:
             f"--medperf-config: no such file: {', '.join(missing)}. Give the path of a "
             "container_config.yaml (or mlcube.yaml)."
         )
-    config.stash[KIT_KEY] = kit = Kit(config, configs)
+    from .warmup import start_warm_up
+
+    runner = start_warm_up(config, configs)
+    try:
+        from .kit import Kit
+
+        config.stash[KIT_KEY] = kit = Kit(config, configs, runner)
+    except BaseException:
+        if runner is not None:
+            runner.close()  # a holder it started is removed
+        raise
     config.pluginmanager.register(kit, "medperf-kit")
     kit.cancel.install()  # SIGTERM and SIGHUP take Ctrl-C's path from here on
     # Collect the configs themselves: with no test paths given, only them.
@@ -92,6 +102,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     kit = parent.config.stash.get(KIT_KEY, None)
     if kit is not None and file_path.absolute() in kit.configs:
+        from .items import ConfigFile
+
         # An explicit node id keeps '<config path>::<task>::<rule>' readable also for a
         # config outside rootdir (pytest would otherwise shorten it to '').
         return ConfigFile.from_parent(
@@ -103,6 +115,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
+    if KIT_KEY not in item.config.stash:
+        return report
+    from .items import KitItem
+
     if isinstance(item, KitItem) and report.when == "call":
         report.medperf = item.record(report)
         html = item.config.pluginmanager.get_plugin("html")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,18 +14,12 @@ from .baseline import DEFAULT_ATOL, DEFAULT_RTOL, BaselineSettings
 from .config.runargs import GPUS_FORMS, SHM_SIZE, gpus_problem, gpus_text, normalize_gpus
 from .engine.executor import default_jobs
 from .errors import KitError
+from .options import config_paths as config_paths
+from .options import value as value
 from .owner import DEFAULT_SWEEP_AGE
 from .perconfig import PerConfigPaths, config_names, parse_per_config
 from .runners.base import Limits, Runner, UnavailableRunner
 from .session import KitOptions, default_user
-
-
-def value(config: pytest.Config, name: str) -> Any:
-    cli = config.getoption("medperf_" + name)
-    if cli not in (None, [], ""):
-        return cli
-    ini = config.getini("medperf_" + name)
-    return ini if ini not in ("", []) else None
 
 
 def path_option(config: pytest.Config, name: str) -> Path | None:
@@ -36,17 +29,6 @@ def path_option(config: pytest.Config, name: str) -> Path | None:
         return Path(cli).absolute()
     ini = config.getini("medperf_" + name)
     return (config.rootpath / ini).absolute() if ini else None
-
-
-def config_paths(config: pytest.Config) -> list[Path]:
-    # abspath, not Path.absolute: '../model/...' must name the path pytest collects.
-    paths = [Path(os.path.abspath(p)) for p in config.getoption("medperf_config")]
-    paths += [Path(os.path.abspath(config.rootpath / p)) for p in config.getini("medperf_config")]
-    unique: list[Path] = []
-    for path in paths:
-        if path not in unique:
-            unique.append(path)
-    return unique
 
 
 def per_config_option(config: pytest.Config, name: str, configs: list[Path]) -> PerConfigPaths:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -135,12 +136,56 @@ class DockerRunner:
         self._holder_tried: set[str] = set()
         self._loaded: list[str] = []
         self._holder_name: str | None = None
+        self._holders_made = 0
+        # The holder is made once, by a run or by warm_up() in the background: a run
+        # waits for it rather than make a second one.
+        self._holder_lock = threading.RLock()
+        self._client_lock = threading.Lock()
+        self._background: list[threading.Thread] = []
 
     @property
     def client(self) -> docker.DockerClient:
-        if self._client is None:
-            self._client = connect()
-        return self._client
+        with self._client_lock:
+            if self._client is None:
+                self._client = connect()
+            return self._client
+
+    # -- engine work off the critical path ------------------------------------------
+    def warm_up(self, image: str) -> None:
+        """Connect and start the network holder with `image` in the background, while
+        the session is still loading and collecting; the first run joins it. A failure is
+        left for that run to meet and report, as it would have without warming up."""
+        if not self._observe:
+            return
+        self._in_background(self._warm, image)
+
+    def _warm(self, image: str) -> None:
+        with self._holder_lock:
+            try:
+                self._network_watch(image)
+            except Exception:
+                # Not this thread's to report: the first run tries again and says why.
+                self._drop_holder()
+                self._holder_tried.discard(image)
+                self._watch_problem = None
+
+    def finish_soon(self) -> None:
+        """No run follows (the session's items are done): start removing the holder now, in
+        the background, while pytest writes its summary; close() waits for it."""
+        self._in_background(self._drop_holder_locked)
+
+    def _drop_holder_locked(self) -> None:
+        with self._holder_lock:
+            self._drop_holder()
+
+    def _in_background(self, work: Any, *args: Any) -> None:
+        thread = threading.Thread(target=work, args=args, name="medperf-engine", daemon=True)
+        self._background.append(thread)
+        thread.start()
+
+    def _join_background(self) -> None:
+        while self._background:
+            self._background.pop(0).join()
 
     def inspect_image(self, reference: str) -> ImageInfo:
         try:
@@ -187,7 +232,8 @@ class DockerRunner:
         kwargs = create_kwargs(spec)
         kwargs["labels"] = labels
         try:
-            watch = self._network_watch(spec.image)
+            with self._holder_lock:
+                watch = self._network_watch(spec.image)
         except requests.exceptions.RequestException:
             raise EngineUnavailable(
                 f"The Docker engine at {engine_address()} stopped answering."
@@ -373,9 +419,8 @@ class DockerRunner:
         if image in self._holder_tried:
             return None
         self._holder_tried.add(image)
-        self._holder_name = (
-            f"medperf-network-holder-{current().session[:12]}-{len(self._holder_tried)}"
-        )
+        self._holders_made += 1
+        self._holder_name = f"medperf-network-holder-{current().session[:12]}-{self._holders_made}"
         try:
             self._holder = self.client.containers.run(
                 image,
@@ -426,7 +471,8 @@ class DockerRunner:
 
     def close(self) -> None:
         """Stop watching, remove the holder container and the images the kit loaded."""
-        self._drop_holder()
+        self._join_background()  # a holder being made in the background is removed too
+        self._drop_holder_locked()
         while self._loaded:
             image_id = self._loaded.pop()
             with contextlib.suppress(APIError, requests.exceptions.RequestException):
