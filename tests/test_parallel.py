@@ -57,21 +57,48 @@ def test_independent_configs_spread_over_workers_each_task_once(pytester, tmp_pa
     assert len(counts) == 4
 
 
-def test_a_chain_stays_ordered_on_one_worker(pytester, tmp_path) -> None:
+PLAIN_TEST = """
+import os
+
+def test_plain():
+    with open(os.environ["MEDPERF_PLAIN_LOG"], "a") as log:
+        log.write("ran\\n")
+"""
+
+
+@pytest.mark.parametrize("dist", [None, "loadfile", "worksteal", "each"])
+def test_a_chain_stays_ordered_on_one_worker(pytester, tmp_path, monkeypatch, dist) -> None:
+    """Whatever --dist asks, each task runs once (counted from the engine's events), the
+    chain in order on one worker; a replaced mode is said once; a test that is not the
+    kit's runs once too (under each: not once per worker)."""
     since = int(time.time()) - 1
     configs = [private_copy(c, tmp_path) for c in GOOD.values()]
     args = [arg for config in configs for arg in ("--medperf-config", str(config))]
+    pytester.makepyfile(test_plain=PLAIN_TEST)
+    plain_log = tmp_path / "plain.log"
+    monkeypatch.setenv("MEDPERF_PLAIN_LOG", str(plain_log))
     result = pytester.runpytest_subprocess(
         "-n",
         "2",
+        *(["--dist", dist] if dist else []),
         "-p",
         "no:cacheprovider",
         *args,
         "--medperf-demo-data",
         str(DATA["demo"]),
+        "test_plain.py",
     )
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == 0 and outcomes.get("skipped", 0) == 0, result.stdout.str()
     counts = creates_since(since, [c.parent.name for c in configs])
     # prepare, sanity_check (+3 corrupted copies), statistics; infer; evaluate: once each.
     assert sorted(counts.values()) == [1, 1, 6], counts
+    assert plain_log.read_text() == "ran\n"
+    said = [line for line in result.outlines if "replaced by the kit's chain scheduling" in line]
+    if dist is None:  # -n alone means load, which the kit only refines: nothing to say
+        assert said == []
+    else:
+        assert said == [
+            f"pytest-medperf: --dist {dist} replaced by the kit's chain scheduling so each "
+            "task runs once (a config and the configs it feeds go to one worker, in order)"
+        ]

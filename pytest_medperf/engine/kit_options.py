@@ -35,6 +35,7 @@ class KitOptions:
     limits: Limits = field(default_factory=Limits)
     sweep_age: float = DEFAULT_SWEEP_AGE  # seconds: leftovers of a session not provably ended
     artifact: ArtifactOptions = field(default_factory=ArtifactOptions)
+    jobs: int = 1  # steps at once (--medperf-jobs)
 
 
 def default_user() -> str:

@@ -12,12 +12,11 @@ from typing import Any
 
 import pytest
 
-from .collect import ConfigFile
-from .items import KitItem
-from .kit import KIT_KEY, Kit
 from .option_values import config_paths
-from .options import OPTIONS
-from .settings import read_settings
+from .options import KIT_KEY, OPTIONS
+
+# The engine (kit.py, items and below: docker-py, jsonschema) is imported only once a
+# config is given, and after the engine's warm-up has started (warmup.py).
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -55,7 +54,18 @@ def pytest_configure(config: pytest.Config) -> None:
             f"--medperf-config: no such file: {', '.join(missing)}. Give the path of a "
             "container_config.yaml (or mlcube.yaml)."
         )
-    config.stash[KIT_KEY] = kit = Kit(config, read_settings(config, configs))
+    from .warmup import start_warm_up
+
+    runner = start_warm_up(config, configs)
+    try:
+        from .kit import Kit
+        from .settings import read_settings
+
+        config.stash[KIT_KEY] = kit = Kit(config, read_settings(config, configs), runner)
+    except BaseException:
+        if runner is not None:
+            runner.close()  # a holder it started is removed
+        raise
     config.pluginmanager.register(kit, "medperf-kit")
     kit.cancel.install()  # SIGTERM and SIGHUP take Ctrl-C's path from here on
     # Collect the configs themselves: with no test paths given, only them.
@@ -68,25 +78,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """With xdist, hand out whole chains: the tasks of a config, and of configs that feed
-    each other, go to one worker in order, so no task runs twice or out of order."""
+    """With xdist, hand out whole chains whatever --dist asked: the tasks of a config, and
+    of configs that feed each other, go to one worker in order, so no task runs twice or
+    out of order (chain_scheduling.py)."""
     kit = config.stash.get(KIT_KEY, None)
-    if kit is None or config.getvalue("dist") not in ("load", "loadscope"):
+    if kit is None:
         return None
-    from xdist.scheduler import LoadScopeScheduling
+    from .chain_scheduling import chain_scheduler
 
     groups = {
         kit.shown[path]: kit.shown[root] for path, root in kit.session.graph.chain_groups().items()
     }
-
-    class ChainScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            config_part = nodeid.split("::", 1)[0]
-            if config_part in groups:
-                return f"medperf:{groups[config_part]}"
-            return super()._split_scope(nodeid)
-
-    return ChainScheduling(config, log)
+    return chain_scheduler(config, log, groups)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -103,6 +106,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     kit = parent.config.stash.get(KIT_KEY, None)
     if kit is not None and file_path.absolute() in kit.configs:
+        from .collect import ConfigFile
+
         # An explicit node id keeps '<config path>::<task>::<rule>' readable also for a
         # config outside rootdir (pytest would otherwise shorten it to '').
         return ConfigFile.from_parent(
@@ -114,6 +119,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
+    if KIT_KEY not in item.config.stash:
+        return report
+    from .items import KitItem
+
     if isinstance(item, KitItem) and report.when == "call":
         report.medperf = item.record(report)
         engine = item.config.stash[KIT_KEY].engine  # which engine ran the config

@@ -13,18 +13,21 @@ from ..engine.session import KitSession
 from ..errors import KitError
 from ..reports import matrix
 from ..reports.report import SessionReport
+from ..runtimes.base import Runner
 from ..runtimes.choice import make_runner
 from .option_values import shown_name
+from .options import KIT_KEY as KIT_KEY
 from .settings import Settings
-
-KIT_KEY = pytest.StashKey["Kit"]()
 
 
 class Kit:
     """What the plugin keeps for one pytest session; registered as a plugin itself, so its
     reporting hooks run only in sessions that check configs (the pytest-cov habit)."""
 
-    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+    def __init__(
+        self, config: pytest.Config, settings: Settings, runner: Runner | None = None
+    ) -> None:
+        """runner: one already warming up (plugin/warmup.py), else made here."""
         self.settings = settings
         self.configs = list(settings.configs)
         self.shown = settings.shown
@@ -34,7 +37,7 @@ class Kit:
         self.rule_problems: dict[str, None] = {}  # owners' rules that cannot be used
         self._rules: tuple[frozenset[int], RuleSet] | None = None
         try:
-            runner = make_runner(
+            runner = runner or make_runner(
                 settings.runtime,
                 observe_network=settings.network_watch,
                 docker_host=settings.docker_host,
@@ -92,7 +95,11 @@ class Kit:
         if record is not None and report.when == "call":
             self.report.add(record)
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        finish_soon = getattr(self.session.runner, "finish_soon", None)
+        if finish_soon is not None:  # no run follows: the holder goes during the summary
+            finish_soon()
         if self.settings.is_worker:
             return
         for path in self.configs:  # configs that produced no item still appear

@@ -4,9 +4,16 @@ same name (`--medperf-timeout` and `medperf_timeout`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
+
+if TYPE_CHECKING:
+    from .kit import Kit
+
+# Here, not in kit.py: the plugin looks it up in every session, and must not load the
+# engine to do so when no config is given.
+KIT_KEY: pytest.StashKey[Kit] = pytest.StashKey()
 
 
 @dataclass(frozen=True)
@@ -182,8 +189,15 @@ OPTIONS: tuple[Option, ...] = (
         "HOURS",
     ),
     Option(
+        "jobs",
+        "run up to N independent steps at once (default: this machine's CPUs, at least "
+        "2 and at most 8; 1 runs them one after another).",
+        "N",
+    ),
+    Option(
         "keep",
         "keep the sandbox (mounted folders, outputs, logs) and print where it is.",
         kind="flag",
     ),
 )
+

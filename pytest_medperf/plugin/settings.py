@@ -16,6 +16,7 @@ from ..checks.baseline_store import DEFAULT_ATOL, DEFAULT_RTOL, BaselineSettings
 from ..checks.data import load_user_schema
 from ..config.runargs import GPUS_FORMS, SHM_SIZE, gpus_problem, gpus_text, normalize_gpus
 from ..engine.kit_options import KitOptions, default_user
+from ..engine.workpool import default_jobs
 from ..errors import KitError
 from ..runtimes.artifact import ArtifactOptions
 from ..runtimes.base import Limits
@@ -151,7 +152,22 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         gpus=gpus_override(value(config, "gpus"), value(config, "runtime") or "docker"),
         shm_size=shm_size_override(value(config, "shm_size")),
         artifact=artifact_options(config, configs),
+        jobs=jobs_option(config),
     )
+
+
+def jobs_option(config: pytest.Config) -> int:
+    """--medperf-jobs N: a whole number of at least 1; without it, what fits the machine."""
+    given = value(config, "jobs")
+    if given is None:
+        return default_jobs()
+    text = str(given).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise pytest.UsageError(
+            f"--medperf-jobs {given!r}: give a whole number of steps at once, at least 1 "
+            "(1 runs them one after another), e.g. --medperf-jobs 4."
+        )
+    return int(text)
 
 
 def artifact_options(config: pytest.Config, configs: list[Path]) -> ArtifactOptions:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,8 @@ class DockerRunner:
     def __init__(self, *, observe_network: bool = True, host: str | None = None) -> None:
         self.host = host  # None: the docker CLI's engine
         self._client: docker.DockerClient | None = None
+        self._client_lock = threading.Lock()
+        self._background: list[threading.Thread] = []
         self.images = DockerImages(lambda: self.client, lambda: self.address)
         self.network = NetworkHolder(
             lambda: self.client, enabled=observe_network, address=lambda: self.host
@@ -68,9 +71,27 @@ class DockerRunner:
 
     @property
     def client(self) -> docker.DockerClient:
-        if self._client is None:
-            self._client = connect(self.host)
-        return self._client
+        with self._client_lock:
+            if self._client is None:
+                self._client = connect(self.host)
+            return self._client
+
+    # -- engine work off the critical path ------------------------------------------
+    def warm_up(self, image: str) -> None:
+        """Connect and start the network holder with `image` in the background, while the
+        session is still loading and collecting; the first run waits for it."""
+        if self.network.enabled:
+            self._in_background(self.network.warm, image)
+
+    def finish_soon(self) -> None:
+        """No run follows (the session's items are done): start removing the holder now, in
+        the background, while pytest writes its summary; close() waits for it."""
+        self._in_background(self.network.close)
+
+    def _in_background(self, work: Any, *args: Any) -> None:
+        thread = threading.Thread(target=work, args=args, name="medperf-engine", daemon=True)
+        self._background.append(thread)
+        thread.start()
 
     @property
     def address(self) -> str:
@@ -268,6 +289,8 @@ class DockerRunner:
 
     def close(self) -> None:
         """Stop watching, remove the holder container and the images the kit brought."""
+        while self._background:  # a holder being made in the background is removed too
+            self._background.pop(0).join()
         try:
             self.network.close()
         finally:

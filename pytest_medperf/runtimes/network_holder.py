@@ -4,6 +4,7 @@ namespace the task containers join, so the kit can watch what they try (netwatch
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +45,10 @@ class NetworkHolder:
         self.problem: WatchProblem | None = None
         self._tried: set[str] = set()
         self._name: str | None = None
+        self._made = 0
+        # Made once, by a run or by warm() in the background: a run waits for it rather
+        # than make a second one.
+        self._lock = threading.RLock()
 
     @property
     def network_mode(self) -> str:
@@ -52,6 +57,21 @@ class NetworkHolder:
 
     def watch_for(self, image: str) -> NetworkWatch | None:
         """The session's watch, started on first use with a holder from this image."""
+        with self._lock:
+            return self._watch_for(image)
+
+    def warm(self, image: str) -> None:
+        """Start the holder ahead of the first run (in a background thread). A failure is
+        left for that run to meet and report, as it would have without warming up."""
+        with self._lock:
+            try:
+                self._watch_for(image)
+            except Exception:
+                self._close()
+                self._tried.discard(image)
+                self.problem = None
+
+    def _watch_for(self, image: str) -> NetworkWatch | None:
         if not self.enabled or self._watch is not None:
             return self._watch
         if self.problem is None:
@@ -62,7 +82,8 @@ class NetworkHolder:
         if image in self._tried:
             return None
         self._tried.add(image)
-        self._name = f"medperf-network-holder-{current().session[:12]}-{len(self._tried)}"
+        self._made += 1
+        self._name = f"medperf-network-holder-{current().session[:12]}-{self._made}"
         try:
             self._container = self._client().containers.run(
                 image,
@@ -89,7 +110,7 @@ class NetworkHolder:
                 f"(it runs `sleep` there): {first_line(exc)}",
                 image_specific=True,
             )
-            self.close()
+            self._close()
             return None
         try:
             self._watch = NetworkWatch(pid, self._container.id)
@@ -97,7 +118,7 @@ class NetworkHolder:
         except ObservationUnavailable as exc:
             # Not the image's fault: no other holder would do better. Never retried.
             self.problem = WatchProblem(str(exc))
-            self.close()
+            self._close()
         return self._watch
 
     def observation(self, watch: NetworkWatch | None, mark: int) -> NetworkObservation:
@@ -118,6 +139,10 @@ class NetworkHolder:
 
     def close(self) -> None:
         """Stop watching and remove the holder container."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._watch is not None:
             self._watch.close()
             self._watch = None

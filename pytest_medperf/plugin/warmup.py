@@ -1,0 +1,84 @@
+"""Engine work started before the session needs it.
+
+The first run of a session waits for the network holder (a container started from the
+task's image, ~0.2 s of engine time). Started in the background as soon as the configs
+are known, it is ready by the time the plugin has loaded the engine's modules and
+collected the items, so a short config costs little more than its bare `docker run`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from .option_values import value
+
+if TYPE_CHECKING:
+    from ..runtimes.docker_runtime import DockerRunner
+
+
+def start_warm_up(config: pytest.Config, configs: list[Path]) -> DockerRunner | None:
+    """The session's Docker runner, already starting its network holder in the background;
+    None where that buys nothing: another runtime, watching off, --medperf-pull (the image
+    is not local yet), --collect-only, the xdist controller (it runs nothing), or no config
+    naming a plain Docker image."""
+    if (value(config, "runtime") or "docker") != "docker":
+        return None
+    if (value(config, "network_watch") or "auto") == "off" or config.option.collectonly:
+        return None
+    pull = config.getoption("medperf_pull")
+    if pull if pull is not None else config.getini("medperf_pull"):
+        return None
+    distributing = getattr(config.option, "dist", "no") != "no" and getattr(
+        config.option, "tx", None
+    )
+    if distributing and not hasattr(config, "workerinput"):
+        return None
+    image = next((found for path in configs if (found := docker_image(path))), None)
+    if image is None:
+        return None
+    host = docker_host(config)
+    if host is False:
+        return None
+    assert host is None or isinstance(host, str)
+    from ..runtimes.docker_runtime import DockerRunner
+
+    runner = DockerRunner(observe_network=True, host=host)
+    runner.warm_up(image)
+    return runner
+
+
+def docker_host(config: pytest.Config) -> str | bool | None:
+    """This process's engine among --medperf-docker-hosts (None: the docker CLI's);
+    False when the option is bad, which settings.py reports as a usage error."""
+    from ..errors import KitError
+    from ..runtimes.hosts import host_for_worker, parse_hosts
+
+    entries = config.getoption("medperf_docker_hosts") or config.getini("medperf_docker_hosts")
+    try:
+        hosts = parse_hosts(entries)
+    except KitError:
+        return False
+    return host_for_worker(hosts, getattr(config, "workerinput", {}).get("workerid"))
+
+
+def docker_image(path: Path) -> str | None:
+    """The image a config runs when it is a plain DockerImage, read without validating
+    (config-valid does that); None for anything else or anything unreadable."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    if isinstance(data.get("docker"), dict):  # legacy mlcube.yaml
+        image = data["docker"].get("image")
+    elif data.get("container_type", "DockerImage") == "DockerImage":
+        image = data.get("image")
+    else:
+        return None
+    return image if isinstance(image, str) and image.strip() else None
