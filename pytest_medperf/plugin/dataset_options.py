@@ -53,6 +53,12 @@ def parse_dataset(text: str, base: Path, option: str) -> GivenDataset:
         if not value:
             raise KitError(f"{option}: an empty value; give PATH or NAME=PATH.")
         path = (base / value).absolute()
+        if sep and "/" not in name and not path.exists():
+            raise KitError(
+                f"{option} {text!r}: {name!r} is not a dataset name (it is part of the node "
+                f"ids and may hold only {NAME_RULE}), and no file of that whole name exists. "
+                f"Name it: {option} NAME=PATH, e.g. {option} site_a={rest}."
+            )
         name = default_dataset_name(path)
         if not DATASET_NAME.fullmatch(name):
             raise KitError(
