@@ -1,22 +1,35 @@
 # Two entry points for a fresh machine:
 #   make demo  - install, start a Docker engine if none answers, build the sample
-#                images, and run the kit on the good sample containers
+#                images, and run the kit on the good sample containers, on two demo
+#                datasets (the model x dataset matrix at the end); every item passes
 #   make test  - the same set-up, then lint (ruff + mypy) and the test suite
+# make demo-regression adds a model that knows only the demo set: the matrix shows it
+# failing on site_b only, and the target exits 1 - on purpose.
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST := $(VENV)/bin/pytest
 SAMPLES := sample_containers
 
-.PHONY: demo test setup install docker tools images lint bench clean
+.PHONY: demo demo-regression test setup install docker tools images lint bench clean
+
+DEMO_DATA := --medperf-demo-data $(SAMPLES)/data/demo \
+  --medperf-demo-data site_b=$(SAMPLES)/data/site_b
 
 demo: setup
 	$(PYTEST) -p no:cacheprovider -v \
 	  --medperf-config $(SAMPLES)/data_preparator/container_config.yaml \
 	  --medperf-config $(SAMPLES)/model/container_config.yaml \
 	  --medperf-config $(SAMPLES)/metrics/container_config.yaml \
-	  --medperf-demo-data $(SAMPLES)/data/demo \
-	  --medperf-determinism
+	  $(DEMO_DATA) --medperf-determinism
+
+demo-regression: setup
+	$(PYTEST) -p no:cacheprovider \
+	  --medperf-config $(SAMPLES)/data_preparator/container_config.yaml \
+	  --medperf-config $(SAMPLES)/model/container_config.yaml \
+	  --medperf-config $(SAMPLES)/regression/model_demo_only/container_config.yaml \
+	  --medperf-config $(SAMPLES)/metrics/container_config.yaml \
+	  $(DEMO_DATA)
 
 test: setup lint
 	$(PYTEST) tests

@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from pytest_medperf.engine.datasets import GivenDataset, default_dataset_name
 from pytest_medperf.engine.session import KitOptions, KitSession, NotRun
 from pytest_medperf.runtimes.docker_args import docker_cli_argv
 from pytest_medperf.runtimes.docker_runtime import DockerRunner
@@ -65,7 +66,13 @@ def per_task(configs: list[tuple[Path, dict]]) -> dict[Path, float]:
     bare_sum: dict[Path, float] = {}
     print(f"{'task':<48} {'bare':>8} {'kit':>8} {'kit/bare':>9}")
     for path, extra in configs:
-        options = KitOptions(configs=(path,), user="1000:1000", **extra)
+        named = {  # the engine takes named datasets (--medperf-data NAME=PATH)
+            key: (GivenDataset(default_dataset_name(value), value),)
+            if key in ("demo_data", "data")
+            else value
+            for key, value in extra.items()
+        }
+        options = KitOptions(configs=(path,), user="1000:1000", **named)
         session = KitSession(options, DockerRunner())
         try:
             for step in session.graph.steps(path):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_medperf.engine.configs import Configs
+from pytest_medperf.engine.datasets import GivenDataset
 from pytest_medperf.engine.graph import StepGraph
 from pytest_medperf.engine.kit_options import KitOptions
 from pytest_medperf.engine.steps import ConfigStep, Purpose, Step
@@ -29,12 +30,16 @@ def graph(*configs: Path, **options) -> StepGraph:
     return StepGraph(kit_options, Configs(configs, {}, no_image, lambda: None))
 
 
+def named(*paths: Path) -> tuple[GivenDataset, ...]:
+    return tuple(GivenDataset(p.name, p) for p in paths)
+
+
 def at(path: Path, task: str, **step) -> ConfigStep:
     return ConfigStep(path, Step(task, **step))
 
 
 def test_the_compatibility_chain_runs_in_medperf_order() -> None:
-    chain = graph(PREP, MODEL, METRICS, demo_data=SAMPLES / "data" / "demo")
+    chain = graph(PREP, MODEL, METRICS, demo_data=named(SAMPLES / "data" / "demo"))
     wanted = [at(METRICS, "evaluate"), at(PREP, "statistics"), at(PREP, "sanity_check")]
     assert chain.closure(wanted) == [
         at(PREP, "prepare"),
@@ -49,7 +54,7 @@ def test_the_compatibility_chain_runs_in_medperf_order() -> None:
 
 def test_given_data_and_predictions_cut_the_chain() -> None:
     given = graph(
-        PREP, MODEL, METRICS, data=SAMPLES / "data" / "prepared", predictions=Path("/p")
+        PREP, MODEL, METRICS, data=named(SAMPLES / "data" / "prepared"), predictions=Path("/p")
     )
     assert given.dependencies(at(MODEL, "infer")) == []
     assert given.dependencies(at(METRICS, "evaluate")) == []

@@ -10,8 +10,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 
 import pytest
-from pytest_medperf.engine.cancel import Cancelled, CancelOnSignals
 
+from pytest_medperf.engine.cancel import Cancelled, CancelOnSignals
 from pytest_medperf.engine.workpool import (
     CycleError,
     DependencyFailed,

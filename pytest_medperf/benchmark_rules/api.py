@@ -46,13 +46,14 @@ class TaskRun:
 
     `inputs` and `outputs` map the config's volume keys to host paths (the kit's sandbox
     copies: read them, do not change them). `step` is the item's name for the run:
-    the task, or `evaluate[<model>]` when several models are evaluated."""
+    the task, or `evaluate[<model>]` when several models are evaluated; with several
+    datasets the dataset closes the brackets (`infer[site_b]`, `evaluate[model_a,site_b]`)."""
 
     config_path: Path
     kind: str  # data_preparator, model or metrics: the role this task belongs to
     task: str
     step: str
-    dataset: str | None  # the given data's folder or archive name
+    dataset: str | None  # the given data's NAME (default: its folder or archive name)
     model: str | None  # the model's folder name (infer, evaluate), else None
     image: str
     inputs: Mapping[str, Path]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,29 @@ from .sandbox import Sandbox
 
 DEMO_OPTION = "--medperf-demo-data"
 DATA_OPTION = "--medperf-data"
+
+
+# A dataset's name is part of node ids (infer[site_b]): what pytest's -k and a shell take.
+DATASET_NAME = re.compile(r"[A-Za-z0-9._-]+")
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+
+
+@dataclass(frozen=True)
+class GivenDataset:
+    """A dataset given with --medperf-demo-data or --medperf-data, and its name."""
+
+    name: str
+    path: Path
+
+
+def default_dataset_name(path: Path) -> str:
+    """A dataset's name when none is given: its folder's name, or its archive's without
+    .tar.gz/.tgz/.tar."""
+    name = path.name
+    for suffix in ARCHIVE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name.removesuffix(suffix)
+    return name
 
 
 @dataclass(frozen=True)
@@ -29,10 +53,10 @@ class PreparedDataset:
     metadata: Path | None
 
 
-def import_demo_data(sandbox: Sandbox, source: Path) -> RawDataset:
+def import_demo_data(sandbox: Sandbox, source: Path, label: str = "demo-data") -> RawDataset:
     """Copy a demo dataset (folder or .tar.gz with paths.yaml at its root) in and resolve
     its paths. MedPerf reads paths.yaml at the root of the unpacked dataset only."""
-    root = sandbox.import_input(source, "demo-data", option=DEMO_OPTION)
+    root = sandbox.import_input(source, label, option=DEMO_OPTION)
     paths_file = root / "paths.yaml"
     if not paths_file.is_file():
         raise InputMissing(_no_paths_yaml(source, root))
@@ -85,9 +109,11 @@ def _no_paths_yaml(source: Path, root: Path) -> str:
     return text + f"Give {DEMO_OPTION} {source / inner} instead, or move paths.yaml up."
 
 
-def import_prepared_data(sandbox: Sandbox, source: Path) -> PreparedDataset:
+def import_prepared_data(
+    sandbox: Sandbox, source: Path, label: str = "prepared-data"
+) -> PreparedDataset:
     """Copy a prepared dataset (data/ and labels/, optional metadata/) in."""
-    root = sandbox.import_input(source, "prepared-data", option=DATA_OPTION)
+    root = sandbox.import_input(source, label, option=DATA_OPTION)
     missing = [name for name in ("data", "labels") if not (root / name).is_dir()]
     if missing:
         raise InputMissing(
@@ -97,6 +123,6 @@ def import_prepared_data(sandbox: Sandbox, source: Path) -> PreparedDataset:
     metadata = root / "metadata"
     if not metadata.is_dir():
         # MedPerf gives a dataset submitted as prepared without metadata an empty folder.
-        metadata = sandbox.new_dir("inputs", "prepared-data-metadata-empty")
+        metadata = sandbox.new_dir("inputs", f"{label}-metadata-empty")
         sandbox.hand_over(metadata, writable=False)
     return PreparedDataset(root / "data", root / "labels", metadata)

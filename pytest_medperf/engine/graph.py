@@ -5,6 +5,12 @@ prepare feeds sanity_check and statistics of its own config and, without --medpe
 infer and evaluate of every config; a model's infer feeds evaluate (without
 --medperf-predictions); an extra run (as root, again, on corrupted data) repeats its
 step's first run. The graph only names steps; the scheduler runs them.
+
+Each task runs once per dataset of its axis: a preparator's tasks per demo dataset (per
+prepared dataset for sanity_check and statistics without demo data), a model's infer and
+a metrics' evaluate per prepared dataset given, else per demo dataset (reading the first
+preparator's prepare of that dataset). A step names its dataset only when its axis has
+several, so node ids with one dataset are those of a session without the axis.
 """
 
 from __future__ import annotations
@@ -34,11 +40,48 @@ class StepGraph:
         found: list[Step] = []
         models = self.configs.models()
         for task in config.ordered_task_names():
+            datasets = self.datasets_shown(path, task) or ("",)
             if task == "evaluate" and self.options.predictions is None and len(models) > 1:
-                found += [Step("evaluate", self.configs.model_label(m)) for m in models]
+                found += [
+                    Step("evaluate", self.configs.model_label(m), dataset=dataset)
+                    for m in models
+                    for dataset in datasets
+                ]
             else:
-                found.append(Step(task))
+                found += [Step(task, dataset=dataset) for dataset in datasets]
         return found
+
+    # -- the dataset axis ------------------------------------------------------------
+    def datasets(self, path: Path, task: str) -> tuple[str, ...]:
+        """The names of the datasets a task of a config runs on, in the order given."""
+        demo = tuple(d.name for d in self.options.demo_data)
+        data = tuple(d.name for d in self.options.data)
+        if task == "prepare":
+            return demo
+        if task in PREPARED_BY_OWN_PREPARE:
+            return demo if self.reads_own_prepare(path) else data
+        return data or demo
+
+    def datasets_shown(self, path: Path, task: str) -> tuple[str, ...]:
+        """The datasets step names carry: all of the axis when it has several, else none."""
+        datasets = self.datasets(path, task)
+        return datasets if len(datasets) > 1 else ()
+
+    def reads_own_prepare(self, path: Path) -> bool:
+        """sanity_check and statistics read their own prepare's output, unless only
+        prepared data was given (then they check that)."""
+        config = self.configs.state(path).config
+        options = self.options
+        return (
+            config is not None
+            and "prepare" in config.tasks
+            and (bool(options.demo_data) or not options.data)
+        )
+
+    def parse(self, path: Path, name: str) -> Step:
+        """The step a node of this config is named after (Step.parse with its axis)."""
+        task = name.partition("[")[0]
+        return Step.parse(name, self.datasets_shown(path, task))
 
     def dependencies(self, node: ConfigStep) -> list[ConfigStep]:
         """The steps whose outputs this step reads (or whose run it repeats), in the order
@@ -52,11 +95,9 @@ class StepGraph:
         options = self.options
         found: list[ConfigStep] = []
         if step.task in PREPARED_BY_OWN_PREPARE:
-            if "prepare" in config.tasks and (
-                options.demo_data is not None or options.data is None
-            ):
+            if self.reads_own_prepare(node.config):
                 found.append(ConfigStep(node.config, Step("prepare", dataset=step.dataset)))
-        elif step.task in PREPARED_BY_A_PREPARATOR and options.data is None:
+        elif step.task in PREPARED_BY_A_PREPARATOR and not options.data:
             preparators = self.configs.offering("prepare")
             if preparators:
                 found.append(ConfigStep(preparators[0], Step("prepare", dataset=step.dataset)))
@@ -121,7 +162,7 @@ class StepGraph:
         for path in paths:
             offers = self.configs.offers
             needs_prepared = offers(path, "infer") or offers(path, "evaluate")
-            if needs_prepared and self.options.data is None and preparators:
+            if needs_prepared and not self.options.data and preparators:
                 join(path, preparators[0])
             if offers(path, "evaluate") and self.options.predictions is None:
                 for model in models:
@@ -138,12 +179,10 @@ class StepGraph:
             return step.model or (self.configs.model_label(models[0]) if models else None)
         return None
 
-    def dataset_of(self, step: Step) -> str | None:
-        """The given data a step's input descends from: demo data for a preparator's tasks
-        (when given), a prepared dataset for a model's and a metrics' tasks."""
-        options = self.options
-        if step.task in ("prepare", "sanity_check", "statistics"):
-            given = options.demo_data or options.data
-        else:
-            given = options.data or options.demo_data
-        return given.name.removesuffix(".tar.gz") if given is not None else None
+    def dataset_of(self, path: Path, step: Step) -> str | None:
+        """The name of the given data a step's input descends from: its own dataset, or
+        the only one on its axis (None without any)."""
+        if step.dataset:
+            return step.dataset
+        datasets = self.datasets(path, step.task)
+        return datasets[0] if datasets else None

@@ -17,6 +17,7 @@ from .configs import Configs
 from .datasets import (
     DATA_OPTION,
     DEMO_OPTION,
+    GivenDataset,
     PreparedDataset,
     RawDataset,
     import_demo_data,
@@ -45,8 +46,9 @@ class Inputs:
         self._sandbox = sandbox
         self._runtime = runtime  # the runner's name: which gpus values it accepts
         self._upstream = upstream  # a finished step's outcome (the scheduler ran it)
-        self._demo: RawDataset | InputMissing | None = None
-        self._prepared: PreparedDataset | InputMissing | None = None
+        # Each dataset imported into the sandbox once, by name (or why it could not be).
+        self._demo: dict[str, RawDataset | InputMissing] = {}
+        self._prepared: dict[str, PreparedDataset | InputMissing] = {}
         self._input_problems: dict[Path, list[ConfigError]] = {}
         self.parameters = ParametersFiles(options, configs, sandbox)
 
@@ -72,7 +74,7 @@ class Inputs:
         if key == "additional_files":
             return self._additional_files(config)
         if task == "prepare":
-            demo = self.demo_data(task)
+            demo = self.demo_data(task, step.dataset)
             if key == "data_path":
                 return demo.data
             if key == "labels_path":
@@ -89,52 +91,55 @@ class Inputs:
                 return self._predictions(step)
         raise KitError(f"no source for input {key} of {task}")  # the loader prevents this
 
-    def demo_data(self, task: str) -> RawDataset:
-        if self._demo is None:
-            if self.options.demo_data is None:
-                self._demo = InputMissing(
-                    f"{task} needs raw demo data: give {DEMO_OPTION} PATH (a folder or "
-                    ".tar.gz with paths.yaml naming data_path and labels_path)."
-                )
-            else:
-                try:
-                    self._demo = import_demo_data(self.sandbox, self.options.demo_data)
-                except InputMissing as exc:
-                    self._demo = exc
-        if isinstance(self._demo, InputMissing):
-            raise self._demo
-        return self._demo
+    def demo_data(self, task: str, dataset: str = "") -> RawDataset:
+        """The demo dataset of that name (the only one for an empty name), imported once."""
+        given = _named(self.options.demo_data, dataset)
+        if given is None:
+            raise InputMissing(
+                f"{task} needs raw demo data: give {DEMO_OPTION} PATH (a folder or "
+                ".tar.gz with paths.yaml naming data_path and labels_path)."
+            )
+        if given.name not in self._demo:
+            label = _import_label("demo-data", given, self.options.demo_data)
+            try:
+                self._demo[given.name] = import_demo_data(self.sandbox, given.path, label)
+            except InputMissing as exc:
+                self._demo[given.name] = exc
+        found = self._demo[given.name]
+        if isinstance(found, InputMissing):
+            raise found
+        return found
 
-    def prepared_data(self, task: str) -> PreparedDataset:
-        if self._prepared is None:
-            if self.options.data is None:
-                self._prepared = InputMissing(
-                    f"{task} needs a prepared dataset: give {DATA_OPTION} DIR (a folder "
-                    "with data/ and labels/)."
-                )
-            else:
-                try:
-                    self._prepared = import_prepared_data(self.sandbox, self.options.data)
-                except InputMissing as exc:
-                    self._prepared = exc
-        if isinstance(self._prepared, InputMissing):
-            raise self._prepared
-        return self._prepared
+    def prepared_data(self, task: str, dataset: str = "") -> PreparedDataset:
+        """The prepared dataset of that name (the only one for an empty name), imported once."""
+        given = _named(self.options.data, dataset)
+        if given is None:
+            raise InputMissing(
+                f"{task} needs a prepared dataset: give {DATA_OPTION} DIR (a folder "
+                "with data/ and labels/)."
+            )
+        if given.name not in self._prepared:
+            label = _import_label("prepared-data", given, self.options.data)
+            try:
+                self._prepared[given.name] = import_prepared_data(self.sandbox, given.path, label)
+            except InputMissing as exc:
+                self._prepared[given.name] = exc
+        found = self._prepared[given.name]
+        if isinstance(found, InputMissing):
+            raise found
+        return found
 
     def _prepared_for_preparator(self, config: ContainerConfig, step: Step) -> PreparedDataset:
         """sanity_check and statistics read what this preparator's prepare wrote."""
-        task = step.task
-        if "prepare" in config.tasks and (
-            self.options.demo_data is not None or self.options.data is None
-        ):
+        if "prepare" in config.tasks and (bool(self.options.demo_data) or not self.options.data):
             return self._from_prepare(config.path, step)
-        return self.prepared_data(task)
+        return self.prepared_data(step.task, step.dataset)
 
     def _prepared_for_consumer(self, step: Step) -> PreparedDataset:
         """infer and evaluate read --medperf-data, else a preparator's output in this session."""
         task = step.task
-        if self.options.data is not None:
-            return self.prepared_data(task)
+        if self.options.data:
+            return self.prepared_data(task, step.dataset)
         preparators = self.configs.offering("prepare")
         if not preparators:
             return self.prepared_data(task)  # raises with the option to give
@@ -257,6 +262,18 @@ class Inputs:
         empty = self.sandbox.new_dir("inputs", "additional-files-empty")
         self.sandbox.hand_over(empty, writable=False)
         return empty
+
+
+def _named(given: tuple[GivenDataset, ...], name: str) -> GivenDataset | None:
+    """The dataset a step names; a step names none when only one was given."""
+    if not name:
+        return given[0] if len(given) == 1 else None
+    return next((d for d in given if d.name == name), None)
+
+
+def _import_label(kind: str, dataset: GivenDataset, given: tuple[GivenDataset, ...]) -> str:
+    """The sandbox folder of an imported dataset: named after it when there are several."""
+    return kind if len(given) == 1 else f"{kind}-{dataset.name}"
 
 
 class Upstream(Exception):

@@ -12,6 +12,7 @@ from ..errors import KitError
 from ..runtimes.artifact import ArtifactOptions
 from ..runtimes.base import Limits
 from ..runtimes.owner import DEFAULT_SWEEP_AGE
+from .datasets import GivenDataset
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,9 @@ class KitOptions:
     user: str = "1000:1000"
     timeout: float | None = None
     keep: bool = False
-    demo_data: Path | None = None
-    data: Path | None = None
+    # Each repeatable, named (--medperf-demo-data NAME=PATH); names unique across both.
+    demo_data: tuple[GivenDataset, ...] = ()
+    data: tuple[GivenDataset, ...] = ()
     predictions: Path | None = None
     parameters: Path | None = None  # for every config; parameters_by_config wins
     additional_files: Path | None = None

@@ -80,9 +80,12 @@ class KitSession:
         """The same step once more on the same inputs (for the deterministic rule)."""
         return task_run(self.outcome(path, step.extra(Purpose.AGAIN)))
 
-    def corrupted_sanity_runs(self, path: Path) -> list[tuple[str, TaskRun | None]]:
-        """sanity_check on copies of its prepared data that the kit broke on purpose."""
-        sanity = Step("sanity_check")
+    def corrupted_sanity_runs(
+        self, path: Path, sanity: Step | None = None
+    ) -> list[tuple[str, TaskRun | None]]:
+        """sanity_check (on its dataset) on copies of its prepared data that the kit broke
+        on purpose."""
+        sanity = (sanity or Step("sanity_check")).first
         first = self.outcome(path, sanity)
         if isinstance(first, NotRun):
             return []

@@ -4,6 +4,7 @@ model), or one of the extra runs the checks ask for. A typed value, so that noth
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
@@ -24,26 +25,36 @@ class Step:
     model: str = ""  # evaluate: the model whose predictions it scores, when several
     purpose: Purpose = Purpose.RUN
     corruption: str = ""  # Purpose.CORRUPTED: which break (see corruptions.CORRUPTIONS)
-    # The dataset the step runs on, for sessions with several datasets (not used yet:
-    # empty everywhere, and an empty dataset leaves names and labels as they were).
+    # The dataset the step runs on, only when its config runs on several (the graph
+    # fills it then): empty leaves names and labels as they were with one dataset.
     dataset: str = ""
 
     @classmethod
-    def parse(cls, name: str) -> Step:
-        """The step a task node is named after: 'infer', 'evaluate[model]'."""
-        head, sep, dataset = name.rpartition("@")
-        if sep and "]" not in dataset and head.count("[") == head.count("]"):
-            name = head
-        else:
-            dataset = ""  # an '@' inside a model's label
-        task, _, model = name.partition("[")
-        return cls(task, model.removesuffix("]"), dataset=dataset)
+    def parse(cls, name: str, datasets: Collection[str] = ()) -> Step:
+        """The step a task node is named after: 'infer', 'evaluate[model]',
+        'infer[site_b]', 'evaluate[model_a,site_b]'.
+
+        `datasets` are the names on the config's dataset axis when it has several (the
+        graph's `datasets_shown`): then every step of the config ends its brackets with
+        one of them, and without them no step carries one. So the split is exact even
+        for a model folder that looks like a dataset name or holds a comma."""
+        task, bracket, inside = name.partition("[")
+        if not bracket:
+            return cls(task)
+        inside = inside.removesuffix("]")
+        if not datasets:
+            return cls(task, inside)
+        model, _, dataset = inside.rpartition(",")
+        if dataset in datasets:
+            return cls(task, model, dataset=dataset)
+        return cls(task, inside)
 
     @property
     def name(self) -> str:
-        """The task node's name (part of every item's node id): unchanged since 0.1."""
-        name = f"{self.task}[{self.model}]" if self.model else self.task
-        return f"{name}@{self.dataset}" if self.dataset else name
+        """The task node's name (part of every item's node id): unchanged since 0.1 with
+        one dataset; with several, the dataset comes last in the brackets."""
+        inside = ",".join(part for part in (self.model, self.dataset) if part)
+        return f"{self.task}[{inside}]" if inside else self.task
 
     @property
     def label(self) -> str:

@@ -37,7 +37,8 @@ class TaskNode(pytest.Collector):
 
     @property
     def step(self) -> Step:
-        return Step.parse(self.name)
+        session = self.config.stash[KIT_KEY].session
+        return session.graph.parse(self.path.absolute(), self.name)
 
     def collect(self) -> Iterator[pytest.Item]:
         kit = self.config.stash[KIT_KEY]

@@ -15,7 +15,6 @@ from ..checks import Finding, Outcome
 from ..config.yamlsafe import read_yaml
 from ..engine.runs import TaskRun
 from ..engine.session import KitSession
-from ..engine.steps import Step
 from ..errors import ConfigError, ConfigErrors, KitError
 from ..runtimes.base import ImageInfo
 from .kit import KIT_KEY
@@ -136,9 +135,12 @@ class KitItem(pytest.Item):
         name = self.step()
         if name is None:
             return {}
-        step = Step.parse(name)
         graph = self.session_.graph
-        return {"model": graph.model_of(self.config_path, step), "dataset": graph.dataset_of(step)}
+        step = graph.parse(self.config_path, name)
+        return {
+            "model": graph.model_of(self.config_path, step),
+            "dataset": graph.dataset_of(self.config_path, step),
+        }
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, CheckFailed):

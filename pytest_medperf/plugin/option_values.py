@@ -41,14 +41,19 @@ def config_paths(config: pytest.Config) -> list[Path]:
     return unique
 
 
+def list_entries(config: pytest.Config, name: str) -> list[tuple[str, Path]]:
+    """A repeatable option's values, each with the folder a relative path is relative to:
+    the command line's (the working directory) replace the ini setting's (rootdir)."""
+    cli = config.getoption("medperf_" + name) or []
+    if cli:
+        return [(str(text), Path.cwd()) for text in cli]
+    return [(str(text), config.rootpath) for text in config.getini("medperf_" + name)]
+
+
 def per_config_option(config: pytest.Config, name: str, configs: list[Path]) -> PerConfigPaths:
     """A repeatable [CONFIG=]PATH option: the command line's entries (relative to the
     working directory) replace the ini setting's (relative to rootdir)."""
-    cli = config.getoption("medperf_" + name) or []
-    if cli:
-        entries = [(text, Path.cwd()) for text in cli]
-    else:
-        entries = [(text, config.rootpath) for text in config.getini("medperf_" + name)]
+    entries = list_entries(config, name)
     shown = {path: shown_name(config, path) for path in configs}
     flag = "--medperf-" + name.replace("_", "-")
     try:

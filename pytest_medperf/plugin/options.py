@@ -49,9 +49,19 @@ class Option:
 
 OPTIONS: tuple[Option, ...] = (
     Option(
-        "demo_data", "raw input of a data preparator: a folder or .tar.gz with paths.yaml.", "PATH"
+        "demo_data",
+        "raw input of a data preparator: a folder or .tar.gz with paths.yaml; repeatable, "
+        "NAME=PATH names it (default: the folder's or archive's name).",
+        "[NAME=]PATH",
+        kind="list",
     ),
-    Option("data", "a prepared dataset: a folder holding data/ and labels/.", "DIR"),
+    Option(
+        "data",
+        "a prepared dataset: a folder holding data/ and labels/; repeatable, NAME=DIR names "
+        "it (default: the folder's name).",
+        "[NAME=]DIR",
+        kind="list",
+    ),
     Option("predictions", "predictions for a metrics container run on its own.", "DIR"),
     Option(
         "parameters",

@@ -15,6 +15,7 @@ import pytest
 from ..checks.baseline_store import DEFAULT_ATOL, DEFAULT_RTOL, BaselineSettings
 from ..checks.data import load_user_schema
 from ..config.runargs import GPUS_FORMS, SHM_SIZE, gpus_problem, gpus_text, normalize_gpus
+from ..engine.datasets import GivenDataset
 from ..engine.kit_options import KitOptions, default_user
 from ..engine.workpool import default_jobs
 from ..errors import KitError
@@ -23,7 +24,15 @@ from ..runtimes.base import Limits
 from ..runtimes.choice import RUNTIMES
 from ..runtimes.hosts import host_for_worker, parse_hosts, sandbox_problem
 from ..runtimes.owner import DEFAULT_SWEEP_AGE
-from .option_values import flag, path_option, per_config_option, shown_name, value
+from .dataset_options import parse_datasets
+from .option_values import (
+    flag,
+    list_entries,
+    path_option,
+    per_config_option,
+    shown_name,
+    value,
+)
 from .perconfig import config_names
 
 
@@ -132,6 +141,7 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         raise pytest.UsageError(f"--medperf-sandbox-dir {sandbox_dir}: no such folder.")
     parameters = per_config_option(config, "parameters", configs)
     additional = per_config_option(config, "additional_files", configs)
+    demo, data = datasets(config)
     return KitOptions(
         limits=limits(config),
         sweep_age=sweep_hours * 3600,
@@ -141,8 +151,8 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         user=value(config, "user") or default_user(),
         timeout=timeout_s,
         keep=bool(keep if keep is not None else config.getini("medperf_keep")),
-        demo_data=path_option(config, "demo_data"),
-        data=path_option(config, "data"),
+        demo_data=demo,
+        data=data,
         predictions=path_option(config, "predictions"),
         parameters=parameters.default,
         parameters_by_config=parameters.by_config,
@@ -168,6 +178,14 @@ def jobs_option(config: pytest.Config) -> int:
             "(1 runs them one after another), e.g. --medperf-jobs 4."
         )
     return int(text)
+
+
+def datasets(config: pytest.Config) -> tuple[tuple[GivenDataset, ...], tuple[GivenDataset, ...]]:
+    """--medperf-demo-data and --medperf-data, named (see dataset_options.py)."""
+    try:
+        return parse_datasets(list_entries(config, "demo_data"), list_entries(config, "data"))
+    except KitError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def artifact_options(config: pytest.Config, configs: list[Path]) -> ArtifactOptions:

@@ -23,7 +23,7 @@ class StepItem(KitItem):
     @property
     def task_step(self) -> Step:
         assert self.parent is not None  # a TaskNode, named after its step
-        return Step.parse(self.parent.name)
+        return self.session_.graph.parse(self.config_path, self.parent.name)
 
     @property
     def task(self) -> str:
@@ -59,7 +59,7 @@ class TaskCheckItem(StepItem):
         context = CheckContext(
             rerun_as_root=lambda: session.root_rerun(path, step),
             second_run=lambda: session.second_run(path, step),
-            corrupted_sanity_runs=lambda: session.corrupted_sanity_runs(path),
+            corrupted_sanity_runs=lambda: session.corrupted_sanity_runs(path, step),
             schemas=dict(settings.schemas),
             determinism=settings.determinism,
             strict=settings.strict,
@@ -74,7 +74,7 @@ class TaskCheckItem(StepItem):
         return StepIdentity(
             config=self.config.stash[KIT_KEY].shown[path],
             model=session.graph.model_of(path, self.task_step),
-            dataset=session.graph.dataset_of(self.task_step) or "none",
+            dataset=session.graph.dataset_of(path, self.task_step) or "none",
             image_id=(image.registered_hash or image.image_id)
             if isinstance(image, ImageInfo)
             else None,
@@ -116,7 +116,7 @@ class BenchmarkRuleItem(StepItem):
         view = view_of(
             outcome,
             step=self.task,
-            dataset=self.session_.graph.dataset_of(self.task_step),
+            dataset=self.session_.graph.dataset_of(self.config_path, self.task_step),
             model=self.session_.graph.model_of(self.config_path, self.task_step),
         )
         try:
