@@ -3,6 +3,7 @@ namespace the task containers join, so the kit can watch what they try (netwatch
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 from collections.abc import Callable
@@ -67,7 +68,9 @@ class NetworkHolder:
             try:
                 self._watch_for(image)
             except Exception:
-                self._close()
+                with contextlib.suppress(Exception):  # no engine: nothing was made
+                    self._close()
+                self._name = None
                 self._tried.discard(image)
                 self.problem = None
 
