@@ -2,9 +2,10 @@
 every later ask; up to `jobs` independent steps at once (workpool.py, in threads).
 
 Steps must be known ahead to start together: the pytest layer says which steps the
-selected items need (want()), and the first ask for a step of a chain (graph.chain_groups)
-submits every wanted step of that chain. Only that chain: with xdist each worker is given
-whole chains, so a worker never starts another chain's steps. Extra runs wait for their
+selected items need (want()), and the first ask for a step submits every wanted step: of
+every chain when this process runs all selected items, else (an xdist worker, given whole
+chains by graph.chain_groups) of that step's chain only, so a worker never starts a step
+of a chain another worker was given. Extra runs wait for their
 first run's outcome before they are submitted, since a check asks for them only then:
 the determinism rerun and the corrupted-data sanity runs when the first run succeeded,
 the as-root rerun when it failed. Anything not wanted ahead still runs on its first ask.
@@ -53,18 +54,21 @@ class Scheduler:
         self._extras: dict[ConfigStep, list[ConfigStep]] = {}  # by the first run they repeat
         self._groups: dict[Path, Path] | None = None
         self._submitted: set[Path] = set()
+        self._every_chain = False
 
     @property
     def jobs(self) -> int:
         return self.pool.jobs
 
     # -- what the selected items need ------------------------------------------------
-    def want(self, nodes: Iterable[ConfigStep]) -> None:
+    def want(self, nodes: Iterable[ConfigStep], *, every_chain: bool = True) -> None:
         """The steps the selected items will ask for (first runs and extra runs), in
-        the items' order; nothing starts until a step of their chain is asked for."""
+        the items' order; nothing starts until a step is asked for. every_chain: this
+        process runs every selected item (False: an xdist worker, given some chains)."""
         if self.jobs == 1:
             return  # the sequential session runs each step on its ask
         with self._lock:
+            self._every_chain = every_chain
             groups = self._chain_groups()
             for node in dict.fromkeys(nodes):
                 if node.step.purpose is Purpose.RUN:
@@ -92,10 +96,13 @@ class Scheduler:
     def _submit_chain(self, config: Path) -> None:
         with self._lock:
             group = self._chain_groups().get(config, config)
-            if group in self._submitted:
-                return
-            self._submitted.add(group)
-            wanted = self._wanted.get(group, [])
+            groups = list(self._wanted) if self._every_chain else [group]
+            # the asked step's chain first: its steps are the ones waited for
+            groups = [group] + [g for g in groups if g != group]
+            wanted = [
+                n for g in groups if g not in self._submitted for n in self._wanted.get(g, [])
+            ]
+            self._submitted.update(groups)
         self.pool.submit(wanted)
 
     def _run(self, node: ConfigStep) -> Outcome:

@@ -73,10 +73,13 @@ class KitSession:
         )
 
     # -- what the selected items need ------------------------------------------------
-    def want(self, steps: Iterable[tuple[Path, Step]]) -> None:
+    def want(self, steps: Iterable[tuple[Path, Step]], *, every_chain: bool = True) -> None:
         """The steps (first runs and extra runs) the selected items will ask for: with
-        --medperf-jobs above 1, a chain's wanted steps start together on its first ask."""
-        self.scheduler.want(ConfigStep(path, step) for path, step in steps)
+        --medperf-jobs above 1 they start together on the first ask. every_chain False:
+        this process (an xdist worker) runs only the chains it is given."""
+        self.scheduler.want(
+            (ConfigStep(path, step) for path, step in steps), every_chain=every_chain
+        )
 
     # -- outcomes ----------------------------------------------------------------------
     def outcome(self, path: Path, step: Step) -> Outcome:

@@ -101,7 +101,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     from .step_items import wanted_steps
 
-    kit.session.want(wanted_steps(session.items))
+    kit.session.want(wanted_steps(session.items), every_chain=not kit.settings.is_worker)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
