@@ -37,6 +37,7 @@ class Scheduler:
         jobs: int = 1,
         on_cancel: Callable[[], None] | None = None,
         on_wait: Callable[[], None] | None = None,
+        expect_runs: Callable[[int], None] | None = None,
     ) -> None:
         self.graph = graph
         self._execute = execute
@@ -55,6 +56,7 @@ class Scheduler:
         self._groups: dict[Path, Path] | None = None
         self._submitted: set[Path] = set()
         self._every_chain = False
+        self._expect_runs = expect_runs  # the runtime gets ready for that many at once
 
     @property
     def jobs(self) -> int:
@@ -103,6 +105,8 @@ class Scheduler:
                 n for g in groups if g not in self._submitted for n in self._wanted.get(g, [])
             ]
             self._submitted.update(groups)
+        if self._expect_runs is not None and len(wanted) > 1:
+            self._expect_runs(min(self.jobs, len(wanted)))
         self.pool.submit(wanted)
 
     def _run(self, node: ConfigStep) -> Outcome:

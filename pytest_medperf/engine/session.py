@@ -70,6 +70,7 @@ class KitSession:
             jobs=options.jobs,
             on_cancel=runner.cancel_runs,
             on_wait=getattr(progress, "flush", None),
+            expect_runs=runner.expect_runs,
         )
 
     # -- what the selected items need ------------------------------------------------

@@ -86,6 +86,13 @@ class DockerRunner:
         if self.network.enabled:
             self._in_background(self.network.warm, image)
 
+    def expect_runs(self, count: int) -> None:
+        """Up to `count` runs are about to go at once (--medperf-jobs): start the network
+        holders they will need now, in the background, rather than one per run as it
+        starts (each costs the engine a container start)."""
+        if self.network.enabled and count > 1:
+            self._in_background(self.network.stock, count)
+
     def finish_soon(self) -> None:
         """No run follows (the session's items are done): start removing the holder now, in
         the background, while pytest writes its summary; close() waits for it."""

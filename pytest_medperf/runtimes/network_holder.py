@@ -93,12 +93,14 @@ class NetworkHolder:
                     return self._free.pop()
                 if not self._holders:
                     return self._first(image)
-                if not self._more_failed and self._image is not None:
+                if self._making:
+                    pass  # one is on its way (stocked ahead, or another run's): wait for it
+                elif not self._more_failed and self._image is not None:
                     name = self._next_name()
                     self._making.add(name)
                     source, generation = self._image, self._generation
                     break
-                self._cond.wait(1.0)  # every holder is busy and no more can be made
+                self._cond.wait(1.0)  # every holder is busy: wait for one
         try:
             holder = self._make(source, name)
         except (APIError, ObservationUnavailable, requests.exceptions.RequestException):
@@ -109,11 +111,50 @@ class NetworkHolder:
             return self.borrow(image)
         with self._cond:
             self._making.discard(name)
+            self._cond.notify_all()
             if generation == self._generation:
                 self._holders.append(holder)
                 return holder
         holder.close()  # the session closed meanwhile
         return None
+
+    def stock(self, count: int) -> None:
+        """Have `count` holders ready ahead of that many runs at once: the missing ones
+        are made now, each in a thread of its own, from the first holder's image (waits
+        for the warm-up's). Nothing when watching is off or no holder could be made."""
+        with self._cond:
+            if not self.enabled or self._image is None or self._more_failed:
+                return
+            missing = count - len(self._holders) - len(self._making)
+            names = [self._next_name() for _ in range(max(0, missing))]
+            self._making.update(names)
+            source, generation = self._image, self._generation
+        threads = [
+            threading.Thread(target=self._stock_one, args=(source, name, generation))
+            for name in names
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def _stock_one(self, image: str, name: str, generation: int) -> None:
+        try:
+            holder = self._make(image, name)
+        except Exception:
+            with self._cond:
+                self._making.discard(name)
+                self._more_failed = True
+                self._cond.notify_all()
+            return
+        with self._cond:
+            self._making.discard(name)
+            self._cond.notify_all()
+            if generation == self._generation:
+                self._holders.append(holder)
+                self._free.append(holder)
+                return
+        holder.close()
 
     def release(self, holder: Holder | None) -> None:
         """The run is over (its container removed): the holder serves the next one."""

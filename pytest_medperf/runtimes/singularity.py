@@ -218,6 +218,9 @@ class SingularityRunner:
             network=NetworkObservation(False, note="Singularity runs are not observed"),
         )
 
+    def expect_runs(self, count: int) -> None:
+        return None  # nothing to start ahead: each run is a process of its own
+
     def cancel_runs(self) -> None:
         """From another thread on Ctrl-C or SIGTERM: start nothing more, stop what runs."""
         self._cancelled.set()
