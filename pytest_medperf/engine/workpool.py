@@ -149,6 +149,8 @@ class WorkPool(Generic[K, V]):
                     self._cond.wait(0.5)
                 if self._on_wait is not None:
                     self._on_wait()
+            if self._on_wait is not None:
+                self._on_wait()  # what the run reported just before it ended
         except BaseException:
             if not getattr(self._local, "worker", False):
                 self.cancel()
