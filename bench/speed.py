@@ -9,7 +9,8 @@ In one run:
   3. four synthetic 5 s configs with `pytest -n 0` and `-n 2`: the xdist speed-up;
   4. the compatibility chain (data preparator -> model -> metrics on the demo data, every
      check: corrupted-data sanity runs and the network holder included) against its five
-     tasks run bare one after another.
+     tasks run bare one after another, with the default --medperf-jobs (independent
+     steps at once) and with --medperf-jobs 1 (one after another) for comparison.
 Targets (issue 7): kit/bare <= 1.10 for a task of 5 s or more; <= 1 s fixed overhead
 per config; speed-up >= 1.6 on 2 cores for 4 configs. It prints; it asserts nothing.
 """
@@ -163,11 +164,14 @@ def main() -> int:
         print("\n4. MedPerf's compatibility chain, every check, against its five tasks bare\n")
         chain = [path for path, _ in configs[:3]]
         bare_chain = sum(bare_sum.get(path, 0.0) for path in chain)
-        wall = pytest_wall(chain, "--medperf-demo-data", str(DATA / "demo"))
-        print(
-            f"prepare -> sanity_check -> statistics -> infer -> evaluate: pytest {wall:6.2f}s  "
-            f"bare (one after another) {bare_chain:6.2f}s  ratio {wall / bare_chain:5.2f}"
-        )
+        demo = ("--medperf-demo-data", str(DATA / "demo"))
+        for label, jobs in (("default jobs", ()), ("--medperf-jobs 1", ("--medperf-jobs", "1"))):
+            wall = pytest_wall(chain, *demo, *jobs)
+            print(
+                f"prepare -> sanity_check -> statistics -> infer -> evaluate ({label}): "
+                f"pytest {wall:6.2f}s  bare (one after another) {bare_chain:6.2f}s  "
+                f"ratio {wall / bare_chain:5.2f}"
+            )
         print(
             "\ntargets: kit/bare <= 1.10 for tasks of 5 s or more; overhead <= 1 s per config;"
             " speed-up >= 1.6; chain ratio <= 1.0 (issue 12)"

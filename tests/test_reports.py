@@ -125,7 +125,11 @@ def test_junit_and_html_carry_rule_task_image_and_log(pytester, tmp_path: Path) 
 
 
 def test_progress_shows_a_long_task_is_alive(pytester, monkeypatch) -> None:
-    from pytest_medperf.plugin import kit
+    import importlib
+
+    # The module the inner session will use: an earlier in-process session's import was
+    # dropped from sys.modules, while the package's attribute may still name it.
+    kit = importlib.import_module("pytest_medperf.plugin.kit")
 
     monkeypatch.setattr(kit.Progress, "FIRST", 1.0)
     monkeypatch.setattr(kit.Progress, "EVERY", 1.0)

@@ -61,8 +61,7 @@ def matches_baseline(run: TaskRun, ctx: CheckContext) -> Outcome:
         return fail(
             f"the baseline {where} cannot be read.",
             (str(exc),),
-            "restore it from version control, or record it again with "
-            "--medperf-update-baseline.",
+            "restore it from version control, or record it again with --medperf-update-baseline.",
         )
     rows = compare(stored.values, values, rtol=settings.rtol, atol=settings.atol)
     if not rows:

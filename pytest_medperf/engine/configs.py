@@ -3,6 +3,7 @@ gets it), with the reason when either is not usable."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,17 +40,22 @@ class Configs:
         self._find_image = find_image
         self._before_first_image = before_first_image  # the sweep of ended sessions' leftovers
         self._states: dict[Path, ConfigState] = {}
+        # Steps run in threads (--medperf-jobs): each config is loaded once, and each
+        # image looked up (pulled, loaded, decrypted) once, under a lock of its config.
+        self._lock = threading.RLock()
+        self._image_locks: dict[Path, threading.Lock] = {}
 
     def state(self, path: Path) -> ConfigState:
-        if path not in self._states:
-            shown = self._shown.get(path, str(path))
-            state = ConfigState(shown=shown)
-            try:
-                state.config = load_config(path, shown)
-            except ConfigErrors as exc:
-                state.errors = exc
-            self._states[path] = state
-        return self._states[path]
+        with self._lock:
+            if path not in self._states:
+                shown = self._shown.get(path, str(path))
+                state = ConfigState(shown=shown)
+                try:
+                    state.config = load_config(path, shown)
+                except ConfigErrors as exc:
+                    state.errors = exc
+                self._states[path] = state
+            return self._states[path]
 
     def shown(self, path: Path) -> str:
         return self.state(path).shown
@@ -63,16 +69,20 @@ class Configs:
         state = self.state(path)
         if state.config is None:
             return NotRun("config", f"{state.shown} is not a valid config (see config-valid).")
-        if not state.image_checked:
-            state.image_checked = True
-            try:
-                self._before_first_image()
-                state.image = self._find_image(state.config)
-            except (ImageUnavailable, EngineUnavailable) as exc:
-                state.image_problem = str(exc)
-            except RuntimeUnavailable as exc:
-                state.image_problem = str(exc)
-                state.runtime_missing = True
+        with self._lock:
+            lock = self._image_locks.setdefault(path, threading.Lock())
+        with lock:
+            if not state.image_checked:
+                try:
+                    self._before_first_image()
+                    state.image = self._find_image(state.config)
+                except (ImageUnavailable, EngineUnavailable) as exc:
+                    state.image_problem = str(exc)
+                except RuntimeUnavailable as exc:
+                    state.image_problem = str(exc)
+                    state.runtime_missing = True
+                finally:
+                    state.image_checked = True
         if state.image is None:
             cause: Cause = "unsupported" if state.runtime_missing else "image"
             return NotRun(cause, state.image_problem or "the image is not available.")

@@ -24,6 +24,7 @@ from .datasets import (
     import_prepared_data,
 )
 from .kit_options import KitOptions
+from .once import OnceEach
 from .parameters_files import ParametersFiles
 from .runs import NotRun, Outcome
 from .sandbox import LazySandbox, Sandbox
@@ -47,9 +48,10 @@ class Inputs:
         self._runtime = runtime  # the runner's name: which gpus values it accepts
         self._upstream = upstream  # a finished step's outcome (the scheduler ran it)
         # Each dataset imported into the sandbox once, by name (or why it could not be).
-        self._demo: dict[str, RawDataset | InputMissing] = {}
-        self._prepared: dict[str, PreparedDataset | InputMissing] = {}
-        self._input_problems: dict[Path, list[ConfigError]] = {}
+        # Steps run in threads (--medperf-jobs): OnceEach makes each of these once.
+        self._demo: OnceEach[str, RawDataset | InputMissing] = OnceEach()
+        self._prepared: OnceEach[str, PreparedDataset | InputMissing] = OnceEach()
+        self._input_problems: OnceEach[Path, list[ConfigError]] = OnceEach()
         self.parameters = ParametersFiles(options, configs, sandbox)
 
     @property
@@ -99,13 +101,15 @@ class Inputs:
                 f"{task} needs raw demo data: give {DEMO_OPTION} PATH (a folder or "
                 ".tar.gz with paths.yaml naming data_path and labels_path)."
             )
-        if given.name not in self._demo:
+
+        def make() -> RawDataset | InputMissing:
             label = _import_label("demo-data", given, self.options.demo_data)
             try:
-                self._demo[given.name] = import_demo_data(self.sandbox, given.path, label)
+                return import_demo_data(self.sandbox, given.path, label)
             except InputMissing as exc:
-                self._demo[given.name] = exc
-        found = self._demo[given.name]
+                return exc
+
+        found = self._demo.get(given.name, make)
         if isinstance(found, InputMissing):
             raise found
         return found
@@ -118,13 +122,15 @@ class Inputs:
                 f"{task} needs a prepared dataset: give {DATA_OPTION} DIR (a folder "
                 "with data/ and labels/)."
             )
-        if given.name not in self._prepared:
+
+        def make() -> PreparedDataset | InputMissing:
             label = _import_label("prepared-data", given, self.options.data)
             try:
-                self._prepared[given.name] = import_prepared_data(self.sandbox, given.path, label)
+                return import_prepared_data(self.sandbox, given.path, label)
             except InputMissing as exc:
-                self._prepared[given.name] = exc
-        found = self._prepared[given.name]
+                return exc
+
+        found = self._prepared.get(given.name, make)
         if isinstance(found, InputMissing):
             raise found
         return found
@@ -195,12 +201,14 @@ class Inputs:
         """What MedPerf would refuse in the inputs this session gives a config, found
         without running anything (today: its parameters file). config-valid reports
         them; the tasks they concern do not run."""
-        if path not in self._input_problems:
+
+        def find() -> list[ConfigError]:
             state = self.configs.state(path)
-            self._input_problems[path] = self.parameters.problems(path) + runtime_gpus_errors(
+            return self.parameters.problems(path) + runtime_gpus_errors(
                 state.config, state.shown, self._runtime, self.options.gpus
             )
-        return self._input_problems[path]
+
+        return self._input_problems.get(path, find)
 
     def _workspace_input(self, config: ContainerConfig, task: str, key: str, default: str) -> Path:
         """An mlcube.yaml input that MedPerf took from workspace/ (parameters, weights)."""

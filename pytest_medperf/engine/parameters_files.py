@@ -10,6 +10,7 @@ from ..config import ContainerConfig
 from ..errors import ConfigError, InputMissing
 from .configs import Configs
 from .kit_options import KitOptions
+from .once import OnceEach
 from .parameters import ParametersMissing, ParametersUnusable, load_parameters, medperf_text
 from .sandbox import LazySandbox
 
@@ -21,7 +22,7 @@ class ParametersFiles:
         self.options = options
         self.configs = configs
         self._sandbox = sandbox
-        self._files: dict[Path, Path] = {}
+        self._files: OnceEach[Path, Path] = OnceEach()  # steps run in threads
 
     def problems(self, path: Path) -> list[ConfigError]:
         """What MedPerf would refuse in the parameters file a config gets."""
@@ -80,17 +81,18 @@ class ParametersFiles:
 
     def file_for(self, config: ContainerConfig, task: str) -> Path:
         """The file MedPerf would mount: the parameters written back with safe_dump."""
-        if config.path not in self._files:
-            source, how = self.source(config.path)
-            try:
-                text = medperf_text(load_parameters(source))
-            except ParametersMissing:
-                raise InputMissing(f"{task}: no parameters file at {source} ({how}).") from None
-            except ParametersUnusable as exc:
-                raise InputMissing(f"{task}: {exc}") from None
-            folder = self._sandbox.get().new_dir("inputs", f"parameters-{config.path.parent.name}")
-            target = folder / "parameters.yaml"
-            target.write_text(text)
-            self._sandbox.get().hand_over(folder, writable=False)
-            self._files[config.path] = target
-        return self._files[config.path]
+        return self._files.get(config.path, lambda: self._write(config, task))
+
+    def _write(self, config: ContainerConfig, task: str) -> Path:
+        source, how = self.source(config.path)
+        try:
+            text = medperf_text(load_parameters(source))
+        except ParametersMissing:
+            raise InputMissing(f"{task}: no parameters file at {source} ({how}).") from None
+        except ParametersUnusable as exc:
+            raise InputMissing(f"{task}: {exc}") from None
+        folder = self._sandbox.get().new_dir("inputs", f"parameters-{config.path.parent.name}")
+        target = folder / "parameters.yaml"
+        target.write_text(text)
+        self._sandbox.get().hand_over(folder, writable=False)
+        return target

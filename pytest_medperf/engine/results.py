@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from .runs import Outcome
 from .steps import ConfigStep
 
@@ -12,6 +14,7 @@ class RunResults:
 
     def __init__(self) -> None:
         self._outcomes: dict[ConfigStep, Outcome] = {}
+        self._lock = threading.Lock()  # steps finish in several threads (--medperf-jobs)
 
     def __contains__(self, node: ConfigStep) -> bool:
         return node in self._outcomes
@@ -31,6 +34,7 @@ class RunResults:
             ) from None
 
     def record(self, node: ConfigStep, outcome: Outcome) -> None:
-        if node in self._outcomes:
-            raise ValueError(f"{node.step.label} of {node.config} ran twice")
-        self._outcomes[node] = outcome
+        with self._lock:
+            if node in self._outcomes:
+                raise ValueError(f"{node.step.label} of {node.config} ran twice")
+            self._outcomes[node] = outcome

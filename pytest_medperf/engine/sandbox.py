@@ -13,6 +13,7 @@ import re
 import shutil
 import tarfile
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -39,15 +40,21 @@ class Sandbox:
         (self.root / OWNER_FILE).write_text(json.dumps(current().labels()))
         self._imports: dict[tuple[str, str], Path] = {}
         self._counter = 0
+        # Steps run in threads (--medperf-jobs): folder names are taken under a lock, and
+        # each input is imported once, a second asker waiting for the first's copy.
+        self._names = threading.Lock()
+        self._importing: dict[tuple[str, str], threading.Lock] = {}
 
     # -- folders -----------------------------------------------------------------
     def new_dir(self, *parts: str) -> Path:
         """A fresh, empty directory below the root (suffixed when the name is taken)."""
-        path = self.root.joinpath(*(_slug(p) for p in parts))
-        if path.exists():
-            self._counter += 1
-            path = path.with_name(f"{path.name}.{self._counter}")
-        path.mkdir(parents=True)
+        wanted = self.root.joinpath(*(_slug(p) for p in parts))
+        with self._names:
+            path = wanted
+            if path.exists():
+                self._counter += 1
+                path = path.with_name(f"{path.name}.{self._counter}")
+            path.mkdir(parents=True)
         for parent in [path, *path.parents]:
             if parent == self.root.parent:
                 break
@@ -71,8 +78,14 @@ class Sandbox:
     def import_input(self, source: Path, label: str, *, option: str) -> Path:
         """Copy (or safely unpack) a user's file or folder once; later calls reuse it."""
         key = (str(source.resolve()), label)
-        if key in self._imports:
+        with self._names:
+            lock = self._importing.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._imports:
+                self._imports[key] = self._import(source, label, option)
             return self._imports[key]
+
+    def _import(self, source: Path, label: str, option: str) -> Path:
         if not source.exists():
             raise InputMissing(f"{option} {source}: no such file or directory.")
         dest_dir = self.new_dir("inputs", label)
@@ -86,7 +99,6 @@ class Sandbox:
             dest = dest_dir / source.name
             shutil.copy2(source, dest)
         self.hand_over(dest_dir, writable=False)
-        self._imports[key] = dest
         return dest
 
     def close(self) -> None:
@@ -105,12 +117,14 @@ class LazySandbox:
         self._keep = keep
         self._base = base
         self._sandbox: Sandbox | None = None
+        self._lock = threading.Lock()  # made once, whichever step's thread asks first
 
     def get(self) -> Sandbox:
-        if self._sandbox is None:
-            uid, gid = self._args
-            self._sandbox = Sandbox(uid, gid, keep=self._keep, base=self._base)
-        return self._sandbox
+        with self._lock:
+            if self._sandbox is None:
+                uid, gid = self._args
+                self._sandbox = Sandbox(uid, gid, keep=self._keep, base=self._base)
+            return self._sandbox
 
     @property
     def path(self) -> Path | None:

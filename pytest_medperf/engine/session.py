@@ -14,7 +14,8 @@ every later ask gets the kept result. Nothing here imports pytest.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ..runtimes.artifact import Artifacts
@@ -52,6 +53,7 @@ class KitSession:
         self.sandbox = LazySandbox(uid, gid, keep=options.keep, base=options.sandbox_base)
         self.swept: list[str] = []  # what the sweep removed, one line per owner or sandbox
         self._swept = False
+        self._sweep_lock = threading.Lock()  # the first image lookup may be in any thread
         self.artifacts = Artifacts(runner, options.artifact, self._artifact_dir)
         self.configs = Configs(
             options.configs, shown_paths or {}, self.artifacts.acquire, self._sweep_once
@@ -61,7 +63,24 @@ class KitSession:
         self.inputs = Inputs(options, self.configs, self.sandbox, runner.name, self.results.require)
         launcher = Launcher(options, runner, self.sandbox, progress)
         executor = StepExecutor(self.configs, self.inputs, launcher, self.results, self.sandbox)
-        self.scheduler = Scheduler(self.graph, executor.execute, self.results)
+        self.scheduler = Scheduler(
+            self.graph,
+            executor.execute,
+            self.results,
+            jobs=options.jobs,
+            on_cancel=runner.cancel_runs,
+            on_wait=getattr(progress, "flush", None),
+            expect_runs=runner.expect_runs,
+        )
+
+    # -- what the selected items need ------------------------------------------------
+    def want(self, steps: Iterable[tuple[Path, Step]], *, every_chain: bool = True) -> None:
+        """The steps (first runs and extra runs) the selected items will ask for: with
+        --medperf-jobs above 1 they start together on the first ask. every_chain False:
+        this process (an xdist worker) runs only the chains it is given."""
+        self.scheduler.want(
+            (ConfigStep(path, step) for path, step in steps), every_chain=every_chain
+        )
 
     # -- outcomes ----------------------------------------------------------------------
     def outcome(self, path: Path, step: Step) -> Outcome:
@@ -108,14 +127,28 @@ class KitSession:
 
     def _sweep_once(self) -> None:
         """Before the first image lookup: what killed sessions left behind goes."""
-        if self._swept:
-            return
-        self._swept = True
-        with contextlib.suppress(OSError):
-            self.swept += sweep_stale_sandboxes(self.options.sandbox_base, self.options.sweep_age)
-        self.swept += self.runner.sweep_leftovers(self.options.sweep_age)
+        with self._sweep_lock:
+            if self._swept:
+                return
+            self._swept = True
+            with contextlib.suppress(OSError):
+                self.swept += sweep_stale_sandboxes(
+                    self.options.sandbox_base, self.options.sweep_age
+                )
+            self.swept += self.runner.sweep_leftovers(self.options.sweep_age)
+
+    def stop_runs(self) -> None:
+        """No step starts from now on; running ones are stopped and their threads joined
+        (the items are done, or the session was interrupted)."""
+        self.scheduler.cancel()
 
     def close(self) -> None:
+        try:
+            self.stop_runs()
+        finally:
+            self._close_parts()
+
+    def _close_parts(self) -> None:
         try:
             self.runner.close()  # first: a helper container may still use an image
         finally:

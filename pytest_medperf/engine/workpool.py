@@ -95,6 +95,7 @@ class WorkPool(Generic[K, V]):
         jobs: int | None = None,
         on_dependency_failure: Callable[[K, K, BaseException], V] | None = None,
         on_cancel: Callable[[], None] | None = None,
+        on_wait: Callable[[], None] | None = None,
         name: str = "medperf-step",
     ) -> None:
         jobs = default_jobs() if jobs is None else jobs
@@ -106,6 +107,7 @@ class WorkPool(Generic[K, V]):
         self._dependencies = dependencies
         self._on_dependency_failure = on_dependency_failure
         self._on_cancel = on_cancel
+        self._on_wait = on_wait  # called now and then while result() waits (progress lines)
         self._name = name
         self._cond = threading.Condition(threading.RLock())
         self._plan: list[K] = []  # dependencies first, otherwise in the order first asked
@@ -139,10 +141,16 @@ class WorkPool(Generic[K, V]):
                 # In place: sequential runs, or a run that asks for another key (its
                 # own slot is taken by the wait, so it keeps the count and never deadlocks).
                 self._run_here(key)
-            with self._cond:
-                while key not in self._done:
+            while True:
+                with self._cond:
+                    if key in self._done:
+                        done = self._done[key]
+                        break
                     self._cond.wait(0.5)
-                done = self._done[key]
+                if self._on_wait is not None:
+                    self._on_wait()
+            if self._on_wait is not None:
+                self._on_wait()  # what the run reported just before it ended
         except BaseException:
             if not getattr(self._local, "worker", False):
                 self.cancel()

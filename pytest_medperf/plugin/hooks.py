@@ -92,6 +92,18 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return chain_scheduler(config, log, groups)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The steps the selected items (after -k, -m, deselection) need, so independent ones
+    can start together (--medperf-jobs)."""
+    kit = session.config.stash.get(KIT_KEY, None)
+    if kit is None:
+        return
+    from .step_items import wanted_steps
+
+    kit.session.want(wanted_steps(session.items), every_chain=not kit.settings.is_worker)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     kit = config.stash.get(KIT_KEY, None)
     if kit is not None:

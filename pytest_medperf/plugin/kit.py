@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,9 @@ class Kit:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        # No item asks any more (done, -x, or interrupted): steps still running are
+        # stopped, then the holders can go.
+        self.session.stop_runs()
         finish_soon = getattr(self.session.runner, "finish_soon", None)
         if finish_soon is not None:  # no run follows: the holder goes during the summary
             finish_soon()
@@ -147,7 +151,10 @@ class Kit:
 class Progress:
     """Shows that a long task is alive: elapsed time and its last log line, now and then.
 
-    Nothing under -q, nothing on xdist workers (their output is not a terminal).
+    Nothing under -q, nothing on xdist workers (their output is not a terminal). Steps
+    run in worker threads (--medperf-jobs) report here too, but only the main thread
+    writes to the terminal: a line from another thread waits for flush(), which the
+    main thread calls while it waits for a step.
     """
 
     FIRST, EVERY = 15.0, 30.0
@@ -155,13 +162,28 @@ class Progress:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.next: dict[str, float] = {}
+        self._pending: list[str] = []
+        self._lock = threading.Lock()
 
     def __call__(self, name: str, elapsed: float, last_line: str) -> None:
-        if self.config.get_verbosity() < 0 or elapsed < self.next.get(name, self.FIRST):
+        if self.config.get_verbosity() < 0:
             return
-        self.next[name] = elapsed + self.EVERY
+        with self._lock:
+            if elapsed < self.next.get(name, self.FIRST):
+                return
+            self.next[name] = elapsed + self.EVERY
+            tail = f": {last_line[:100]}" if last_line else ""
+            self._pending.append(f"pytest-medperf: {name} running for {elapsed:.0f} s{tail}")
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the waiting lines, from the main thread only."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        with self._lock:
+            lines, self._pending = self._pending, []
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is None:
             return
-        tail = f": {last_line[:100]}" if last_line else ""
-        reporter.write_line(f"pytest-medperf: {name} running for {elapsed:.0f} s{tail}")
+        for line in lines:
+            reporter.write_line(line)

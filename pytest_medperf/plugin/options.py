@@ -141,12 +141,8 @@ OPTIONS: tuple[Option, ...] = (
         "adds matches-baseline items.",
         "DIR",
     ),
-    Option(
-        "rtol", "relative tolerance of matches-baseline for numbers (default 1e-6).", "FLOAT"
-    ),
-    Option(
-        "atol", "absolute tolerance of matches-baseline for numbers (default 1e-9).", "FLOAT"
-    ),
+    Option("rtol", "relative tolerance of matches-baseline for numbers (default 1e-6).", "FLOAT"),
+    Option("atol", "absolute tolerance of matches-baseline for numbers (default 1e-9).", "FLOAT"),
     Option(
         "update_baseline",
         "write or refresh the baseline with this session's values and say what changed "
@@ -210,4 +206,3 @@ OPTIONS: tuple[Option, ...] = (
         kind="flag",
     ),
 )
-

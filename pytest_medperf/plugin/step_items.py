@@ -10,11 +10,33 @@ import pytest
 from ..benchmark_rules.api import RuleFailed, view_of
 from ..benchmark_rules.finder import FoundRule
 from ..checks import CheckContext, Finding, StepIdentity, TaskCheck
+from ..engine.corruptions import CORRUPTIONS
 from ..engine.runs import NotRun, TaskRun
-from ..engine.steps import Step
+from ..engine.steps import Purpose, Step
 from ..runtimes.base import ImageInfo
 from .items import CheckFailed, KitItem, skip_here
 from .kit import KIT_KEY
+
+# The extra runs a rule of the kit may ask for on its step's first run.
+EXTRA_RUNS: dict[str, tuple[tuple[Purpose, str], ...]] = {
+    "non-root": ((Purpose.AS_ROOT, ""),),
+    "deterministic": ((Purpose.AGAIN, ""),),
+    "sanity-check-rejects-bad-data": tuple((Purpose.CORRUPTED, name) for name, _ in CORRUPTIONS),
+}
+
+
+def wanted_steps(items: list[pytest.Item]) -> list[tuple[Any, Step]]:
+    """The runs the selected items will ask for, in their order: each step item's first
+    run, and the extra runs its rule may need (the scheduler starts them ahead)."""
+    found: list[tuple[Any, Step]] = []
+    for item in items:
+        if not isinstance(item, StepItem):
+            continue
+        path, step = item.config_path, item.task_step
+        found.append((path, step))
+        if isinstance(item, TaskCheckItem):
+            found += [(path, step.extra(p, c)) for p, c in EXTRA_RUNS.get(item.rule_id, ())]
+    return found
 
 
 class StepItem(KitItem):

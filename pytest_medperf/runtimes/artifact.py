@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import shutil
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,14 +49,14 @@ class Artifacts:
         self._private_dir = private_dir
         self._secrets: list[Path] = []
         self._count = 0
-        self._expected: str | None = None
+        self._lock = threading.Lock()  # configs' images are got in parallel threads
 
     # -- the lookup --------------------------------------------------------------------
     def acquire(self, config: ContainerConfig) -> ImageInfo:
-        self._expected = self.options.image_hash_by_config.get(config.path, self.options.image_hash)
+        expected = self.options.image_hash_by_config.get(config.path, self.options.image_hash)
         kind = config.container_type
         if kind == "DockerImage":
-            return self._docker_image(config.image)
+            return self._docker_image(config.image, expected)
         path = local_file(config, kind)
         try:
             file_hash = file_sha256(path)
@@ -63,7 +64,7 @@ class Artifacts:
             raise ImageUnavailable(
                 f"{kind} {path} cannot be read ({exc.strerror}); give a file the kit can read."
             ) from None
-        self._check_hash(file_hash, f"the sha256 of {path.name}")
+        self._check_hash(expected, file_hash, f"the sha256 of {path.name}")
         registered = _file_hash_note(kind, path, file_hash)
         if kind.endswith("SingularityFile") and self.runner.name != "singularity":
             raise ImageUnavailable(
@@ -87,9 +88,9 @@ class Artifacts:
                 remove_sensitive(source)  # MedPerf removes it right after loading
         return dataclasses.replace(shown, registered_hash=file_hash, notes=(registered,))
 
-    def _docker_image(self, reference: str) -> ImageInfo:
+    def _docker_image(self, reference: str, expected: str | None) -> ImageInfo:
         if not self.options.pull:
-            if self._expected:
+            if expected:
                 raise ImageUnavailable(
                     f"{HASH_OPTION} is compared with the registry's digest of {reference}, "
                     f"which the kit reads only when it pulls: add {PULL_OPTION}."
@@ -108,7 +109,7 @@ class Artifacts:
                 )
             return dataclasses.replace(found, notes=tuple(notes))
         digest = registry_digest(self.runner.docker_client(), reference)
-        self._check_hash(digest, f"the registry digest of {reference}")
+        self._check_hash(expected, digest, f"the registry digest of {reference}")
         notes = [
             f"registry digest {digest}: this is the hash to register for the container in "
             "MedPerf (sites pull the image and compare its digest with it)."
@@ -123,8 +124,7 @@ class Artifacts:
         return dataclasses.replace(found, registered_hash=digest, notes=tuple(notes))
 
     # -- helpers -----------------------------------------------------------------------
-    def _check_hash(self, found: str, what: str) -> None:
-        expected = self._expected
+    def _check_hash(self, expected: str | None, found: str, what: str) -> None:
         if expected and _bare(expected) != _bare(found):
             raise ImageUnavailable(
                 f"Hash mismatch: {HASH_OPTION} {expected} is not {what}, {found}; MedPerf "
@@ -134,10 +134,11 @@ class Artifacts:
             )
 
     def _decrypt(self, path: Path, kind: str) -> Path:
-        self._count += 1
-        folder = self._private_dir() / f"decrypted-{self._count}"
-        folder.mkdir(mode=0o700)
-        self._secrets.append(folder)
+        with self._lock:
+            self._count += 1
+            folder = self._private_dir() / f"decrypted-{self._count}"
+            folder.mkdir(mode=0o700)
+            self._secrets.append(folder)
         output = folder / (path.stem or "container")
         decrypt(path, self.options.decryption_key, output, kind=kind)
         return output

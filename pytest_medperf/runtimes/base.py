@@ -165,6 +165,15 @@ class Runner(Protocol):
         """The equivalent command a person would type to reproduce the run."""
         ...
 
+    def expect_runs(self, count: int) -> None:
+        """Up to `count` runs will go at once soon: get ready (Docker: network holders)."""
+        ...
+
+    def cancel_runs(self) -> None:
+        """From another thread (Ctrl-C, SIGTERM): start no run from now on and stop the
+        running ones; each run's own thread still cleans up after its run."""
+        ...
+
     def sweep_leftovers(self, max_age: float) -> list[str]:
         """Remove containers that an ended session left (or older than max_age seconds);
         return one line per owner saying what was removed."""
@@ -209,6 +218,12 @@ class UnavailableRunner:
 
     def command_line(self, spec: RunSpec) -> list[str]:
         return []
+
+    def expect_runs(self, count: int) -> None:
+        return None
+
+    def cancel_runs(self) -> None:
+        return None
 
     def sweep_leftovers(self, max_age: float) -> list[str]:
         return []

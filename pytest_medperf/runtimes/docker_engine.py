@@ -17,6 +17,10 @@ from docker.errors import DockerException
 from ..errors import EngineUnavailable
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
+# Connections kept to the engine: each concurrent run holds one for its output stream
+# and uses others for create/wait/inspect (--medperf-jobs up to 8, and xdist workers
+# have a client each).
+POOL_SIZE = 32
 
 
 def _cli_config_dir() -> Path:
@@ -86,7 +90,9 @@ def connect(host: str | None = None) -> docker.DockerClient:
             kwargs["base_url"] = host
             if not host.startswith("tcp://"):
                 kwargs.pop("tls", None)
-            client = docker.DockerClient(**kwargs, use_ssh_client=host.startswith("ssh://"))
+            client = docker.DockerClient(
+                **kwargs, use_ssh_client=host.startswith("ssh://"), max_pool_size=POOL_SIZE
+            )
         elif name is not None:
             context = read_context(name)
             if context is None:
@@ -98,9 +104,12 @@ def connect(host: str | None = None) -> docker.DockerClient:
                 base_url=context.host,
                 tls=context.tls or False,
                 use_ssh_client=context.host.startswith("ssh://"),
+                max_pool_size=POOL_SIZE,
             )
         else:
-            client = docker.from_env(use_ssh_client=where.startswith("ssh://"))
+            client = docker.from_env(
+                use_ssh_client=where.startswith("ssh://"), max_pool_size=POOL_SIZE
+            )
         client.ping()
     except (DockerException, requests.exceptions.RequestException) as exc:
         fix = (

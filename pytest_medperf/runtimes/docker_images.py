@@ -3,6 +3,7 @@ by registry digest; whatever the kit brought is taken away again at close()."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,9 @@ class DockerImages:
         self._address = address  # the engine's address, for messages
         self._loader: ArchiveLoader | None = None
         self._pulled: list[str] = []
+        # Configs' images are got in parallel threads (--medperf-jobs): what the kit
+        # brings is listed under a lock, and loads and pulls (rare, heavy) go one at a time.
+        self._lock = threading.Lock()
 
     def inspect(self, reference: str) -> ImageInfo:
         try:
@@ -41,19 +45,21 @@ class DockerImages:
 
     def load_archive(self, path: Path, shown: str) -> ImageInfo:
         """`docker load`, run by the archive's first repo tag, as MedPerf does."""
-        if self._loader is None:
-            self._loader = ArchiveLoader(self._client())
-        return self._loader.load(path, shown=shown)
+        with self._lock:
+            if self._loader is None:
+                self._loader = ArchiveLoader(self._client())
+            return self._loader.load(path, shown=shown)
 
     def from_registry(self, reference: str, digest: str) -> ImageInfo:
         """Pulled by its digest (the author's tag is never moved); a note when the local
         image of that tag is another one."""
         client = self._client()
         pinned = f"{reference.rsplit('@', 1)[0]}@{digest}"
-        had_it = already_here(client, pinned)
-        pulled = pull(client, reference, digest)
-        if not had_it:
-            self._pulled.append(pulled.reference)
+        with self._lock:
+            had_it = already_here(client, pinned)
+            pulled = pull(client, reference, digest)
+            if not had_it:
+                self._pulled.append(pulled.reference)
         notes: tuple[str, ...] = ()
         if pulled.local_id is not None and pulled.local_id != pulled.image_id:
             notes = (
@@ -65,9 +71,10 @@ class DockerImages:
 
     def close(self) -> None:
         """Remove loaded images (moved tags go back) and the references pulled."""
-        if self._loader is not None:
-            self._loader.close()
-        if self._pulled:
-            client = self._client()
-            while self._pulled:
-                forget(client, self._pulled.pop())
+        with self._lock:
+            if self._loader is not None:
+                self._loader.close()
+            if self._pulled:
+                client = self._client()
+                while self._pulled:
+                    forget(client, self._pulled.pop())

@@ -46,7 +46,7 @@ from .docker_engine import connect, engine_address, remote_engine
 from .docker_images import DockerImages
 from .layers import filesystem_changes
 from .logstream import LogStream, run_log_file
-from .network_holder import NetworkHolder
+from .network_holder import Holder, NetworkHolder
 from .owner import Owner, current, verdict
 
 POLL_SECONDS = 1.0
@@ -64,6 +64,9 @@ class DockerRunner:
         self._client: docker.DockerClient | None = None
         self._client_lock = threading.Lock()
         self._background: list[threading.Thread] = []
+        self._running: dict[str, Any] = {}  # the containers of runs under way, by id
+        self._running_lock = threading.Lock()
+        self._cancelled = threading.Event()
         self.images = DockerImages(lambda: self.client, lambda: self.address)
         self.network = NetworkHolder(
             lambda: self.client, enabled=observe_network, address=lambda: self.host
@@ -82,6 +85,13 @@ class DockerRunner:
         session is still loading and collecting; the first run waits for it."""
         if self.network.enabled:
             self._in_background(self.network.warm, image)
+
+    def expect_runs(self, count: int) -> None:
+        """Up to `count` runs are about to go at once (--medperf-jobs): start the network
+        holders they will need now, in the background, rather than one per run as it
+        starts (each costs the engine a container start)."""
+        if self.network.enabled and count > 1:
+            self._in_background(self.network.stock, count)
 
     def finish_soon(self) -> None:
         """No run follows (the session's items are done): start removing the holder now, in
@@ -120,18 +130,35 @@ class DockerRunner:
         return self.images.from_registry(reference, digest)
 
     def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
+        """Run one task; safe from several threads at once (--medperf-jobs): each run has
+        its own container, log and network holder."""
         labels = {LABEL_KIT: "1", **current().labels(), **spec.labels}
         kwargs = create_kwargs(spec)
         kwargs["labels"] = labels
+        started = time.monotonic()
+        if self._cancelled.is_set():
+            return self._not_started(spec, started, "the session was cancelled")
         try:
-            watch = self.network.watch_for(spec.image)
+            holder = self.network.borrow(spec.image)
         except requests.exceptions.RequestException:
             raise EngineUnavailable(
                 f"The Docker engine at {self.address} stopped answering."
             ) from None
-        if watch is not None:
-            kwargs["network_mode"] = self.network.network_mode
-        mark = watch.mark() if watch is not None else 0
+        try:
+            return self._run_held(spec, kwargs, holder, progress)
+        finally:
+            self.network.release(holder)
+
+    def _run_held(
+        self,
+        spec: RunSpec,
+        kwargs: dict[str, Any],
+        holder: Holder | None,
+        progress: Progress | None,
+    ) -> RunResult:
+        if holder is not None:
+            kwargs["network_mode"] = holder.network_mode
+        mark = holder.watch.mark() if holder is not None else 0
         started = time.monotonic()
         try:
             container = self.client.containers.create(**kwargs)
@@ -143,9 +170,13 @@ class DockerRunner:
             if not isinstance(exc, Exception):
                 raise
             return self._create_failed(spec, started, exc)
+        with self._running_lock:
+            self._running[container.id] = container
         try:
+            if self._cancelled.is_set():  # cancelled while it was being made
+                return self._not_started(spec, started, "the session was cancelled")
             result = self._start_and_wait(container, spec, started, progress)
-            seen = self.network.observation(watch, mark)
+            seen = self.network.observation(holder, mark)
             return dataclasses.replace(result, network=seen)
         except requests.exceptions.RequestException:
             raise EngineUnavailable(
@@ -153,6 +184,17 @@ class DockerRunner:
             ) from None
         finally:
             remove(container)
+            with self._running_lock:
+                self._running.pop(container.id, None)
+
+    def cancel_runs(self) -> None:
+        """Called from another thread on Ctrl-C or SIGTERM: no run starts from now on, and
+        the running ones are killed (each run's own thread then removes its container)."""
+        self._cancelled.set()
+        with self._running_lock:
+            running = list(self._running.values())
+        for container in running:
+            kill(container)
 
     def _start_and_wait(
         self, container: Any, spec: RunSpec, started: float, progress: Progress | None

@@ -1,15 +1,20 @@
-"""The Docker runtime's network holder: a `sleep` container with no network whose
-namespace the task containers join, so the kit can watch what they try (netwatch)."""
+"""The Docker runtime's network holders: `sleep` containers with no network whose
+namespaces task containers join, so the kit can watch what they try (netwatch).
+
+One holder serves one run at a time: concurrent runs (--medperf-jobs) each borrow their
+own, so the attempts a watch records are that run's alone. The first holder is made
+from a task's image (warm-up or first run); more are made from the same image when all
+are busy, and every one is removed at close()."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import docker
+import requests
 from docker.errors import APIError
 
 from ..observe.netwatch import NetworkWatch, ObservationUnavailable, observation_blocker
@@ -28,8 +33,31 @@ class WatchProblem:
     image_specific: bool = False
 
 
+class HolderNotRunning(ObservationUnavailable):
+    """The holder container stopped at once (its image cannot run `sleep`)."""
+
+
+@dataclasses.dataclass(eq=False)
+class Holder:
+    """One holder container and the watch on its namespace, lent to one run at a time."""
+
+    container: Any
+    watch: NetworkWatch
+
+    @property
+    def network_mode(self) -> str:
+        """What a task container is given to join the holder's namespace."""
+        return f"container:{self.container.id}"
+
+    def close(self) -> None:
+        try:
+            self.watch.close()
+        finally:
+            remove(self.container)
+
+
 class NetworkHolder:
-    """One holder (and its watch) for the session, started on first use."""
+    """The session's holders, made on first use: borrow() one for a run, release() it after."""
 
     def __init__(
         self,
@@ -41,42 +69,122 @@ class NetworkHolder:
         self._client = client
         self._address = address  # the engine from --medperf-docker-hosts, else None
         self.enabled = enabled
-        self._container: Any = None
-        self._watch: NetworkWatch | None = None
         self.problem: WatchProblem | None = None
         self._tried: set[str] = set()
-        self._name: str | None = None
+        self._image: str | None = None  # the image the first holder runs; more use it too
+        self._holders: list[Holder] = []  # every live holder
+        self._free: list[Holder] = []  # those no run holds now
+        self._making: set[str] = set()  # names of holders being made (removed if cut short)
+        self._more_failed = False  # a second holder could not be made: runs share by waiting
         self._made = 0
-        # Made once, by a run or by warm() in the background: a run waits for it rather
-        # than make a second one.
-        self._lock = threading.RLock()
+        self._generation = 0  # bumped by close(): a holder made across it is removed
+        # The first holder is made under the lock (a run waits for the warm-up's rather
+        # than make a second); further ones outside it, several at once.
+        self._cond = threading.Condition(threading.RLock())
 
-    @property
-    def network_mode(self) -> str:
-        """What a task container is given to join the holder's namespace."""
-        return f"container:{self._container.id}"
+    # -- lending -------------------------------------------------------------------
+    def borrow(self, image: str) -> Holder | None:
+        """A holder for one run (None: the run is not watched; observation() says why)."""
+        with self._cond:
+            while True:
+                if not self.enabled:
+                    return None
+                if self._free:
+                    return self._free.pop()
+                if not self._holders:
+                    return self._first(image)
+                if self._making:
+                    pass  # one is on its way (stocked ahead, or another run's): wait for it
+                elif not self._more_failed and self._image is not None:
+                    name = self._next_name()
+                    self._making.add(name)
+                    source, generation = self._image, self._generation
+                    break
+                self._cond.wait(1.0)  # every holder is busy: wait for one
+        try:
+            holder = self._make(source, name)
+        except (APIError, ObservationUnavailable, requests.exceptions.RequestException):
+            with self._cond:
+                self._making.discard(name)
+                self._more_failed = True
+            remove_by_name(self._client(), name)
+            return self.borrow(image)
+        with self._cond:
+            self._making.discard(name)
+            self._cond.notify_all()
+            if generation == self._generation:
+                self._holders.append(holder)
+                return holder
+        holder.close()  # the session closed meanwhile
+        return None
 
-    def watch_for(self, image: str) -> NetworkWatch | None:
-        """The session's watch, started on first use with a holder from this image."""
-        with self._lock:
-            return self._watch_for(image)
+    def stock(self, count: int) -> None:
+        """Have `count` holders ready ahead of that many runs at once: the missing ones
+        are made now, each in a thread of its own, from the first holder's image (waits
+        for the warm-up's). Nothing when watching is off or no holder could be made."""
+        with self._cond:
+            if not self.enabled or self._image is None or self._more_failed:
+                return
+            missing = count - len(self._holders) - len(self._making)
+            names = [self._next_name() for _ in range(max(0, missing))]
+            self._making.update(names)
+            source, generation = self._image, self._generation
+        threads = [
+            threading.Thread(target=self._stock_one, args=(source, name, generation))
+            for name in names
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def _stock_one(self, image: str, name: str, generation: int) -> None:
+        try:
+            holder = self._make(image, name)
+        except Exception:
+            with self._cond:
+                self._making.discard(name)
+                self._more_failed = True
+                self._cond.notify_all()
+            return
+        with self._cond:
+            self._making.discard(name)
+            self._cond.notify_all()
+            if generation == self._generation:
+                self._holders.append(holder)
+                self._free.append(holder)
+                return
+        holder.close()
+
+    def release(self, holder: Holder | None) -> None:
+        """The run is over (its container removed): the holder serves the next one."""
+        if holder is None:
+            return
+        with self._cond:
+            if holder in self._holders:
+                self._free.append(holder)
+            self._cond.notify_all()
 
     def warm(self, image: str) -> None:
-        """Start the holder ahead of the first run (in a background thread). A failure is
-        left for that run to meet and report, as it would have without warming up."""
-        with self._lock:
+        """Start the first holder ahead of the first run (in a background thread). A
+        failure is left for that run to meet and report, as it would have without it."""
+        with self._cond:
+            if self._holders or not self.enabled:
+                return
             try:
-                self._watch_for(image)
+                holder = self._first(image)
             except Exception:
-                with contextlib.suppress(Exception):  # no engine: nothing was made
-                    self._close()
-                self._name = None
+                holder = None
+            if holder is not None:
+                self._free.append(holder)
+                self._cond.notify_all()
+            else:
                 self._tried.discard(image)
                 self.problem = None
 
-    def _watch_for(self, image: str) -> NetworkWatch | None:
-        if not self.enabled or self._watch is not None:
-            return self._watch
+    def _first(self, image: str) -> Holder | None:
+        """The first holder, from this image (callers hold the lock); None with the reason
+        in self.problem when the namespace cannot be held or watched."""
         if self.problem is None:
             blocker = observation_blocker() or remote_engine(self._address())
             self.problem = WatchProblem(blocker) if blocker else None
@@ -85,12 +193,42 @@ class NetworkHolder:
         if image in self._tried:
             return None
         self._tried.add(image)
-        self._made += 1
-        self._name = f"medperf-network-holder-{current().session[:12]}-{self._made}"
+        name = self._next_name()
+        self._making.add(name)
         try:
-            self._container = self._client().containers.run(
+            holder = self._make(image, name)
+        except (APIError, HolderNotRunning) as exc:
+            self.problem = self._image_problem(image, exc)
+            return None
+        except ObservationUnavailable as exc:
+            # Not the image's fault: no other holder would do better. Never retried.
+            self.problem = WatchProblem(str(exc))
+            return None
+        finally:
+            self._making.discard(name)
+        self.problem = None
+        self._image = image
+        self._holders.append(holder)
+        return holder
+
+    def _image_problem(self, image: str, exc: Exception) -> WatchProblem:
+        return WatchProblem(
+            f"the kit could not hold a network namespace with {image} "
+            f"(it runs `sleep` there): {first_line(exc)}",
+            image_specific=True,
+        )
+
+    def _next_name(self) -> str:
+        self._made += 1
+        return f"medperf-network-holder-{current().session[:12]}-{self._made}"
+
+    def _make(self, image: str, name: str) -> Holder:
+        """Start a holder container and watch its namespace; nothing is left on failure."""
+        container = None
+        try:
+            container = self._client().containers.run(
                 image,
-                name=self._name,
+                name=name,
                 entrypoint=["sleep"],
                 command=["2147483647"],
                 network_mode="none",
@@ -103,31 +241,23 @@ class NetworkHolder:
                 },
                 detach=True,
             )
-            self._container.reload()
-            pid = int(self._container.attrs["State"]["Pid"])
+            container.reload()
+            pid = int(container.attrs["State"]["Pid"])
             if not pid:
-                raise ObservationUnavailable("the holder container is not running")
-        except (APIError, ObservationUnavailable) as exc:
-            self.problem = WatchProblem(
-                f"the kit could not hold a network namespace with {image} "
-                f"(it runs `sleep` there): {first_line(exc)}",
-                image_specific=True,
-            )
-            self._close()
-            return None
-        try:
-            self._watch = NetworkWatch(pid, self._container.id)
-            self.problem = None
-        except ObservationUnavailable as exc:
-            # Not the image's fault: no other holder would do better. Never retried.
-            self.problem = WatchProblem(str(exc))
-            self._close()
-        return self._watch
+                raise HolderNotRunning("the holder container is not running")
+            return Holder(container, NetworkWatch(pid, container.id))
+        except BaseException:
+            if container is not None:
+                remove(container)
+            else:
+                remove_by_name(self._client(), name)
+            raise
 
-    def observation(self, watch: NetworkWatch | None, mark: int) -> NetworkObservation:
+    # -- what a run saw ------------------------------------------------------------
+    def observation(self, holder: Holder | None, mark: int) -> NetworkObservation:
         """What the run showed of its network use, or why it was not watched."""
-        if watch is not None:
-            return NetworkObservation(True, tuple(watch.since(mark)))
+        if holder is not None:
+            return NetworkObservation(True, tuple(holder.watch.since(mark)))
         if not self.enabled:
             return NetworkObservation(False, note="watching was turned off")
         problem = self.problem
@@ -140,18 +270,23 @@ class NetworkHolder:
             return reason
         return f"{reason}, on the engine {address}"
 
-    def close(self) -> None:
-        """Stop watching and remove the holder container."""
-        with self._lock:
-            self._close()
+    @property
+    def count(self) -> int:
+        """How many holders are alive (for tests and the bench)."""
+        with self._cond:
+            return len(self._holders)
 
-    def _close(self) -> None:
-        if self._watch is not None:
-            self._watch.close()
-            self._watch = None
-        if self._container is not None:
-            remove(self._container)
-            self._container = None
-        elif self._name is not None:  # interrupted while it was being made
-            remove_by_name(self._client(), self._name)
-        self._name = None
+    def close(self) -> None:
+        """Stop watching and remove every holder container (a run still holding one is
+        over by now: the session cancels or finishes its runs first)."""
+        with self._cond:
+            self._generation += 1
+            self._image = None
+            self._more_failed = False
+            holders, self._holders, self._free = self._holders, [], []
+            making = set(self._making)
+            self._cond.notify_all()
+        for holder in holders:
+            holder.close()
+        for name in making:  # interrupted while it was being made
+            remove_by_name(self._client(), name)

@@ -24,6 +24,7 @@ import os
 import secrets
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -63,6 +64,9 @@ class SingularityRunner:
         self._on_close = on_close  # the Docker helper that converts images, closed with us
         self._sifs: dict[str, str] = {}
         self._version: str | None = None
+        self._running: set[subprocess.Popen[bytes]] = set()  # runs under way (--medperf-jobs)
+        self._running_lock = threading.Lock()
+        self._cancelled = threading.Event()
 
     def inspect_image(self, reference: str) -> ImageInfo:
         """A .sif path as it is; a local Docker image converted once (docker-daemon://)."""
@@ -166,6 +170,8 @@ class SingularityRunner:
                 )
         except SingularityRefused as exc:
             return RunResult(None, 0.0, self.name, user, start_error=str(exc))
+        if self._cancelled.is_set():
+            return RunResult(None, 0.0, self.name, user, start_error="the session was cancelled")
         with open(log_file, "wb") as out:  # the output goes to disk, never into memory
             try:
                 process = subprocess.Popen(
@@ -179,6 +185,8 @@ class SingularityRunner:
             except OSError as exc:
                 why = f"{argv[0]}: {exc.strerror}"
                 return RunResult(None, 0.0, self.name, user, start_error=why)
+            with self._running_lock:
+                self._running.add(process)
             try:
                 timed_out = _wait_until_silent(process, log_file, spec.timeout)
                 if timed_out:
@@ -186,6 +194,9 @@ class SingularityRunner:
             except BaseException:
                 _stop(process)
                 raise
+            finally:
+                with self._running_lock:
+                    self._running.discard(process)
         scanner = scan_file(log_file)
         # The image is read-only here: every denied write shows in the log. A denied
         # read cannot be told apart from outside, so only "Read-only" lines count.
@@ -206,6 +217,17 @@ class SingularityRunner:
             denied=denied,
             network=NetworkObservation(False, note="Singularity runs are not observed"),
         )
+
+    def expect_runs(self, count: int) -> None:
+        return None  # nothing to start ahead: each run is a process of its own
+
+    def cancel_runs(self) -> None:
+        """From another thread on Ctrl-C or SIGTERM: start nothing more, stop what runs."""
+        self._cancelled.set()
+        with self._running_lock:
+            running = list(self._running)
+        for process in running:
+            _stop(process)
 
     def sweep_leftovers(self, max_age: float) -> list[str]:
         return []  # nothing outlives the subprocess: it runs in its own process group
