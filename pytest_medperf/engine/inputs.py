@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import TypeVar
 
 from ..config import ContainerConfig
 from ..config.runargs import runtime_gpus_errors
@@ -30,6 +31,7 @@ from .runs import NotRun, Outcome
 from .sandbox import LazySandbox, Sandbox
 from .steps import ConfigStep, Step
 
+_D = TypeVar("_D", RawDataset, PreparedDataset)
 
 class Inputs:
     """The inputs of each step, found once per session (imported data, parameters)."""
@@ -95,42 +97,49 @@ class Inputs:
 
     def demo_data(self, task: str, dataset: str = "") -> RawDataset:
         """The demo dataset of that name (the only one for an empty name), imported once."""
-        given = _named(self.options.demo_data, dataset)
-        if given is None:
-            raise InputMissing(
-                f"{task} needs raw demo data: give {DEMO_OPTION} PATH (a folder or "
-                ".tar.gz with paths.yaml naming data_path and labels_path)."
-            )
-
-        def make() -> RawDataset | InputMissing:
-            label = _import_label("demo-data", given, self.options.demo_data)
-            try:
-                return import_demo_data(self.sandbox, given.path, label)
-            except InputMissing as exc:
-                return exc
-
-        found = self._demo.get(given.name, make)
-        if isinstance(found, InputMissing):
-            raise found
-        return found
+        return self._imported(
+            self._demo,
+            self.options.demo_data,
+            dataset,
+            "demo-data",
+            import_demo_data,
+            f"{task} needs raw demo data: give {DEMO_OPTION} PATH (a folder or .tar.gz with "
+            "paths.yaml naming data_path and labels_path).",
+        )
 
     def prepared_data(self, task: str, dataset: str = "") -> PreparedDataset:
         """The prepared dataset of that name (the only one for an empty name), imported once."""
-        given = _named(self.options.data, dataset)
-        if given is None:
-            raise InputMissing(
-                f"{task} needs a prepared dataset: give {DATA_OPTION} DIR (a folder "
-                "with data/ and labels/)."
-            )
+        return self._imported(
+            self._prepared,
+            self.options.data,
+            dataset,
+            "prepared-data",
+            import_prepared_data,
+            f"{task} needs a prepared dataset: give {DATA_OPTION} DIR (a folder with data/ "
+            "and labels/).",
+        )
 
-        def make() -> PreparedDataset | InputMissing:
-            label = _import_label("prepared-data", given, self.options.data)
+    def _imported(
+        self,
+        cache: OnceEach[str, _D | InputMissing],
+        given_all: tuple[GivenDataset, ...],
+        dataset: str,
+        kind: str,
+        importer: Callable[[Sandbox, Path, str], _D],
+        none_given: str,
+    ) -> _D:
+        """A given dataset copied into the sandbox once (a problem with it is kept too)."""
+        given = _named(given_all, dataset)
+        if given is None:
+            raise InputMissing(none_given)
+
+        def make() -> _D | InputMissing:
             try:
-                return import_prepared_data(self.sandbox, given.path, label)
+                return importer(self.sandbox, given.path, _import_label(kind, given, given_all))
             except InputMissing as exc:
                 return exc
 
-        found = self._prepared.get(given.name, make)
+        found = cache.get(given.name, make)
         if isinstance(found, InputMissing):
             raise found
         return found

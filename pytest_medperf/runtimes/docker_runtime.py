@@ -275,6 +275,12 @@ class DockerRunner:
         floor = disk_floor(spec.disk_watch, spec.limits.min_free_disk) if spec.disk_watch else 0
         status: dict[str, Any] | None = None
         while status is None:
+            if self._cancelled.is_set():
+                # cancel_runs() may have come between this run's check and its start,
+                # when there was nothing to kill yet: the run stops itself.
+                kill(container)
+                status = container.wait()
+                break
             silent = time.monotonic() - max(started, stream.last_output)
             if spec.timeout is not None and silent >= spec.timeout:
                 timed_out = True

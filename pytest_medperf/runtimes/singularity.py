@@ -187,6 +187,8 @@ class SingularityRunner:
                 return RunResult(None, 0.0, self.name, user, start_error=why)
             with self._running_lock:
                 self._running.add(process)
+            if self._cancelled.is_set():  # cancelled between the check above and now
+                _stop(process)
             try:
                 timed_out = _wait_until_silent(process, log_file, spec.timeout)
                 if timed_out:
