@@ -6,7 +6,9 @@ In one run:
      kit / bare wall time per task;
   2. each config through `pytest` against the sum of its bare runs: fixed overhead
      per config (pytest start-up, collection, checks, clean-up);
-  3. four synthetic 5 s configs with `pytest -n 0` and `-n 2`: the xdist speed-up;
+  3. four synthetic 5 s configs with `pytest -n 0` and `-n 2`: the xdist speed-up (one
+     session already runs independent configs' steps at once, up to --medperf-jobs, so
+     on this many cores xdist adds little);
   4. the compatibility chain (data preparator -> model -> metrics on the demo data, every
      check: corrupted-data sanity runs and the network holder included) against its five
      tasks run bare one after another, with the default --medperf-jobs (independent
@@ -18,6 +20,7 @@ per config; speed-up >= 1.6 on 2 cores for 4 configs. It prints; it asserts noth
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -93,9 +96,12 @@ def per_task(configs: list[tuple[Path, dict]]) -> dict[Path, float]:
     return bare_sum
 
 
-def pytest_wall(configs: list[Path], *args: str) -> float:
+def pytest_wall(configs: list[Path], *args: str, repeat: int = 1) -> float:
     """pytest with only the kit (and xdist for -n): other installed plugins are not the kit's
-    cost (hypothesis alone adds two seconds of start-up)."""
+    cost (hypothesis alone adds two seconds of start-up). With repeat: the median of that
+    many sessions (one session's wall time varies by a few tenths on a shared engine)."""
+    if repeat > 1:
+        return statistics.median(pytest_wall(configs, *args) for _ in range(repeat))
     plugins = ["-p", "pytest_medperf.plugin.hooks"]
     if "-n" in args:
         plugins += ["-p", "xdist.plugin"]
@@ -117,9 +123,8 @@ def bytecode_cache(root: Path) -> None:
         return
     BYTECODE.update(PYTHONPYCACHEPREFIX=str(root / "pycache"), PYTHONDONTWRITEBYTECODE="")
     # one untimed session fills the cache with every module a session imports
-    pytest_wall(
-        [SAMPLES / "model" / "container_config.yaml"], "--medperf-data", str(DATA / "prepared")
-    )
+    configs = [SAMPLES / name / "container_config.yaml" for name in ("data_preparator", "model")]
+    pytest_wall(configs, "--medperf-demo-data", str(DATA / "demo"), "--medperf-determinism")
     print("(PYTHONDONTWRITEBYTECODE is set: bytecode is cached in the temp dir, as installed)\n")
 
 
@@ -145,7 +150,7 @@ def main() -> int:
             args = []
             for key, value in extra.items():
                 args += [f"--medperf-{key.replace('_', '-')}", str(value)]
-            wall = pytest_wall([path], *args)
+            wall = pytest_wall([path], *args, repeat=3)
             overhead = wall - bare_sum.get(path, 0.0)
             print(
                 f"{path.parent.name:<20} pytest {wall:6.2f}s  bare {bare_sum.get(path, 0):6.2f}s  "
@@ -165,8 +170,12 @@ def main() -> int:
         chain = [path for path, _ in configs[:3]]
         bare_chain = sum(bare_sum.get(path, 0.0) for path in chain)
         demo = ("--medperf-demo-data", str(DATA / "demo"))
-        for label, jobs in (("default jobs", ()), ("--medperf-jobs 1", ("--medperf-jobs", "1"))):
-            wall = pytest_wall(chain, *demo, *jobs)
+        for label, jobs in (
+            ("default jobs", ()),
+            ("--medperf-jobs 4", ("--medperf-jobs", "4")),
+            ("--medperf-jobs 1", ("--medperf-jobs", "1")),
+        ):
+            wall = pytest_wall(chain, *demo, *jobs, repeat=3)
             print(
                 f"prepare -> sanity_check -> statistics -> infer -> evaluate ({label}): "
                 f"pytest {wall:6.2f}s  bare (one after another) {bare_chain:6.2f}s  "
