@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .loader import load_container_config
 from .model import ContainerConfig, RunArgs, TaskSpec, Volume
 
 __all__ = ["ContainerConfig", "RunArgs", "TaskSpec", "Volume", "load_config"]
@@ -12,6 +11,10 @@ __all__ = ["ContainerConfig", "RunArgs", "TaskSpec", "Volume", "load_config"]
 
 def load_config(path: Path, shown: str | None = None) -> ContainerConfig:
     """Load any config format the kit knows; raises ConfigErrors."""
+    # Imported here: the loader brings jsonschema, which the Docker runtime (imported
+    # first, to start the network holder early) does not need.
+    from .loader import load_container_config
+
     return load_container_config(path, shown)
 
 

@@ -286,7 +286,11 @@ class NetworkHolder:
             holders, self._holders, self._free = self._holders, [], []
             making = set(self._making)
             self._cond.notify_all()
-        for holder in holders:
-            holder.close()
+        # Removed side by side: each removal waits on the engine (kill, then clean-up).
+        removals = [threading.Thread(target=h.close, name="medperf-holder-rm") for h in holders]
+        for thread in removals:
+            thread.start()
+        for thread in removals:
+            thread.join()
         for name in making:  # interrupted while it was being made
             remove_by_name(self._client(), name)
