@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -32,11 +31,9 @@ from .base import (
     RunResult,
     RunSpec,
 )
-from .docker_args import create_kwargs, disk_floor, docker_cli_argv
+from .docker_args import create_kwargs, docker_cli_argv
 from .docker_containers import (
     explain,
-    first_line,
-    is_timeout,
     kill,
     path_exists,
     remove,
@@ -44,13 +41,12 @@ from .docker_containers import (
 )
 from .docker_engine import connect, engine_address, remote_engine
 from .docker_images import DockerImages
+from .docker_sweep import sweep_leftovers
+from .docker_wait import wait_for_end
 from .layers import filesystem_changes
 from .logstream import LogStream, run_log_file
 from .network_holder import Holder, NetworkHolder
-from .owner import Owner, current, verdict
-
-POLL_SECONDS = 1.0
-DISK_POLL_SECONDS = 0.25
+from .owner import current
 
 
 class DockerRunner:
@@ -226,7 +222,9 @@ class DockerRunner:
                 container.start()
             except APIError as exc:
                 return self._not_started(spec, started, explain(exc))
-            status, timed_out, stopped_for = self._wait(container, spec, started, progress, stream)
+            status, timed_out, stopped_for = wait_for_end(
+                container, spec, started, progress, stream, self._cancelled
+            )
             duration = time.monotonic() - started
             oom_killed = False
             with contextlib.suppress(APIError, requests.exceptions.RequestException):
@@ -256,60 +254,6 @@ class DockerRunner:
             denied=denied,
             oom_killed=oom_killed,
         )
-
-    def _wait(
-        self,
-        container: Any,
-        spec: RunSpec,
-        started: float,
-        progress: Progress | None,
-        stream: LogStream,
-    ) -> tuple[dict[str, Any], bool, str | None]:
-        """Wait for the end, killing the task at the timeout or the free-disk floor.
-
-        The timeout is MedPerf's: it fires when the task has printed nothing for that
-        long (MedPerf reads the log line by line and gives up on silence), so a long
-        task that keeps printing progress is never killed."""
-        timed_out = False
-        stopped_for = None
-        floor = disk_floor(spec.disk_watch, spec.limits.min_free_disk) if spec.disk_watch else 0
-        status: dict[str, Any] | None = None
-        while status is None:
-            if self._cancelled.is_set():
-                # cancel_runs() may have come between this run's check and its start,
-                # when there was nothing to kill yet: the run stops itself.
-                kill(container)
-                status = container.wait()
-                break
-            silent = time.monotonic() - max(started, stream.last_output)
-            if spec.timeout is not None and silent >= spec.timeout:
-                timed_out = True
-                kill(container)
-                status = container.wait()
-                break
-            if spec.disk_watch is not None:
-                free = shutil.disk_usage(spec.disk_watch).free
-                if free < floor:
-                    stopped_for = (
-                        f"the disk under {spec.disk_watch} had only {free >> 20} MiB free: the "
-                        "task was filling it (through /tmp or an output) and the kit stopped it"
-                    )
-                    kill(container)
-                    status = container.wait()
-                    break
-            slice_ = (
-                POLL_SECONDS if spec.timeout is None else min(POLL_SECONDS, spec.timeout - silent)
-            )
-            if spec.disk_watch is not None:
-                slice_ = min(slice_, DISK_POLL_SECONDS)
-            try:
-                status = container.wait(timeout=max(slice_, 0.05))
-            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as exc:
-                if not is_timeout(exc):
-                    raise
-                if progress is not None:
-                    progress(spec.name, time.monotonic() - started, stream.scanner.last_line)
-        return status, timed_out, stopped_for
 
     def _create_failed(self, spec: RunSpec, started: float, exc: Exception) -> RunResult:
         if isinstance(exc, ImageNotFound):
@@ -345,33 +289,5 @@ class DockerRunner:
             self.images.close()
 
     def sweep_leftovers(self, max_age: float) -> list[str]:
-        """Remove the kit's containers whose session has provably ended (same machine boot,
-        same PID namespace, its process gone), or that are older than max_age seconds;
-        one line per owner says what was removed and why."""
-        try:
-            # sparse: no inspect per container, which would race with other sessions
-            # (xdist workers) removing their own containers meanwhile.
-            found = self.client.containers.list(all=True, sparse=True, filters={"label": LABEL_KIT})
-        except (APIError, requests.exceptions.RequestException) as exc:
-            raise EngineUnavailable(
-                f"The Docker engine at {self.address} did not list containers: {first_line(exc)}"
-            ) from None
-        removed: dict[tuple[str, str], list[str]] = {}
-        now = time.time()
-        for container in found:
-            labels = container.attrs.get("Labels") or {}
-            owner = Owner.from_labels(labels)
-            age = now - float(container.attrs.get("Created") or now)
-            why = verdict(owner, age, max_age)
-            if why is None:
-                continue
-            remove(container)
-            who = owner.describe() if owner is not None else "an older kit's session"
-            names = container.attrs.get("Names") or [container.id[:12]]
-            removed.setdefault((who, why), []).append(str(names[0]).lstrip("/"))
-        return [
-            f"removed {len(names)} container(s) left by {who}, "
-            + ("which has ended" if why == "ended" else f"older than {max_age / 3600:g} h")
-            + f": {', '.join(sorted(names)[:5])}"
-            for (who, why), names in removed.items()
-        ]
+        """Remove the kit's containers whose session has provably ended (docker_sweep.py)."""
+        return sweep_leftovers(self.client, self.address, max_age)
