@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import GOOD
 
-from pytest_medperf.engine.workpool import default_jobs
+from pytest_medperf.engine.jobs import default_jobs
 from pytest_medperf.plugin.options import KIT_KEY
 
 

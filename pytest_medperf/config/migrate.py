@@ -23,40 +23,14 @@ import yaml
 
 from ..errors import ConfigErrors, KitError
 from .loader import SCHEMA as CONTAINER_SCHEMA
-from .loader import load_container_config, medperf_rule_errors
+from .loader import load_container_config
+from .medperf_rules import medperf_rule_errors
 from .model import TASK_ORDER, ContainerConfig, MlcubeParameter, RunArgs
+from .mounts import INPUT_MOUNTS, OUTPUT_MOUNTS, PREPARE_INPUT_MOUNTS, volume_type
 from .runargs import SHM_SIZE, InvalidGpus, gpus_text, normalize_gpus
 from .schema import dotted, schema_errors
 from .yamlsafe import read_yaml
 
-VOLUMES = "/mlcommons/volumes"
-# MedPerf's default mount paths (its templates), per task where they differ.
-INPUT_MOUNTS = {
-    "data_path": f"{VOLUMES}/data",
-    "labels_path": f"{VOLUMES}/labels",
-    "metadata_path": f"{VOLUMES}/metadata",
-    "predictions": f"{VOLUMES}/predictions",
-    "labels": f"{VOLUMES}/labels",
-    "parameters_file": f"{VOLUMES}/parameters/parameters.yaml",
-    "additional_files": f"{VOLUMES}/additional_files",
-}
-PREPARE_INPUT_MOUNTS = {"data_path": f"{VOLUMES}/raw_data", "labels_path": f"{VOLUMES}/raw_labels"}
-OUTPUT_MOUNTS = {
-    "prepare": {
-        "output_path": f"{VOLUMES}/data",
-        "output_labels_path": f"{VOLUMES}/labels",
-        "metadata_path": f"{VOLUMES}/metadata",
-        "report_file": f"{VOLUMES}/report/report.yaml",
-    },
-    "statistics": {"output_path": f"{VOLUMES}/statistics/statistics.yaml"},
-    "infer": {"output_path": f"{VOLUMES}/predictions"},
-    "evaluate": {
-        "output_path": f"{VOLUMES}/results/results.yaml",
-        "local_outputs_path": f"{VOLUMES}/local_outputs",
-    },
-}
-FILE_VOLUMES = {"parameters_file", "report_file"}
-FILE_OUTPUT_OF = {"statistics": "output_path", "evaluate": "output_path"}
 PARAMETERS_TARGET = PurePosixPath("workspace", "parameters.yaml")
 ADDITIONAL_TARGET = PurePosixPath("workspace", "additional_files")
 
@@ -171,7 +145,7 @@ def _task(config: ContainerConfig, name: str, shown: str, migration: Migration) 
             if mount is None:
                 raise MigrationRefused(f"{where}: MedPerf supplies no output {key!r} to {name}.")
             _check_type(parameter, name, where)
-            outputs[key] = {"mount_path": mount, "type": _medperf_type(name, key)}
+            outputs[key] = {"mount_path": mount, "type": volume_type(name, key)}
             arguments.append(f"--{parameter.name}={mount}")
             continue
         if parameter.supplied_by_medperf:
@@ -179,7 +153,7 @@ def _task(config: ContainerConfig, name: str, shown: str, migration: Migration) 
             raw_input = PREPARE_INPUT_MOUNTS.get(key) if name == "prepare" else None
             mount = raw_input or INPUT_MOUNTS[key]
             _check_type(parameter, name, where)
-            inputs[key] = {"mount_path": mount, "type": _medperf_type(name, key)}
+            inputs[key] = {"mount_path": mount, "type": volume_type(name, key)}
             arguments.append(f"--{parameter.name}={mount}")
             continue
         arguments.append(
@@ -259,12 +233,8 @@ def _workspace_input(
     return str(PurePosixPath(INPUT_MOUNTS["additional_files"], *default.parts[1:]))
 
 
-def _medperf_type(task: str, key: str) -> str:
-    return "file" if key in FILE_VOLUMES or FILE_OUTPUT_OF.get(task) == key else "directory"
-
-
 def _check_type(parameter: MlcubeParameter, task: str, where: str) -> None:
-    wanted = _medperf_type(task, parameter.name)
+    wanted = volume_type(task, parameter.name)
     if parameter.type != wanted:
         raise MigrationRefused(
             f"{where}: mlcube.yaml makes {parameter.name!r} a {parameter.type}, but MedPerf "

@@ -126,7 +126,7 @@ def _describe(error: ValidationError) -> list[Problem]:
 
 def _run_arg_problems(path: tuple[str | int, ...], value: Any) -> list[Problem] | None:
     """shm_size and environment values: say which MedPerf runner breaks, and how. gpus is
-    judged in code alone (loader.medperf_rule_errors), where MedPerf's exact reading is."""
+    judged in code alone (medperf_rules.medperf_rule_errors), where MedPerf's exact reading is."""
     if len(path) >= 3 and path[-3:-1] == ("run_args", "environment"):
         problem = environment_problem(path[-1], value)
         return [(path, problem, environment_fix(path[-1], value))] if problem else []

@@ -7,7 +7,7 @@ them and the scheduler runs them first); it never starts a run itself."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TypeVar
 
 from ..config import ContainerConfig
@@ -30,8 +30,10 @@ from .parameters_files import ParametersFiles
 from .runs import NotRun, Outcome
 from .sandbox import LazySandbox, Sandbox
 from .steps import ConfigStep, Step
+from .workspace_inputs import WorkspaceInputs
 
 _D = TypeVar("_D", RawDataset, PreparedDataset)
+
 
 class Inputs:
     """The inputs of each step, found once per session (imported data, parameters)."""
@@ -55,6 +57,7 @@ class Inputs:
         self._prepared: OnceEach[str, PreparedDataset | InputMissing] = OnceEach()
         self._input_problems: OnceEach[Path, list[ConfigError]] = OnceEach()
         self.parameters = ParametersFiles(options, configs, sandbox)
+        self.workspace = WorkspaceInputs(options, sandbox)
 
     @property
     def sandbox(self) -> Sandbox:
@@ -72,11 +75,11 @@ class Inputs:
         if mlcube is not None:
             parameter = next(p for p in mlcube.parameters if p.name == key)
             if not parameter.supplied_by_medperf:
-                return self._workspace_input(config, task, parameter.name, parameter.default)
+                return self.workspace.input_for(config, task, parameter.name, parameter.default)
         if key == "parameters_file":
             return self.parameters.file_for(config, task)
         if key == "additional_files":
-            return self._additional_files(config)
+            return self.workspace.additional_files(config)
         if task == "prepare":
             demo = self.demo_data(task, step.dataset)
             if key == "data_path":
@@ -218,67 +221,6 @@ class Inputs:
             )
 
         return self._input_problems.get(path, find)
-
-    def _workspace_input(self, config: ContainerConfig, task: str, key: str, default: str) -> Path:
-        """An mlcube.yaml input that MedPerf took from workspace/ (parameters, weights)."""
-        assert config.workspace is not None
-        relative = PurePosixPath(default)
-        label = f"workspace-{config.path.parent.parent.name}-{key}"
-        given_parameters = self.options.parameters_by_config.get(
-            config.path, self.options.parameters
-        )
-        if key == "parameters_file" and given_parameters is not None:
-            return self.sandbox.import_input(given_parameters, label, option="--medperf-parameters")
-        given_files = self._given_additional_files(config)
-        if relative.parts[:1] == ("additional_files",) and given_files:
-            root = self.sandbox.import_input(
-                given_files,
-                "additional-files-given",
-                option="--medperf-additional-files",
-            )
-            target = root.joinpath(*relative.parts[1:])
-            if not target.exists():
-                raise InputMissing(
-                    f"{task} reads {key} from {default}, but {'/'.join(relative.parts[1:])} is "
-                    "not in --medperf-additional-files."
-                )
-            return target
-        source = Path(default) if relative.is_absolute() else config.workspace / default
-        if not source.exists():
-            raise InputMissing(
-                f"{task} reads its '{key}' input from {source}, which does not exist: put it "
-                "in the workspace/ folder beside mlcube.yaml (MedPerf took these inputs from "
-                "there)."
-            )
-        return self.sandbox.import_input(source, label, option=f"workspace {key}")
-
-    def _given_additional_files(self, config: ContainerConfig) -> Path | None:
-        return self.options.additional_files_by_config.get(
-            config.path, self.options.additional_files
-        )
-
-    def _additional_files(self, config: ContainerConfig) -> Path:
-        given = self._given_additional_files(config)
-        workspace = config.path.parent / "workspace"
-        candidates = (
-            [given]
-            if given
-            else [
-                workspace / "additional_files",
-                workspace / "additional_files.tar.gz",
-            ]
-        )
-        for source in candidates:
-            if source is not None and (source.exists() or source is given):
-                return self.sandbox.import_input(
-                    source,
-                    f"additional-files-{config.path.parent.name}",
-                    option="--medperf-additional-files",
-                )
-        # MedPerf mounts an empty folder when no additional files were submitted.
-        empty = self.sandbox.new_dir("inputs", "additional-files-empty")
-        self.sandbox.hand_over(empty, writable=False)
-        return empty
 
 
 def _named(given: tuple[GivenDataset, ...], name: str) -> GivenDataset | None:

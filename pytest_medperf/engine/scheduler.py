@@ -24,7 +24,8 @@ from .graph import StepGraph
 from .results import RunResults
 from .runs import NotRun, Outcome, TaskRun
 from .steps import ConfigStep, Purpose
-from .workpool import NotStarted, WorkPool
+from .work_done import NotStarted
+from .workpool import WorkPool
 
 
 class Scheduler:

@@ -20,65 +20,19 @@ What it guarantees, whatever the timing:
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from .jobs import default_jobs
+from .work_done import DependencyFailed, Done, NotStarted
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-MAX_DEFAULT_JOBS = 8
-
-
-def default_jobs() -> int:
-    """The CPUs this process may use, at least 2 and at most 8.
-
-    A step mostly waits on the engine (creating, starting, removing a container takes
-    0.1-0.5 s of engine time each), so even one core gains from a second step at once.
-    Past the core count, containers only compete for CPU and memory (each may take up
-    to the memory cap), and a chain's graph is rarely wider than 8 steps.
-    """
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    return max(2, min(cpus, MAX_DEFAULT_JOBS))
-
 
 class CycleError(ValueError):
     """The dependencies loop back on themselves; the message names the loop."""
-
-
-class NotStarted(Exception):
-    """The executor was cancelled or closed before this key could start."""
-
-    def __init__(self, key: object) -> None:
-        super().__init__(f"{key!r} was not started: the run was cancelled or closed first")
-        self.key = key
-
-
-class DependencyFailed(Exception):
-    """A key's dependency raised (the default when no on_dependency_failure is given)."""
-
-    def __init__(self, key: object, dependency: object, error: BaseException) -> None:
-        super().__init__(f"{key!r} did not run: its dependency {dependency!r} failed: {error}")
-        self.key, self.dependency, self.error = key, dependency, error
-
-
-@dataclass(frozen=True)
-class Done(Generic[K, V]):
-    """A finished key: its value, or the exception its run raised."""
-
-    key: K
-    value: V | None = None
-    error: BaseException | None = None
-
-    def unwrap(self) -> V:
-        if self.error is not None:
-            raise self.error
-        return self.value  # type: ignore[return-value]
 
 
 WAITING, RUNNING, DONE = "waiting", "running", "done"

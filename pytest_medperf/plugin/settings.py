@@ -4,7 +4,6 @@ engine's KitOptions. Bad values become pytest usage errors, never tracebacks."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,14 +15,14 @@ from ..checks.baseline_store import DEFAULT_ATOL, DEFAULT_RTOL, BaselineSettings
 from ..checks.data import load_user_schema
 from ..config.runargs import GPUS_FORMS, SHM_SIZE, gpus_problem, gpus_text, normalize_gpus
 from ..engine.datasets import GivenDataset
+from ..engine.jobs import default_jobs
 from ..engine.kit_options import KitOptions, default_user
-from ..engine.workpool import default_jobs
 from ..errors import KitError
-from ..runtimes.artifact import ArtifactOptions
 from ..runtimes.base import Limits
 from ..runtimes.choice import RUNTIMES
 from ..runtimes.hosts import host_for_worker, parse_hosts, sandbox_problem
 from ..runtimes.owner import DEFAULT_SWEEP_AGE
+from .artifact_settings import artifact_options
 from .dataset_options import parse_datasets
 from .option_values import (
     flag,
@@ -33,7 +32,6 @@ from .option_values import (
     shown_name,
     value,
 )
-from .perconfig import config_names
 
 
 @dataclass(frozen=True)
@@ -186,58 +184,6 @@ def datasets(config: pytest.Config) -> tuple[tuple[GivenDataset, ...], tuple[Giv
         return parse_datasets(list_entries(config, "demo_data"), list_entries(config, "data"))
     except KitError as exc:
         raise pytest.UsageError(str(exc)) from None
-
-
-def artifact_options(config: pytest.Config, configs: list[Path]) -> ArtifactOptions:
-    """--medperf-pull, --medperf-image-hash, --medperf-decryption-key."""
-    pull = config.getoption("medperf_pull")
-    default, by_config = image_hashes(config, configs)
-    return ArtifactOptions(
-        pull=bool(pull if pull is not None else config.getini("medperf_pull")),
-        image_hash=default,
-        image_hash_by_config=by_config,
-        decryption_key=path_option(config, "decryption_key"),
-    )
-
-
-def image_hashes(config: pytest.Config, configs: list[Path]) -> tuple[str | None, dict[Path, str]]:
-    """[CONFIG=]HASH entries: a hash for every config, or for the config CONFIG names."""
-    entries = config.getoption("medperf_image_hash") or config.getini("medperf_image_hash")
-    shown = {path: shown_name(config, path) for path in configs}
-    default: str | None = None
-    by_config: dict[Path, str] = {}
-    for text in entries:
-        name, sep, digest = str(text).strip().rpartition("=")
-        if not HASH.match(digest):
-            raise pytest.UsageError(
-                f"--medperf-image-hash {text!r}: give a sha256, e.g. sha256:<64 hex digits> "
-                "(a registry digest) or the 64 hex digits of an archive's sha256, optionally "
-                "as CONFIG=HASH."
-            )
-        if not sep:
-            if default is not None:
-                raise pytest.UsageError(
-                    "--medperf-image-hash: two hashes for every config; give CONFIG=HASH."
-                )
-            default = digest
-            continue
-        found = [
-            p
-            for p in configs
-            if name in config_names(p, shown[p]) or Path(name).absolute() in (p, p.parent)
-        ]
-        if len(found) != 1:
-            known = ", ".join(sorted(shown.values())) or "none"
-            how = "matches no config" if not found else "matches several configs"
-            raise pytest.UsageError(
-                f"--medperf-image-hash {text!r}: {name!r} {how} of this session (configs: "
-                f"{known}); name one by its path or folder."
-            )
-        by_config[found[0]] = digest
-    return default, by_config
-
-
-HASH = re.compile(r"^(sha256:)?[0-9a-fA-F]{64}$")
 
 
 def gpus_override(given: str | None, runtime: str = "docker") -> str | None:
