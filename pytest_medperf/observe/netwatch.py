@@ -188,10 +188,14 @@ class NetworkWatch:
             self._drain()
             return list(self._attempts[mark:])
 
-    def close(self) -> None:
+    def stop(self) -> None:
+        """Ask the serving thread to end, without waiting for it (close() waits)."""
         self._stop.set()
         with contextlib.suppress(OSError):
             self._wake_write.send(b"x")
+
+    def close(self) -> None:
+        self.stop()
         self._thread.join(timeout=2)
         self._selector.close()
         for sock in (self._sniffer, self._dns, self._wake_read, self._wake_write):

@@ -17,6 +17,7 @@ from .option_values import value
 
 if TYPE_CHECKING:
     from ..runtimes.docker_runtime import DockerRunner
+    from ..runtimes.early_holder import EarlyHolder
 
 
 def start_warm_up(config: pytest.Config, configs: list[Path]) -> DockerRunner | None:
@@ -43,11 +44,27 @@ def start_warm_up(config: pytest.Config, configs: list[Path]) -> DockerRunner | 
     if host is False:
         return None
     assert host is None or isinstance(host, str)
+    early = early_holder(image, host)
     from ..runtimes.docker_runtime import DockerRunner
 
-    runner = DockerRunner(observe_network=True, host=host)
+    runner = DockerRunner(observe_network=True, host=host, early_holder=early)
     runner.warm_up(image)
     return runner
+
+
+def early_holder(image: str, host: str | None) -> EarlyHolder | None:
+    """The first holder, started with the standard library alone before docker-py and the
+    kit are imported (~0.1 s sooner), when the engine is a local socket the kit can
+    watch from; the runner adopts it (network_holder.py)."""
+    from ..observe.netwatch import observation_blocker
+    from ..runtimes.base import LABEL_KIT
+    from ..runtimes.cli_context import plain_address
+    from ..runtimes.early_holder import start_early_holder
+
+    address = plain_address(host)
+    if address is None or observation_blocker() is not None:
+        return None
+    return start_early_holder(address, image, LABEL_KIT)
 
 
 def docker_host(config: pytest.Config) -> str | bool | None:

@@ -9,8 +9,10 @@ from typing import Any
 
 import docker
 import requests
-from docker.errors import APIError, NotFound
+from docker.errors import APIError, ImageNotFound, NotFound
 
+from ..errors import EngineUnavailable
+from .base import RunResult, RunSpec
 from .gpu import NO_GPU
 
 
@@ -76,3 +78,29 @@ def explain(exc: APIError) -> str:
             "toolkit), so it refused to start the container."
         )
     return f"the container could not start: {text}."
+
+
+def not_started(spec: RunSpec, started: float, why: str) -> RunResult:
+    """The result of a Docker run whose container never started, saying why."""
+    return RunResult(
+        exit_code=None,
+        duration=time.monotonic() - started,
+        runtime="docker",
+        user=spec.user,
+        start_error=why,
+    )
+
+
+def create_failed(spec: RunSpec, started: float, exc: Exception, address: str) -> RunResult:
+    """The result of a run whose container the engine would not create; an engine that
+    stopped answering ends the session (EngineUnavailable) instead."""
+    if isinstance(exc, ImageNotFound):
+        return not_started(spec, started, f"the image {spec.image!r} is not available.")
+    if isinstance(exc, APIError):
+        return not_started(spec, started, explain(exc))
+    if isinstance(exc, requests.exceptions.RequestException):
+        raise EngineUnavailable(
+            f"The Docker engine at {address} stopped answering while "
+            f"{spec.name} was being created."
+        ) from None
+    raise exc

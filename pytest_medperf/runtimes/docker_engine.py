@@ -7,7 +7,6 @@ import dataclasses
 import hashlib
 import json
 import os
-from pathlib import Path
 
 import docker
 import docker.tls
@@ -15,30 +14,12 @@ import requests
 from docker.errors import DockerException
 
 from ..errors import EngineUnavailable
+from .cli_context import DEFAULT_HOST, cli_config_dir, docker_context
 
-DEFAULT_HOST = "unix:///var/run/docker.sock"
 # Connections kept to the engine: each concurrent run holds one for its output stream
 # and uses others for create/wait/inspect (--medperf-jobs up to 8, and xdist workers
 # have a client each).
 POOL_SIZE = 32
-
-
-def _cli_config_dir() -> Path:
-    return Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
-
-
-def docker_context() -> str | None:
-    """The docker CLI's context when DOCKER_HOST does not override it (None: default)."""
-    if os.environ.get("DOCKER_HOST"):
-        return None
-    name = os.environ.get("DOCKER_CONTEXT")
-    if not name:
-        try:
-            config = json.loads((_cli_config_dir() / "config.json").read_text())
-            name = config.get("currentContext") if isinstance(config, dict) else None
-        except (OSError, ValueError):
-            name = None
-    return None if name in (None, "", "default") else name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +31,7 @@ class ContextEndpoint:
 def read_context(name: str) -> ContextEndpoint | None:
     """A docker CLI context from its store (contexts/meta/<sha256 of name>/meta.json)."""
     digest = hashlib.sha256(name.encode()).hexdigest()
-    store = _cli_config_dir() / "contexts"
+    store = cli_config_dir() / "contexts"
     try:
         meta = json.loads((store / "meta" / digest / "meta.json").read_text())
         endpoint = meta["Endpoints"]["docker"]

@@ -19,7 +19,7 @@ from typing import Any
 
 import docker
 import requests
-from docker.errors import APIError, ImageNotFound
+from docker.errors import APIError
 
 from ..errors import EngineUnavailable
 from ..observe.evidence import LogScanner
@@ -33,8 +33,10 @@ from .base import (
 )
 from .docker_args import create_kwargs, docker_cli_argv
 from .docker_containers import (
+    create_failed,
     explain,
     kill,
+    not_started,
     path_exists,
     remove,
     remove_by_name,
@@ -43,6 +45,7 @@ from .docker_engine import connect, engine_address, remote_engine
 from .docker_images import DockerImages
 from .docker_sweep import sweep_leftovers
 from .docker_wait import wait_for_end
+from .early_holder import EarlyHolder
 from .layers import filesystem_changes
 from .logstream import LogStream, run_log_file
 from .network_holder import Holder, NetworkHolder
@@ -55,17 +58,27 @@ class DockerRunner:
 
     name = "docker"
 
-    def __init__(self, *, observe_network: bool = True, host: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        observe_network: bool = True,
+        host: str | None = None,
+        early_holder: EarlyHolder | None = None,
+    ) -> None:
         self.host = host  # None: the docker CLI's engine
         self._client: docker.DockerClient | None = None
         self._client_lock = threading.Lock()
         self._background: list[threading.Thread] = []
         self._running: dict[str, Any] = {}  # the containers of runs under way, by id
+        self._removing: dict[str, threading.Thread] = {}  # removals under way, by name
         self._running_lock = threading.Lock()
         self._cancelled = threading.Event()
         self.images = DockerImages(lambda: self.client, lambda: self.address)
         self.network = NetworkHolder(
-            lambda: self.client, enabled=observe_network, address=lambda: self.host
+            lambda: self.client,
+            enabled=observe_network,
+            address=lambda: self.host,
+            early=early_holder,
         )
 
     @property
@@ -89,15 +102,24 @@ class DockerRunner:
         if self.network.enabled and count > 1:
             self._in_background(self.network.stock, count)
 
+    def runs_drained(self) -> None:
+        """No run is under way or waiting: the holders go now, in the background, while
+        pytest reports the last items (a later run makes a new one)."""
+        if self.network.enabled:
+            self._in_background(self.network.retire)
+
     def finish_soon(self) -> None:
         """No run follows (the session's items are done): start removing the holder now, in
         the background, while pytest writes its summary; close() waits for it."""
         self._in_background(self.network.close)
 
-    def _in_background(self, work: Any, *args: Any) -> None:
+    def _in_background(self, work: Any, *args: Any) -> threading.Thread:
         thread = threading.Thread(target=work, args=args, name="medperf-engine", daemon=True)
-        self._background.append(thread)
+        with self._running_lock:
+            self._background = [t for t in self._background if t.is_alive()]
+            self._background.append(thread)
         thread.start()
+        return thread
 
     @property
     def address(self) -> str:
@@ -133,7 +155,7 @@ class DockerRunner:
         kwargs["labels"] = labels
         started = time.monotonic()
         if self._cancelled.is_set():
-            return self._not_started(spec, started, "the session was cancelled")
+            return not_started(spec, started, "the session was cancelled")
         try:
             holder = self.network.borrow(spec.image)
         except requests.exceptions.RequestException:
@@ -156,6 +178,9 @@ class DockerRunner:
             kwargs["network_mode"] = holder.network_mode
         mark = holder.watch.mark() if holder is not None else 0
         started = time.monotonic()
+        removing = self._removing.pop(spec.name, None)
+        if removing is not None:
+            removing.join()
         try:
             container = self.client.containers.create(**kwargs)
         except BaseException as exc:
@@ -165,12 +190,12 @@ class DockerRunner:
                 remove_by_name(self.client, spec.name)
             if not isinstance(exc, Exception):
                 raise
-            return self._create_failed(spec, started, exc)
+            return create_failed(spec, started, exc, self.address)
         with self._running_lock:
             self._running[container.id] = container
         try:
             if self._cancelled.is_set():  # cancelled while it was being made
-                return self._not_started(spec, started, "the session was cancelled")
+                return not_started(spec, started, "the session was cancelled")
             result = self._start_and_wait(container, spec, started, progress)
             seen = self.network.observation(holder, mark)
             return dataclasses.replace(result, network=seen)
@@ -179,9 +204,12 @@ class DockerRunner:
                 f"The Docker engine at {self.address} stopped answering while {spec.name} ran."
             ) from None
         finally:
-            remove(container)
             with self._running_lock:
                 self._running.pop(container.id, None)
+            # Everything the run shows is read by now (its log, state and changes): the
+            # engine's clean-up goes on while the next step starts; close() waits for it,
+            # and so does a next run of the same name.
+            self._removing[spec.name] = self._in_background(remove, container)
 
     def cancel_runs(self) -> None:
         """Called from another thread on Ctrl-C or SIGTERM: no run starts from now on, and
@@ -214,14 +242,14 @@ class DockerRunner:
                 container.id, params={"stdout": 1, "stderr": 1, "stream": 1}
             )
         except APIError as exc:
-            return self._not_started(spec, started, explain(exc))
+            return not_started(spec, started, explain(exc))
         stream = LogStream(sock, log_file, LogScanner(denied_limit=20))
         stream.start()
         try:
             try:
                 container.start()
             except APIError as exc:
-                return self._not_started(spec, started, explain(exc))
+                return not_started(spec, started, explain(exc))
             status, timed_out, stopped_for = wait_for_end(
                 container, spec, started, progress, stream, self._cancelled
             )
@@ -253,27 +281,6 @@ class DockerRunner:
             changes=changes,
             denied=denied,
             oom_killed=oom_killed,
-        )
-
-    def _create_failed(self, spec: RunSpec, started: float, exc: Exception) -> RunResult:
-        if isinstance(exc, ImageNotFound):
-            return self._not_started(spec, started, f"the image {spec.image!r} is not available.")
-        if isinstance(exc, APIError):
-            return self._not_started(spec, started, explain(exc))
-        if isinstance(exc, requests.exceptions.RequestException):
-            raise EngineUnavailable(
-                f"The Docker engine at {self.address} stopped answering while "
-                f"{spec.name} was being created."
-            ) from None
-        raise exc
-
-    def _not_started(self, spec: RunSpec, started: float, why: str) -> RunResult:
-        return RunResult(
-            exit_code=None,
-            duration=time.monotonic() - started,
-            runtime=self.name,
-            user=spec.user,
-            start_error=why,
         )
 
     def command_line(self, spec: RunSpec) -> list[str]:

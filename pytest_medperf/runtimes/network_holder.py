@@ -11,17 +11,17 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
-from typing import Any
 
 import docker
 import requests
 from docker.errors import APIError
 
-from ..observe.netwatch import NetworkWatch, ObservationUnavailable, observation_blocker
-from .base import LABEL_KIT, NetworkObservation
-from .docker_containers import first_line, remove, remove_by_name
+from ..observe.netwatch import ObservationUnavailable, observation_blocker
+from .base import NetworkObservation
+from .docker_containers import first_line, remove_by_name
 from .docker_engine import remote_engine
-from .owner import current
+from .early_holder import EarlyHolder, holder_name
+from .holder_container import Holder, HolderNotRunning, close_side_by_side, make_holder
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,29 +33,6 @@ class WatchProblem:
     image_specific: bool = False
 
 
-class HolderNotRunning(ObservationUnavailable):
-    """The holder container stopped at once (its image cannot run `sleep`)."""
-
-
-@dataclasses.dataclass(eq=False)
-class Holder:
-    """One holder container and the watch on its namespace, lent to one run at a time."""
-
-    container: Any
-    watch: NetworkWatch
-
-    @property
-    def network_mode(self) -> str:
-        """What a task container is given to join the holder's namespace."""
-        return f"container:{self.container.id}"
-
-    def close(self) -> None:
-        try:
-            self.watch.close()
-        finally:
-            remove(self.container)
-
-
 class NetworkHolder:
     """The session's holders, made on first use: borrow() one for a run, release() it after."""
 
@@ -65,6 +42,7 @@ class NetworkHolder:
         *,
         enabled: bool,
         address: Callable[[], str | None] = lambda: None,
+        early: EarlyHolder | None = None,
     ) -> None:
         self._client = client
         self._address = address  # the engine from --medperf-docker-hosts, else None
@@ -78,6 +56,7 @@ class NetworkHolder:
         self._more_failed = False  # a second holder could not be made: runs share by waiting
         self._made = 0
         self._generation = 0  # bumped by close(): a holder made across it is removed
+        self._early = early  # the first holder, started before docker-py was loaded
         # The first holder is made under the lock (a run waits for the warm-up's rather
         # than make a second); further ones outside it, several at once.
         self._cond = threading.Condition(threading.RLock())
@@ -91,7 +70,7 @@ class NetworkHolder:
                     return None
                 if self._free:
                     return self._free.pop()
-                if not self._holders:
+                if not self._holders and self._image is None:
                     return self._first(image)
                 if self._making:
                     pass  # one is on its way (stocked ahead, or another run's): wait for it
@@ -155,6 +134,15 @@ class NetworkHolder:
                 self._free.append(holder)
                 return
         holder.close()
+
+    def retire(self) -> None:
+        """Remove the holders no run holds (none is under way): the session's runs are
+        done. A later run makes a new one from the same image."""
+        with self._cond:
+            going = [h for h in self._free if h in self._holders]
+            self._free = []
+            self._holders = [h for h in self._holders if h not in going]
+        close_side_by_side(going)
 
     def release(self, holder: Holder | None) -> None:
         """The run is over (its container removed): the holder serves the next one."""
@@ -220,38 +208,11 @@ class NetworkHolder:
 
     def _next_name(self) -> str:
         self._made += 1
-        return f"medperf-network-holder-{current().session[:12]}-{self._made}"
+        return holder_name(self._made)
 
     def _make(self, image: str, name: str) -> Holder:
-        """Start a holder container and watch its namespace; nothing is left on failure."""
-        container = None
-        try:
-            container = self._client().containers.run(
-                image,
-                name=name,
-                entrypoint=["sleep"],
-                command=["2147483647"],
-                network_mode="none",
-                dns=["127.0.0.1"],
-                user="65534:65534",
-                labels={
-                    LABEL_KIT: "1",
-                    **current().labels(),
-                    "io.github.pytest-medperf.role": "network-holder",
-                },
-                detach=True,
-            )
-            container.reload()
-            pid = int(container.attrs["State"]["Pid"])
-            if not pid:
-                raise HolderNotRunning("the holder container is not running")
-            return Holder(container, NetworkWatch(pid, container.id))
-        except BaseException:
-            if container is not None:
-                remove(container)
-            else:
-                remove_by_name(self._client(), name)
-            raise
+        early, self._early = self._early, None
+        return make_holder(self._client(), image, name, early)
 
     # -- what a run saw ------------------------------------------------------------
     def observation(self, holder: Holder | None, mark: int) -> NetworkObservation:
@@ -285,12 +246,12 @@ class NetworkHolder:
             self._more_failed = False
             holders, self._holders, self._free = self._holders, [], []
             making = set(self._making)
+            early, self._early = self._early, None
             self._cond.notify_all()
-        # Removed side by side: each removal waits on the engine (kill, then clean-up).
-        removals = [threading.Thread(target=h.close, name="medperf-holder-rm") for h in holders]
-        for thread in removals:
-            thread.start()
-        for thread in removals:
-            thread.join()
+        if early is not None:  # started early, never adopted: wait for it, then remove it
+            early.container_id()
+            making.add(early.name)
+        close_side_by_side(holders)
         for name in making:  # interrupted while it was being made
             remove_by_name(self._client(), name)
+
