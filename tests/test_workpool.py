@@ -296,3 +296,48 @@ def test_the_default_fits_the_machine() -> None:
     assert 2 <= default_jobs() <= 8
     with pytest.raises(ValueError):
         WorkPool(Recorder(), lambda key: (), jobs=0)
+
+
+@pytest.mark.parametrize("jobs", [2, 4])
+def test_on_idle_comes_once_the_last_wanted_key_ended_not_before(jobs: int) -> None:
+    """The runtime lets go of its helpers on this call: it must not come while a key still
+    runs or waits (extra keys submitted from a run included), and must come at the end."""
+    record = Recorder()
+    idle: list[list[str]] = []
+
+    def run(key: str) -> str:
+        value = record(key)
+        if key == "sanity_check":  # extra runs follow the first, as the scheduler submits them
+            pool.submit(["corrupt-1", "corrupt-2", "corrupt-3"])
+        return value
+
+    def on_idle() -> None:
+        with record.lock:
+            idle.append([key for what, key in record.events if what == "end"])
+
+    pool: WorkPool[str, str] = WorkPool(run, deps_of(CHAIN), jobs=jobs, on_idle=on_idle)
+    pool.submit(["prepare", "sanity_check", "statistics", "infer", "evaluate"])
+    pool.wait()
+    pool.wait(["corrupt-1", "corrupt-2", "corrupt-3"])
+    deadline = threading.Event()
+    for _ in range(100):
+        if idle:
+            break
+        deadline.wait(0.05)
+    pool.close()
+    assert len(idle) == 1 and sorted(idle[0]) == sorted(CHAIN)
+
+
+def test_on_idle_never_comes_from_a_sequential_or_cancelled_pool() -> None:
+    calls: list[str] = []
+    sequential: WorkPool[str, str] = WorkPool(
+        Recorder(), deps_of(CHAIN), jobs=1, on_idle=lambda: calls.append("sequential")
+    )
+    sequential.result("evaluate")
+    sequential.close()
+    executor, started, _stopped, _calls = blocking_chain(jobs=2)
+    executor._on_idle = lambda: calls.append("cancelled")  # type: ignore[attr-defined]
+    executor.submit(["evaluate", "stuck"])
+    assert started.wait(10)
+    executor.cancel()
+    assert calls == []

@@ -39,6 +39,7 @@ class Scheduler:
         on_cancel: Callable[[], None] | None = None,
         on_wait: Callable[[], None] | None = None,
         expect_runs: Callable[[int], None] | None = None,
+        runs_drained: Callable[[], None] | None = None,
     ) -> None:
         self.graph = graph
         self._execute = execute
@@ -50,6 +51,7 @@ class Scheduler:
             on_dependency_failure=self._dependency_failed,
             on_cancel=on_cancel,
             on_wait=on_wait,
+            on_idle=self._idle,
         )
         self._lock = threading.Lock()
         self._wanted: dict[Path, list[ConfigStep]] = {}  # first runs, by chain
@@ -58,6 +60,7 @@ class Scheduler:
         self._submitted: set[Path] = set()
         self._every_chain = False
         self._expect_runs = expect_runs  # the runtime gets ready for that many at once
+        self._runs_drained = runs_drained  # the runtime may let go of what runs need
 
     @property
     def jobs(self) -> int:
@@ -109,6 +112,17 @@ class Scheduler:
         if self._expect_runs is not None and len(wanted) > 1:
             self._expect_runs(min(self.jobs, len(wanted)))
         self.pool.submit(wanted)
+
+    def _idle(self) -> None:
+        """Nothing runs or waits: when this process runs every selected item and every
+        chain is submitted, the wanted steps are all done, so the runtime can release its
+        helpers (network holders) now rather than after the last report; a step nobody
+        wanted ahead still runs on its ask, with new ones. An xdist worker, given chains
+        one at a time, keeps them."""
+        with self._lock:
+            drained = self._every_chain and set(self._wanted) <= self._submitted
+        if drained and self._runs_drained is not None:
+            self._runs_drained()
 
     def _run(self, node: ConfigStep) -> Outcome:
         outcome = self._execute(node)

@@ -71,6 +71,7 @@ class KitSession:
             on_cancel=runner.cancel_runs,
             on_wait=getattr(progress, "flush", None),
             expect_runs=runner.expect_runs,
+            runs_drained=runner.runs_drained,
         )
 
     # -- what the selected items need ------------------------------------------------

@@ -50,6 +50,7 @@ class WorkPool(Generic[K, V]):
         on_dependency_failure: Callable[[K, K, BaseException], V] | None = None,
         on_cancel: Callable[[], None] | None = None,
         on_wait: Callable[[], None] | None = None,
+        on_idle: Callable[[], None] | None = None,
         name: str = "medperf-step",
     ) -> None:
         jobs = default_jobs() if jobs is None else jobs
@@ -62,6 +63,7 @@ class WorkPool(Generic[K, V]):
         self._on_dependency_failure = on_dependency_failure
         self._on_cancel = on_cancel
         self._on_wait = on_wait  # called now and then while result() waits (progress lines)
+        self._on_idle = on_idle  # a worker ended and no key is running or waiting
         self._name = name
         self._cond = threading.Condition(threading.RLock())
         self._plan: list[K] = []  # dependencies first, otherwise in the order first asked
@@ -220,6 +222,11 @@ class WorkPool(Generic[K, V]):
             self._running -= 1
             self._finish(key, done)
             self._dispatch()
+            # Nothing runs after a dispatch: then nothing waits either (a ready key would
+            # have started, and an unready one waits on a running key).
+            idle = not self._stopped and not self._running
+        if idle and self._on_idle is not None:
+            self._on_idle()
 
     def _run_here(self, key: K) -> None:
         """Run key and its missing dependencies in this thread, in plan order; a key

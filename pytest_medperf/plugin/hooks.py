@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from . import heap
 from .option_values import config_paths
 from .options import KIT_KEY, OPTIONS
 
@@ -42,6 +43,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         option.register(group, parser)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Registered first, so it runs last: the heap frozen at configure (heap.py) stays
+    frozen through pytest's own end-of-session collections."""
+    config.add_cleanup(heap.unfreeze)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "medperf: a MedPerf container conformance check")
@@ -67,6 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
             runner.close()  # a holder it started is removed
         raise
     config.pluginmanager.register(kit, "medperf-kit")
+    heap.freeze()  # until the last clean-up (pytest_cmdline_main)
     kit.cancel.install()  # SIGTERM and SIGHUP take Ctrl-C's path from here on
     # Collect the configs themselves: with no test paths given, only them.
     wanted = [str(p) for p in configs]

@@ -169,6 +169,11 @@ class Runner(Protocol):
         """Up to `count` runs will go at once soon: get ready (Docker: network holders)."""
         ...
 
+    def runs_drained(self) -> None:
+        """No run is under way or waiting (from a worker thread): let go of what only runs
+        use (Docker: the network holders), in the background; a later run gets it again."""
+        ...
+
     def cancel_runs(self) -> None:
         """From another thread (Ctrl-C, SIGTERM): start no run from now on and stop the
         running ones; each run's own thread still cleans up after its run."""
@@ -220,6 +225,9 @@ class UnavailableRunner:
         return []
 
     def expect_runs(self, count: int) -> None:
+        return None
+
+    def runs_drained(self) -> None:
         return None
 
     def cancel_runs(self) -> None:

@@ -223,6 +223,9 @@ class SingularityRunner:
     def expect_runs(self, count: int) -> None:
         return None  # nothing to start ahead: each run is a process of its own
 
+    def runs_drained(self) -> None:
+        return None  # no helper outlives its run
+
     def cancel_runs(self) -> None:
         """From another thread on Ctrl-C or SIGTERM: start nothing more, stop what runs."""
         self._cancelled.set()

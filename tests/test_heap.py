@@ -1,0 +1,60 @@
+"""The heap the session starts with is kept out of the collector's walks during the
+session (plugin/heap.py), and handed back afterwards: a program that runs pytest inside
+itself keeps its collector, and a freeze of its own is left alone."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+from conftest import GOOD
+
+from pytest_medperf.plugin import heap
+
+
+@pytest.fixture(autouse=True)
+def _no_freeze_left():
+    gc.unfreeze()
+    yield
+    heap.unfreeze()
+    gc.unfreeze()
+
+
+def test_freeze_then_unfreeze_hands_everything_back() -> None:
+    heap.freeze()
+    assert gc.get_freeze_count() > 0
+    heap.freeze()  # once per session
+    heap.unfreeze()
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_freeze_of_the_program_itself_is_left_alone() -> None:
+    gc.freeze()
+    theirs = gc.get_freeze_count()
+    heap.freeze()
+    heap.unfreeze()
+    assert gc.get_freeze_count() == theirs > 0
+
+
+class FreezeProbe:
+    def __init__(self) -> None:
+        self.during = 0
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.during = gc.get_freeze_count()
+
+
+def test_a_session_run_inside_another_program_leaves_nothing_frozen(pytester) -> None:
+    probe = FreezeProbe()
+    result = pytester.runpytest_inprocess(
+        "--medperf-config",
+        str(GOOD["model"]),
+        "--collect-only",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        plugins=[probe],
+    )
+    assert result.ret == 0
+    assert probe.during > 0  # frozen while the session ran
+    assert gc.get_freeze_count() == 0  # and handed back
