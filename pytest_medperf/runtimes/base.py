@@ -158,7 +158,8 @@ class Runner(Protocol):
         ...
 
     def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
-        """Run to completion (or timeout) and always remove the container."""
+        """Run to completion (or timeout); the container is always removed (Docker: in the
+        background once its result is read; a next run of its name and close() wait)."""
         ...
 
     def command_line(self, spec: RunSpec) -> list[str]:
