@@ -145,7 +145,7 @@ class NetworkHolder:
         close_side_by_side(going)
 
     def release(self, holder: Holder | None) -> None:
-        """The run is over (its container removed): the holder serves the next one."""
+        """The run is over (its container exited): the holder serves the next one."""
         if holder is None:
             return
         with self._cond:
@@ -211,7 +211,8 @@ class NetworkHolder:
         return holder_name(self._made)
 
     def _make(self, image: str, name: str) -> Holder:
-        early, self._early = self._early, None
+        with self._cond:  # the first _make adopts it (or removes it: see make_holder)
+            early, self._early = self._early, None
         return make_holder(self._client(), image, name, early)
 
     # -- what a run saw ------------------------------------------------------------
