@@ -91,6 +91,10 @@ def connect(host: str | None = None) -> docker.DockerClient:
             client = docker.from_env(
                 use_ssh_client=where.startswith("ssh://"), max_pool_size=POOL_SIZE
             )
+        if client.api.base_url.startswith("http+docker://"):  # a unix socket
+            # No proxy or .netrc applies to a local socket; requests would otherwise read
+            # every environment variable and stat ~/.netrc on each of a session's calls.
+            client.api.trust_env = False
         client.ping()
     except (DockerException, requests.exceptions.RequestException) as exc:
         fix = (
