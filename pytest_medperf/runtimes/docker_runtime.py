@@ -117,6 +117,7 @@ class DockerRunner:
         thread = threading.Thread(target=work, args=args, name="medperf-engine", daemon=True)
         with self._running_lock:
             self._background = [t for t in self._background if t.is_alive()]
+            self._removing = {n: t for n, t in self._removing.items() if t.is_alive()}
             self._background.append(thread)
         thread.start()
         return thread
@@ -206,9 +207,8 @@ class DockerRunner:
         finally:
             with self._running_lock:
                 self._running.pop(container.id, None)
-            # Everything the run shows is read by now (its log, state and changes): the
-            # engine's clean-up goes on while the next step starts; close() waits for it,
-            # and so does a next run of the same name.
+            # All the run shows is read (log, state, changes): the engine's clean-up goes
+            # on while the next step starts; close() and a next run of this name wait.
             self._removing[spec.name] = self._in_background(remove, container)
 
     def cancel_runs(self) -> None:
