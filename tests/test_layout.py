@@ -137,3 +137,13 @@ def test_the_public_api_is_importable_from_the_package() -> None:
     api = importlib.import_module(NAME)
     for name in api.__all__:
         assert getattr(api, name) is not None
+
+
+def test_no_module_is_longer_than_about_three_hundred_lines() -> None:
+    """A module over ~300 lines has grown a second job: split it by job (issue #12)."""
+    long = {
+        str(path.relative_to(PACKAGE)): count
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (count := len(path.read_text(encoding="utf-8").splitlines())) > 300
+    }
+    assert long == {}
