@@ -171,7 +171,7 @@ def test_a_registry_that_wants_credentials_is_named_unauthorized(run_kit, tmp_pa
     ],
 )  # fmt: skip
 def test_registry_problems_are_told_apart_by_their_words(engine_says: str, reason: str) -> None:
-    from pytest_medperf.runtimes.registry import _registry_problem
+    from pytest_medperf.runtimes.artifacts.registry import _registry_problem
 
     message = _registry_problem("127.0.0.1:40479/m:1", RuntimeError(engine_says))
     assert reason in message

@@ -11,12 +11,12 @@ import pytest
 from conftest import DATA, GOOD, SAMPLES
 
 from pytest_medperf.engine.configs import Configs
-from pytest_medperf.engine.datasets import GivenDataset
 from pytest_medperf.engine.graph import StepGraph
+from pytest_medperf.engine.inputs.datasets import GivenDataset
 from pytest_medperf.engine.kit_options import KitOptions
 from pytest_medperf.engine.steps import ConfigStep, Purpose, Step
 from pytest_medperf.errors import KitError
-from pytest_medperf.plugin.dataset_options import parse_datasets
+from pytest_medperf.plugin.options.datasets import parse_datasets
 from pytest_medperf.runtimes.base import ImageUnavailable
 
 SITE_B = SAMPLES / "data" / "site_b"

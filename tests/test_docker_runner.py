@@ -11,8 +11,8 @@ import pytest
 
 from pytest_medperf.observe.netwatch import observation_blocker
 from pytest_medperf.runtimes.base import Mount, RunSpec
-from pytest_medperf.runtimes.docker_args import create_kwargs, docker_cli_argv
-from pytest_medperf.runtimes.docker_runtime import DockerRunner
+from pytest_medperf.runtimes.docker_runtime.args import create_kwargs, docker_cli_argv
+from pytest_medperf.runtimes.docker_runtime.runner import DockerRunner
 
 PROBE = r"""
 import json, os, socket
@@ -168,7 +168,7 @@ def test_no_container_left_by_runner_tests(runner, tmp_path: Path) -> None:
 
 def test_fast_filesystem_changes_match_docker_diff() -> None:
     """The kit reads overlay2's upper layer directly (as root); it must agree with `docker diff`."""
-    from pytest_medperf.runtimes.layers import _KINDS, filesystem_changes
+    from pytest_medperf.runtimes.docker_runtime.layers import _KINDS, filesystem_changes
 
     client = docker.from_env()
     script = (

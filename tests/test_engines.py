@@ -15,7 +15,7 @@ from conftest import DATA, GOOD, SAMPLES, VIOLATIONS, private_copy
 
 from pytest_medperf.errors import KitError
 from pytest_medperf.runtimes.base import LABEL_KIT, LABEL_PID
-from pytest_medperf.runtimes.hosts import (
+from pytest_medperf.runtimes.docker_runtime.hosts import (
     host_for_worker,
     is_remote,
     parse_hosts,
@@ -79,7 +79,7 @@ def test_remote_engines_need_a_sandbox_they_can_see() -> None:
 def test_a_remote_engine_makes_observation_partial_and_says_which() -> None:
     """Per-host choice reaches the network watch: no holder is tried (nothing connects)
     and the reason names that engine."""
-    from pytest_medperf.runtimes.docker_runtime import DockerRunner
+    from pytest_medperf.runtimes.docker_runtime.runner import DockerRunner
 
     runner = DockerRunner(host="tcp://192.0.2.7:2376")
     assert runner.remote and runner.address == "tcp://192.0.2.7:2376"
@@ -159,7 +159,7 @@ def left_by(client, pids: set[str]) -> list[str]:
 def test_two_workers_run_on_two_engines(pytester, tmp_path: Path, second_engine) -> None:
     import docker
 
-    from pytest_medperf.runtimes.docker_engine import engine_address
+    from pytest_medperf.runtimes.docker_runtime.engine import engine_address
 
     main = engine_address()
     configs = [

@@ -106,7 +106,7 @@ def test_default_caps_are_never_met_by_good_samples(run_kit, monkeypatch) -> Non
     the good samples pass under them. The engine's own create call is watched, not faked."""
     from docker.models.containers import ContainerCollection
 
-    from pytest_medperf.runtimes.docker_args import default_memory_limit
+    from pytest_medperf.runtimes.docker_runtime.args import default_memory_limit
 
     assert default_memory_limit().endswith("k")
     created: list[dict] = []

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pytest_medperf.engine.configs import Configs
-from pytest_medperf.engine.datasets import GivenDataset
 from pytest_medperf.engine.graph import StepGraph
+from pytest_medperf.engine.inputs.datasets import GivenDataset
 from pytest_medperf.engine.kit_options import KitOptions
 from pytest_medperf.engine.steps import ConfigStep, Purpose, Step
 from pytest_medperf.runtimes.base import ImageUnavailable

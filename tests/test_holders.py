@@ -15,15 +15,15 @@ import docker
 import pytest
 from conftest import DATA, GOOD, REPO
 
-from pytest_medperf.engine.datasets import GivenDataset
+from pytest_medperf.engine.inputs.datasets import GivenDataset
 from pytest_medperf.engine.session import KitOptions, KitSession
 from pytest_medperf.observe.netwatch import observation_blocker
 from pytest_medperf.runtimes.base import LABEL_KIT
-from pytest_medperf.runtimes.docker_engine import engine_address
-from pytest_medperf.runtimes.docker_runtime import DockerRunner
-from pytest_medperf.runtimes.early_holder import ROLE_LABEL, start_early_holder
-from pytest_medperf.runtimes.holder_container import make_holder
-from pytest_medperf.runtimes.network_holder import NetworkHolder
+from pytest_medperf.runtimes.docker_runtime.engine import engine_address
+from pytest_medperf.runtimes.docker_runtime.holders.early import ROLE_LABEL, start_early_holder
+from pytest_medperf.runtimes.docker_runtime.holders.holder import make_holder
+from pytest_medperf.runtimes.docker_runtime.holders.pool import NetworkHolder
+from pytest_medperf.runtimes.docker_runtime.runner import DockerRunner
 from pytest_medperf.runtimes.owner import LABEL_SESSION, current
 
 IMAGE = "pytest-medperf/sample-model:0.1"

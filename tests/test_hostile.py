@@ -146,7 +146,7 @@ print(f"took {time.monotonic() - started:.1f}")
 @pytest.mark.docker  # runs containers (the kit in a subprocess, or the runner)
 def test_ipv6_attempts_are_seen_and_refused_at_once(tmp_path: Path) -> None:
     from pytest_medperf.runtimes.base import Mount, RunSpec
-    from pytest_medperf.runtimes.docker_runtime import DockerRunner
+    from pytest_medperf.runtimes.docker_runtime.runner import DockerRunner
 
     (tmp_path / "tmp").mkdir()
     (tmp_path / "tmp").chmod(0o777)

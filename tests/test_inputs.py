@@ -369,7 +369,7 @@ def test_medperf_loglevel_wins_over_the_config(run_kit, tmp_path: Path) -> None:
     ],
 )
 def test_parameters_that_break_safe_load(tmp_path: Path, text: str, words: str) -> None:
-    from pytest_medperf.engine.parameters import ParametersUnusable, load_parameters
+    from pytest_medperf.engine.inputs.parameters import ParametersUnusable, load_parameters
 
     path = tmp_path / "parameters.yaml"
     path.write_text(text)
@@ -382,7 +382,11 @@ def test_parameters_that_break_safe_load(tmp_path: Path, text: str, words: str) 
 )
 @given(raw=st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
 def test_any_parameters_file_loads_or_raises_the_kits_error(tmp_path: Path, raw: bytes) -> None:
-    from pytest_medperf.engine.parameters import ParametersUnusable, load_parameters, medperf_text
+    from pytest_medperf.engine.inputs.parameters import (
+        ParametersUnusable,
+        load_parameters,
+        medperf_text,
+    )
 
     path = tmp_path / "parameters.yaml"
     path.write_bytes(raw)

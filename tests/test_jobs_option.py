@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from conftest import GOOD
 
-from pytest_medperf.engine.jobs import default_jobs
-from pytest_medperf.plugin.options import KIT_KEY
+from pytest_medperf.engine.scheduling.jobs import default_jobs
+from pytest_medperf.plugin.options.table import KIT_KEY
 
 
 @pytest.mark.parametrize(("given", "expected"), [("3", 3), ("1", 1), (None, default_jobs())])

@@ -203,7 +203,7 @@ def test_gpus_and_shm_size_options_are_read_as_medperf_reads_them(
 
 
 def test_gpus_option_zero_overrides_the_config() -> None:
-    from pytest_medperf.plugin.settings import gpus_override
+    from pytest_medperf.plugin.options.settings import gpus_override
 
     assert gpus_override("0") == "0"  # none, and still an override of the config's gpus
     assert gpus_override("") == "0"

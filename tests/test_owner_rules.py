@@ -145,7 +145,7 @@ def always_fails(run):
 def test_rules_in_a_conftest_pass_fail_skip_and_error_alone(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pytest_medperf.runtimes.docker_runtime import DockerRunner
+    from pytest_medperf.runtimes.docker_runtime.runner import DockerRunner
 
     runs: list[str] = []
     real_run = DockerRunner.run

@@ -13,7 +13,7 @@ import pytest
 from conftest import DATA, GOOD
 
 from pytest_medperf.runtimes.base import Mount, RunSpec
-from pytest_medperf.runtimes.singularity_args import (
+from pytest_medperf.runtimes.singularity_runtime.args import (
     SingularityRefused,
     build_argv,
     find_binary,

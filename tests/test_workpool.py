@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Mapping
 import pytest
 
 from pytest_medperf.engine.cancel import Cancelled, CancelOnSignals
-from pytest_medperf.engine.jobs import default_jobs
-from pytest_medperf.engine.work_done import DependencyFailed, NotStarted
-from pytest_medperf.engine.workpool import CycleError, WorkPool
+from pytest_medperf.engine.scheduling.jobs import default_jobs
+from pytest_medperf.engine.scheduling.work_done import DependencyFailed, NotStarted
+from pytest_medperf.engine.scheduling.workpool import CycleError, WorkPool
 
 # MedPerf's chain in small: prepare feeds sanity_check, statistics and infer; evaluate
 # needs infer; the three corrupted sanity runs need sanity_check.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from ..errors import EngineUnavailable, InputMissing
 from .configs import Configs
-from .corruptions import applies, corrupted_inputs
-from .inputs import Inputs, Upstream
+from .inputs.corruptions import applies, corrupted_inputs
+from .inputs.resolve import Inputs, Upstream
 from .launch import Launcher
 from .results import RunResults
 from .runs import NotRun, Outcome, TaskRun

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .configs import Configs
-from .corruptions import CORRUPTIONS
+from .inputs.corruptions import CORRUPTIONS
 from .kit_options import KitOptions
 from .steps import ConfigStep, Purpose, Step
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import KitError
-from ..runtimes.artifact import ArtifactOptions
+from ..runtimes.artifacts.artifact import ArtifactOptions
 from ..runtimes.base import Limits
 from ..runtimes.owner import DEFAULT_SWEEP_AGE
-from .datasets import GivenDataset
+from .inputs.datasets import GivenDataset
 
 
 @dataclass(frozen=True)

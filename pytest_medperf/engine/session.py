@@ -18,19 +18,19 @@ import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ..runtimes.artifact import Artifacts
+from ..runtimes.artifacts.artifact import Artifacts
 from ..runtimes.base import Progress, Runner
 from .configs import Configs
-from .corruptions import CORRUPTIONS, applies
 from .executor import StepExecutor, task_run
 from .graph import StepGraph
-from .inputs import Inputs
+from .inputs.corruptions import CORRUPTIONS, applies
+from .inputs.resolve import Inputs
 from .kit_options import KitOptions, default_user, parse_user
 from .launch import Launcher
 from .results import RunResults
 from .runs import NotRun, Outcome, TaskRun
 from .sandbox import LazySandbox, sweep_stale_sandboxes
-from .scheduler import Scheduler
+from .scheduling.scheduler import Scheduler
 from .steps import ConfigStep, Purpose, Step
 
 __all__ = ["KitOptions", "KitSession", "NotRun", "TaskRun", "default_user"]

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from . import heap
-from .option_values import config_paths
-from .options import KIT_KEY, OPTIONS
+from .options.table import KIT_KEY, OPTIONS
+from .options.values import config_paths
 
 # The engine (kit.py, items and below: docker-py, jsonschema) is imported only once a
 # config is given, and after the engine's warm-up has started (warmup.py).
@@ -67,7 +67,7 @@ def pytest_configure(config: pytest.Config) -> None:
     runner = start_warm_up(config, configs)
     try:
         from .kit import Kit
-        from .settings import read_settings
+        from .options.settings import read_settings
 
         config.stash[KIT_KEY] = kit = Kit(config, read_settings(config, configs), runner)
     except BaseException:
@@ -108,7 +108,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     kit = session.config.stash.get(KIT_KEY, None)
     if kit is None:
         return
-    from .step_items import wanted_steps
+    from .collection.step_items import wanted_steps
 
     kit.session.want(wanted_steps(session.items), every_chain=not kit.settings.is_worker)
 
@@ -127,7 +127,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     kit = parent.config.stash.get(KIT_KEY, None)
     if kit is not None and file_path.absolute() in kit.configs:
-        from .collect import ConfigFile
+        from .collection.config_file import ConfigFile
 
         # An explicit node id keeps '<config path>::<task>::<rule>' readable also for a
         # config outside rootdir (pytest would otherwise shorten it to '').
@@ -142,7 +142,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if KIT_KEY not in item.config.stash:
         return report
-    from .items import KitItem
+    from .collection.items import KitItem
 
     if isinstance(item, KitItem) and report.when == "call":
         report.medperf = item.record(report)

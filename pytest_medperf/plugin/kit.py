@@ -16,9 +16,9 @@ from ..reports import matrix
 from ..reports.report import SessionReport
 from ..runtimes.base import Runner
 from ..runtimes.choice import make_runner
-from .option_values import shown_name
-from .options import KIT_KEY as KIT_KEY
-from .settings import Settings
+from .options.settings import Settings
+from .options.table import KIT_KEY as KIT_KEY
+from .options.values import shown_name
 
 
 class Kit:

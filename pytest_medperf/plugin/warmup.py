@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .option_values import value
+from .options.values import value
 
 if TYPE_CHECKING:
-    from ..runtimes.docker_runtime import DockerRunner
-    from ..runtimes.early_holder import EarlyHolder
+    from ..runtimes.docker_runtime.holders.early import EarlyHolder
+    from ..runtimes.docker_runtime.runner import DockerRunner
 
 
 def start_warm_up(config: pytest.Config, configs: list[Path]) -> DockerRunner | None:
@@ -45,7 +45,7 @@ def start_warm_up(config: pytest.Config, configs: list[Path]) -> DockerRunner | 
         return None
     assert host is None or isinstance(host, str)
     early = early_holder(image, host)
-    from ..runtimes.docker_runtime import DockerRunner
+    from ..runtimes.docker_runtime.runner import DockerRunner
 
     runner = DockerRunner(observe_network=True, host=host, early_holder=early)
     runner.warm_up(image)
@@ -58,8 +58,8 @@ def early_holder(image: str, host: str | None) -> EarlyHolder | None:
     watch from; the runner adopts it (network_holder.py)."""
     from ..observe.netwatch import observation_blocker
     from ..runtimes.base import LABEL_KIT
-    from ..runtimes.cli_context import plain_address
-    from ..runtimes.early_holder import start_early_holder
+    from ..runtimes.docker_runtime.cli_context import plain_address
+    from ..runtimes.docker_runtime.holders.early import start_early_holder
 
     address = plain_address(host)
     if address is None or observation_blocker() is not None:
@@ -71,7 +71,7 @@ def docker_host(config: pytest.Config) -> str | bool | None:
     """This process's engine among --medperf-docker-hosts (None: the docker CLI's);
     False when the option is bad, which settings.py reports as a usage error."""
     from ..errors import KitError
-    from ..runtimes.hosts import host_for_worker, parse_hosts
+    from ..runtimes.docker_runtime.hosts import host_for_worker, parse_hosts
 
     entries = config.getoption("medperf_docker_hosts") or config.getini("medperf_docker_hosts")
     try:

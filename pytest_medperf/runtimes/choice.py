@@ -16,9 +16,9 @@ def make_runner(
 ) -> Runner:
     """docker_host: one of --medperf-docker-hosts (None: the engine the docker CLI uses)."""
     # Imported here: a session without configs loads no container client.
-    from .docker_runtime import DockerRunner
-    from .singularity import SingularityRunner
-    from .singularity_args import find_binary
+    from .docker_runtime.runner import DockerRunner
+    from .singularity_runtime.args import find_binary
+    from .singularity_runtime.runner import SingularityRunner
 
     if runtime == "docker":
         return DockerRunner(observe_network=observe_network, host=docker_host)

@@ -36,7 +36,7 @@ def gpu_refusal(
     if request is None or nvidia_devices(dev):
         return None
     if runtime == "docker":
-        from .docker_engine import remote_engine  # here: the checks import this module too
+        from .docker_runtime.engine import remote_engine  # here: the checks import this module too
 
         if remote if remote is not None else remote_engine() is not None:
             return None

@@ -1,0 +1,101 @@
+"""The items of a config itself: config-valid (the file, and the inputs this session
+gives it) and image-available (the image, got as a site gets it)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from ...checks import Finding
+from ...config.mlcube import LegacyFormatNotice
+from ...errors import ConfigErrors
+from ...runtimes.base import ImageInfo
+from ..kit import KIT_KEY
+from ..warning_types import MedPerfFormatWarning
+from .items import CheckFailed, KitItem, skip_here
+
+
+class ConfigValidItem(KitItem):
+    """The config file, and the inputs this session gives it that MedPerf would refuse
+    (a declared parameters_file with no usable parameters file): judged without running."""
+
+    def runtest(self) -> None:
+        loaded = self.session_.configs.config(self.config_path)
+        if isinstance(loaded, ConfigErrors):
+            errors = loaded.errors
+            summary = "cannot be used by MedPerf"
+            fix = (
+                "correct each key named above; schemas/container_config.schema.json "
+                "describes what MedPerf accepts."
+            )
+        else:
+            if loaded.format == "mlcube":
+                self._warn_legacy()
+            errors = self.session_.inputs.input_problems(self.config_path)
+            summary = "cannot run in MedPerf with the inputs of this session"
+            fix = (
+                "give each task what MedPerf can take (a parameters file, gpus this runtime "
+                "accepts), as each line above says."
+            )
+            if not errors:
+                return
+        shown = errors[0].file
+        evidence = tuple(
+            f"{_where(e)}: {e.problem}" + (f" Fix: {e.fix}" if e.fix else "") for e in errors
+        )
+        count = f"{len(errors)} problem" + ("s" if len(errors) > 1 else "")
+        self.finding = Finding(
+            "config-valid",
+            None,
+            f"{shown} {summary} ({count}).",
+            evidence,
+            fix,
+        )
+        raise CheckFailed(self.finding)
+
+    def _warn_legacy(self) -> None:
+        """A warning pytest shows in its summary; under -W error::...MedPerfFormatWarning a
+        config-valid failure with the same words, not a traceback."""
+        notice = LegacyFormatNotice(self.config.stash[KIT_KEY].shown[self.config_path])
+        try:
+            warnings.warn_explicit(
+                MedPerfFormatWarning(notice.warning_text()),
+                MedPerfFormatWarning,
+                str(self.config_path),
+                1,
+            )
+        except MedPerfFormatWarning:
+            self.finding = Finding(
+                "config-valid",
+                None,
+                notice.problem,
+                ("warnings filter: MedPerfFormatWarning is an error in this session",),
+                f"{notice.command} writes the equivalent container_config.yaml.",
+            )
+            raise CheckFailed(self.finding) from None
+
+
+def _where(error: Any) -> str:
+    parts = []
+    if error.line is not None:
+        parts.append(f"line {error.line}" + (f", column {error.column}" if error.column else ""))
+    if error.key:
+        parts.append(error.key)
+    return " ".join(parts) if parts else error.file
+
+
+class ImageAvailableItem(KitItem):
+    def runtest(self) -> None:
+        found = self.session_.configs.image(self.config_path)
+        if isinstance(found, ImageInfo):
+            self.user_properties.append(("image_id", found.image_id))
+            if found.registered_hash is not None:
+                self.user_properties.append(("image_hash", found.registered_hash))
+            self.notes = found.notes
+            return
+        if found.cause in ("config", "unsupported"):
+            skip_here(found.reason)
+        config = self.session_.configs.config(self.config_path)
+        image = getattr(config, "image", "?")
+        self.finding = Finding("image-available", None, found.reason, (f"image: {image}",))
+        raise CheckFailed(self.finding)

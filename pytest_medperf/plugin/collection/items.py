@@ -1,0 +1,213 @@
+"""The kit's items: what every item shares (markers, a finding instead of a traceback,
+its line in the JSON report). Collection is in collect.py, the config-level items in
+config_items.py, the items on a step's run in step_items.py."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ...checks import Finding, Outcome
+from ...config.yamlsafe import read_yaml
+from ...engine.runs import TaskRun
+from ...engine.session import KitSession
+from ...errors import ConfigError, ConfigErrors, KitError
+from ...runtimes.base import ImageInfo
+from ..kit import KIT_KEY
+from ..warning_types import MedPerfDataWarning
+
+
+def skip_here(reason: str) -> None:
+    """Skip, reported at the config file rather than at this plugin's source line."""
+    try:
+        exc = pytest.skip.Exception(reason, _use_item_location=True)
+    except TypeError:  # a pytest without the keyword
+        exc = pytest.skip.Exception(reason)
+    raise exc
+
+
+class CheckFailed(Exception):
+    """A rule failed: the item shows the finding, not a traceback."""
+
+    def __init__(self, finding: Finding) -> None:
+        self.finding = finding
+        super().__init__(finding.render())
+
+
+class KitItem(pytest.Item):
+    """Shared behaviour: markers, a finding instead of a traceback, a readable location."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.add_marker("medperf")
+        self.user_properties.append(("rule", self.rule_id))
+
+    @property
+    def rule_id(self) -> str:
+        return self.name
+
+    @property
+    def session_(self) -> KitSession:
+        return self.config.stash[KIT_KEY].session
+
+    @property
+    def config_path(self) -> Path:
+        return self.path.absolute()
+
+    finding: Finding | None = None
+    notes: tuple[str, ...] = ()
+    warned: tuple[str, ...] = ()
+
+    def step(self) -> str | None:
+        return None
+
+    def run(self) -> TaskRun | None:
+        return None
+
+    def container_log(self) -> str | None:
+        """The log's last lines (a log may be huge: never the whole of it), and where it is."""
+        run = self.run()
+        if run is None:
+            return None
+        text = "\n".join(run.result.log_tail(50))
+        if run.log_path is not None:
+            text += f"\n\n(last lines only; the full log is {run.log_path})"
+        return text
+
+    def record(self, report: pytest.TestReport) -> dict[str, Any]:
+        """This item's line in the JSON report (plain data: it crosses xdist's wire)."""
+        session = self.session_
+        loaded = session.configs.config(self.config_path)
+        image = (
+            session.configs.image(self.config_path)
+            if not isinstance(loaded, ConfigErrors)
+            else None
+        )
+        info: dict[str, Any] = {}
+        if not isinstance(loaded, ConfigErrors):
+            info = {"format": loaded.format, "kinds": list(loaded.kinds), "image": loaded.image}
+        if isinstance(image, ImageInfo):
+            info["image_id"] = image.image_id
+            info["image_hash"] = image.registered_hash
+            info["image_source"] = image.reference
+        message = None
+        if self.finding is not None:
+            message = self.finding.render()
+        elif report.skipped and isinstance(report.longrepr, tuple):
+            message = str(report.longrepr[2]).removeprefix("Skipped: ")
+        elif report.failed:
+            message = report.longreprtext
+        record: dict[str, Any] = {
+            "config": self.config.stash[KIT_KEY].shown[self.config_path],
+            "config_info": info,
+            "step": self.step(),
+            "rule": self.rule_id,
+            "outcome": report.outcome,
+            "message": message,
+            "evidence": list(self.finding.evidence) if self.finding else [],
+            "notes": list(self.notes),
+            "warnings": list(self.warned),
+        }
+        run = self.run()
+        if run is not None:
+            result = run.result
+            record["run"] = {
+                "exit_code": result.exit_code,
+                "duration": round(result.duration, 3),
+                "runtime": result.runtime,
+                "user": result.user,
+                "log_path": str(run.log_path) if run.log_path else None,
+                "timed_out": result.timed_out,
+                **self._step_names(),
+            }
+            if run.task.name == "evaluate":
+                record["run"]["metrics"] = metrics_of(run)
+        elif self.step() is not None:
+            record["run"] = {"timed_out": False}
+        return record
+
+    def _step_names(self) -> dict[str, str | None]:
+        """The model and dataset a step belongs to (for the model x dataset matrix)."""
+        name = self.step()
+        if name is None:
+            return {}
+        graph = self.session_.graph
+        step = graph.parse(self.config_path, name)
+        return {
+            "model": graph.model_of(self.config_path, step),
+            "dataset": graph.dataset_of(self.config_path, step),
+        }
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, CheckFailed):
+            return excinfo.value.finding.render() + self._log_section(excinfo.value.finding)
+        if isinstance(excinfo.value, KitError):
+            return f"[{self.rule_id}] {excinfo.value}"
+        return super().repr_failure(excinfo, style=style)
+
+    def _log_section(self, finding: Finding) -> str:
+        """The container log's tail under a failure, unless the evidence already quotes it."""
+        run = self.run()
+        if run is None:
+            return ""
+        lines: list[str] = []
+        if not any(e.startswith("| ") for e in finding.evidence):
+            tail = run.result.log_tail(10)
+            if tail:
+                lines.append("Container log (last lines):")
+                lines += [f"  | {line}" for line in tail]
+        if run.log_path is not None:
+            lines.append(f"Full log: {run.log_path}")
+        return ("\n" + "\n".join(lines)) if lines else ""
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        # The domain is the part after the file: "infer::exit-status" (no dots, which
+        # the terminal would turn into "::").
+        return self.path, 0, self.nodeid.split("::", 1)[1]
+
+    def apply(self, outcome: Outcome) -> None:
+        self.notes, self.warned = outcome.notes, outcome.warnings
+        for text in outcome.warnings:
+            # At the config file, not at the kit's source line; -W error::... turns it
+            # into this item's failure.
+            step = f"{self.step()}: " if self.step() else ""
+            warnings.warn_explicit(
+                f"[{self.rule_id}] {step}{text}",
+                MedPerfDataWarning,
+                filename=str(self.path),
+                lineno=1,
+            )
+        if outcome.status == "failed" and outcome.finding is not None:
+            self.finding = outcome.finding
+            raise CheckFailed(outcome.finding)
+        if outcome.status == "skipped":
+            skip_here(outcome.reason or "not applicable")
+
+
+def metrics_of(run: TaskRun) -> dict[str, Any] | None:
+    """An evaluate's results.yaml as JSON can carry it (NaN/Infinity as MedPerf's strings);
+    None when it is not a readable mapping (results-valid says why)."""
+    output = run.outputs.get("output_path")
+    if output is None or output.is_symlink() or not output.is_file():
+        return None
+    try:
+        data = read_yaml(output, what="results.yaml").data
+    except ConfigError:
+        return None
+    return json_safe(data) if isinstance(data, dict) else None
+
+
+def json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

@@ -1,0 +1,165 @@
+"""The items on one step's run: the kit's rules (TaskCheckItem) and the benchmark
+owner's (BenchmarkRuleItem). Each reads the step's single run from the session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ...benchmark_rules.api import RuleFailed, view_of
+from ...benchmark_rules.finder import FoundRule
+from ...checks import CheckContext, Finding, StepIdentity, TaskCheck
+from ...engine.inputs.corruptions import CORRUPTIONS
+from ...engine.runs import NotRun, TaskRun
+from ...engine.steps import Purpose, Step
+from ...runtimes.base import ImageInfo
+from ..kit import KIT_KEY
+from .items import CheckFailed, KitItem, skip_here
+
+# The extra runs a rule of the kit may ask for on its step's first run.
+EXTRA_RUNS: dict[str, tuple[tuple[Purpose, str], ...]] = {
+    "non-root": ((Purpose.AS_ROOT, ""),),
+    "deterministic": ((Purpose.AGAIN, ""),),
+    "sanity-check-rejects-bad-data": tuple((Purpose.CORRUPTED, name) for name, _ in CORRUPTIONS),
+}
+
+
+def wanted_steps(items: list[pytest.Item]) -> list[tuple[Any, Step]]:
+    """The runs the selected items will ask for, in their order: each step item's first
+    run, and the extra runs its rule may need (the scheduler starts them ahead)."""
+    found: list[tuple[Any, Step]] = []
+    for item in items:
+        if not isinstance(item, StepItem):
+            continue
+        path, step = item.config_path, item.task_step
+        found.append((path, step))
+        if isinstance(item, TaskCheckItem):
+            found += [(path, step.extra(p, c)) for p, c in EXTRA_RUNS.get(item.rule_id, ())]
+    return found
+
+
+class StepItem(KitItem):
+    """An item on one step's run (a rule of the kit or of the benchmark's owner)."""
+
+    @property
+    def task_step(self) -> Step:
+        assert self.parent is not None  # a TaskNode, named after its step
+        return self.session_.graph.parse(self.config_path, self.parent.name)
+
+    @property
+    def task(self) -> str:
+        """The step's name as items and reports show it: 'infer', 'evaluate[model]'."""
+        return self.task_step.name
+
+    def step(self) -> str | None:
+        return self.task
+
+    def run(self) -> TaskRun | None:
+        outcome = self.session_.finished(self.config_path, self.task_step)
+        return outcome if isinstance(outcome, TaskRun) else None
+
+    def outcome(self) -> TaskRun | NotRun:
+        return self.session_.outcome(self.config_path, self.task_step)
+
+
+class TaskCheckItem(StepItem):
+    def __init__(self, *, check: TaskCheck, **kwargs: Any) -> None:
+        self.check = check
+        super().__init__(**kwargs)
+
+    def runtest(self) -> None:
+        outcome = self.outcome()
+        if isinstance(outcome, NotRun):
+            self._not_run(outcome)
+            return
+        self.user_properties.append(("task", self.task))
+        self.user_properties.append(("image", outcome.config.image))
+        self.user_properties.append(("exit_code", outcome.result.exit_code))
+        settings = self.config.stash[KIT_KEY].settings
+        session, path, step = self.session_, self.config_path, self.task_step
+        context = CheckContext(
+            rerun_as_root=lambda: session.root_rerun(path, step),
+            second_run=lambda: session.second_run(path, step),
+            corrupted_sanity_runs=lambda: session.corrupted_sanity_runs(path, step),
+            schemas=dict(settings.schemas),
+            determinism=settings.determinism,
+            strict=settings.strict,
+            baseline=settings.baseline,
+            identity=self._identity() if settings.baseline is not None else None,
+        )
+        self.apply(self.check.run(outcome, context))
+
+    def _identity(self) -> StepIdentity:
+        session, path = self.session_, self.config_path
+        image = session.configs.image(path)
+        return StepIdentity(
+            config=self.config.stash[KIT_KEY].shown[path],
+            model=session.graph.model_of(path, self.task_step),
+            dataset=session.graph.dataset_of(path, self.task_step) or "none",
+            image_id=(image.registered_hash or image.image_id)
+            if isinstance(image, ImageInfo)
+            else None,
+        )
+
+    def _not_run(self, outcome: NotRun) -> None:
+        if outcome.cause in ("input", "engine") and self.rule_id == "exit-status":
+            fix = (
+                "give the option the message names, or correct what it points at."
+                if outcome.cause == "input"
+                else "start the Docker engine and run the kit again."
+            )
+            self.finding = Finding(
+                "exit-status", self.task, f"the task could not run: {outcome.reason}", fix=fix
+            )
+            raise CheckFailed(self.finding)
+        skip_here(f"{self.task} did not run: {outcome.reason}")
+
+
+class BenchmarkRuleItem(StepItem):
+    """An owner's rule on the step's single run; a bug in the rule fails this item only,
+    with the rule's own traceback."""
+
+    def __init__(self, *, found: FoundRule, **kwargs: Any) -> None:
+        self.found = found
+        super().__init__(**kwargs)
+        self.user_properties.append(("source", found.source))
+
+    def record(self, report: pytest.TestReport) -> dict[str, Any]:
+        return {**super().record(report), "source": self.found.source}
+
+    def runtest(self) -> None:
+        outcome = self.outcome()
+        if isinstance(outcome, NotRun):
+            skip_here(f"{self.task} did not run: {outcome.reason}")
+            return
+        self.user_properties.append(("task", self.task))
+        self.user_properties.append(("image", outcome.config.image))
+        view = view_of(
+            outcome,
+            step=self.task,
+            dataset=self.session_.graph.dataset_of(self.config_path, self.task_step),
+            model=self.session_.graph.model_of(self.config_path, self.task_step),
+        )
+        try:
+            self.found.rule(view)
+        except RuleFailed as exc:
+            self.finding = Finding(
+                self.rule_id, self.task, exc.summary, exc.evidence, self.found.rule.fix
+            )
+            raise CheckFailed(self.finding) from None
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        rule = self.found.rule
+        if isinstance(excinfo.value, CheckFailed):
+            return f"{super().repr_failure(excinfo, style)}\nRule: {self.found.source}"
+        code = getattr(rule.func, "__code__", None)
+        frames = [entry.frame.code.raw for entry in excinfo.traceback]
+        if code in frames:  # from the rule's own frame on, without the kit's
+            excinfo.traceback = excinfo.traceback[frames.index(code) :]
+        shown = super().repr_failure(excinfo, style="short" if style is None else style)
+        return (
+            f"[{self.rule_id}] {self.task}: the rule at {self.found.source} raised "
+            f"{type(excinfo.value).__name__}; this is an error in the rule, not a verdict on "
+            f"the container.\n{shown}"
+        )

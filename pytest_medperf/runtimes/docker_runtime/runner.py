@@ -1,0 +1,300 @@
+"""The Docker runtime, on docker-py, reproducing MedPerf's `docker run` (contract.md §3).
+
+MedPerf builds a `docker run` line (joined with shlex.join) and runs the docker CLI
+through pexpect; the kit passes the same settings through docker-py instead: non-root
+user, network none, inputs ro, outputs rw, a fresh /tmp, environment, entrypoint,
+command, gpus and shm_size. The API gives typed errors, labels for clean-up and the
+container's id for observation; `docker_cli_argv()` (docker_args.py) shows the
+equivalent CLI line. Images: docker_images.py; the network holder: network_holder.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import docker
+import requests
+from docker.errors import APIError
+
+from ...errors import EngineUnavailable
+from ...observe.evidence import LogScanner
+from ..base import (
+    LABEL_KIT,
+    DeniedAccess,
+    ImageInfo,
+    Progress,
+    RunResult,
+    RunSpec,
+)
+from ..logstream import LogStream, run_log_file
+from ..owner import current
+from .args import create_kwargs, docker_cli_argv
+from .containers import (
+    create_failed,
+    explain,
+    kill,
+    not_started,
+    path_exists,
+    remove,
+    remove_by_name,
+)
+from .engine import connect, engine_address, remote_engine
+from .holders.early import EarlyHolder
+from .holders.pool import Holder, NetworkHolder
+from .images import DockerImages
+from .layers import filesystem_changes
+from .sweep import sweep_leftovers
+from .wait import wait_for_end
+
+
+class DockerRunner:
+    """Runs task containers on one engine: `host` (from --medperf-docker-hosts), else the
+    one the docker CLI would use (DOCKER_HOST, the docker context); never pulls unasked."""
+
+    name = "docker"
+
+    def __init__(
+        self,
+        *,
+        observe_network: bool = True,
+        host: str | None = None,
+        early_holder: EarlyHolder | None = None,
+    ) -> None:
+        self.host = host  # None: the docker CLI's engine
+        self._client: docker.DockerClient | None = None
+        self._client_lock = threading.Lock()
+        self._background: list[threading.Thread] = []
+        self._running: dict[str, Any] = {}  # the containers of runs under way, by id
+        self._removing: dict[str, threading.Thread] = {}  # removals under way, by name
+        self._running_lock = threading.Lock()
+        self._cancelled = threading.Event()
+        self.images = DockerImages(lambda: self.client, lambda: self.address)
+        self.network = NetworkHolder(
+            lambda: self.client,
+            enabled=observe_network,
+            address=lambda: self.host,
+            early=early_holder,
+        )
+
+    @property
+    def client(self) -> docker.DockerClient:
+        with self._client_lock:
+            if self._client is None:
+                self._client = connect(self.host)
+            return self._client
+
+    # -- engine work off the critical path ------------------------------------------
+    def warm_up(self, image: str) -> None:
+        """Connect and start the network holder with `image` in the background, while the
+        session is still loading and collecting; the first run waits for it."""
+        if self.network.enabled:
+            self._in_background(self.network.warm, image)
+
+    def expect_runs(self, count: int) -> None:
+        """Up to `count` runs are about to go at once (--medperf-jobs): start the network
+        holders they will need now, in the background, rather than one per run as it
+        starts (each costs the engine a container start)."""
+        if self.network.enabled and count > 1:
+            self._in_background(self.network.stock, count)
+
+    def runs_drained(self) -> None:
+        """No run is under way or waiting: the holders go now, in the background, while
+        pytest reports the last items (a later run makes a new one)."""
+        if self.network.enabled:
+            self._in_background(self.network.retire)
+
+    def finish_soon(self) -> None:
+        """No run follows (the session's items are done): start removing the holder now, in
+        the background, while pytest writes its summary; close() waits for it."""
+        self._in_background(self.network.close)
+
+    def _in_background(self, work: Any, *args: Any) -> threading.Thread:
+        thread = threading.Thread(target=work, args=args, name="medperf-engine", daemon=True)
+        with self._running_lock:
+            self._background = [t for t in self._background if t.is_alive()]
+            self._removing = {n: t for n, t in self._removing.items() if t.is_alive()}
+            self._background.append(thread)
+        thread.start()
+        return thread
+
+    @property
+    def address(self) -> str:
+        """Where this runner's engine is, for messages and the report."""
+        return self.host or engine_address()
+
+    @property
+    def remote(self) -> bool:
+        """Whether the engine's containers are out of this machine's reach."""
+        return remote_engine(self.address) is not None
+
+    def docker_client(self) -> docker.DockerClient:
+        return self.client
+
+    def inspect_image(self, reference: str) -> ImageInfo:
+        return self.images.inspect(reference)
+
+    def load_archive(
+        self, path: Path, *, file_hash: str, shown: str, private: Path | None = None
+    ) -> ImageInfo:
+        """A `docker save` archive, loaded unless the engine has it under its first tag;
+        what the kit loaded is removed again at close()."""
+        return self.images.load_archive(path, shown)
+
+    def from_registry(self, reference: str, digest: str) -> ImageInfo:
+        return self.images.from_registry(reference, digest)
+
+    def run(self, spec: RunSpec, progress: Progress | None = None) -> RunResult:
+        """Run one task; safe from several threads at once (--medperf-jobs): each run has
+        its own container, log and network holder."""
+        labels = {LABEL_KIT: "1", **current().labels(), **spec.labels}
+        kwargs = create_kwargs(spec)
+        kwargs["labels"] = labels
+        started = time.monotonic()
+        if self._cancelled.is_set():
+            return not_started(spec, started, "the session was cancelled")
+        try:
+            holder = self.network.borrow(spec.image)
+        except requests.exceptions.RequestException:
+            raise EngineUnavailable(
+                f"The Docker engine at {self.address} stopped answering."
+            ) from None
+        try:
+            return self._run_held(spec, kwargs, holder, progress)
+        finally:
+            self.network.release(holder)
+
+    def _run_held(
+        self,
+        spec: RunSpec,
+        kwargs: dict[str, Any],
+        holder: Holder | None,
+        progress: Progress | None,
+    ) -> RunResult:
+        if holder is not None:
+            kwargs["network_mode"] = holder.network_mode
+        mark = holder.watch.mark() if holder is not None else 0
+        started = time.monotonic()
+        removing = self._removing.pop(spec.name, None)
+        if removing is not None:
+            removing.join()
+        try:
+            container = self.client.containers.create(**kwargs)
+        except BaseException as exc:
+            # Ctrl-C can land after the engine made the container but before we hold it:
+            # remove it by its name, which we chose.
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                remove_by_name(self.client, spec.name)
+            if not isinstance(exc, Exception):
+                raise
+            return create_failed(spec, started, exc, self.address)
+        with self._running_lock:
+            self._running[container.id] = container
+        try:
+            if self._cancelled.is_set():  # cancelled while it was being made
+                return not_started(spec, started, "the session was cancelled")
+            result = self._start_and_wait(container, spec, started, progress)
+            seen = self.network.observation(holder, mark)
+            return dataclasses.replace(result, network=seen)
+        except requests.exceptions.RequestException:
+            raise EngineUnavailable(
+                f"The Docker engine at {self.address} stopped answering while {spec.name} ran."
+            ) from None
+        finally:
+            with self._running_lock:
+                self._running.pop(container.id, None)
+            # All the run shows is read (log, state, changes): the engine's clean-up goes
+            # on while the next step starts; close() and a next run of this name wait.
+            self._removing[spec.name] = self._in_background(remove, container)
+
+    def cancel_runs(self) -> None:
+        """Called from another thread on Ctrl-C or SIGTERM: no run starts from now on, and
+        the running ones are killed (each run's own thread then removes its container)."""
+        self._cancelled.set()
+        with self._running_lock:
+            running = list(self._running.values())
+        for container in running:
+            kill(container)
+
+    def _start_and_wait(
+        self, container: Any, spec: RunSpec, started: float, progress: Progress | None
+    ) -> RunResult:
+        with run_log_file(spec.log_file) as (log_file, own_file):
+            return self._attached_run(container, spec, started, progress, log_file, own_file)
+
+    def _attached_run(
+        self,
+        container: Any,
+        spec: RunSpec,
+        started: float,
+        progress: Progress | None,
+        log_file: Path,
+        own_file: bool,
+    ) -> RunResult:
+        # Attached before the start, as `docker run` does: every byte the task writes
+        # is read once, straight to disk.
+        try:
+            sock = self.client.api.attach_socket(
+                container.id, params={"stdout": 1, "stderr": 1, "stream": 1}
+            )
+        except APIError as exc:
+            return not_started(spec, started, explain(exc))
+        stream = LogStream(sock, log_file, LogScanner(denied_limit=20))
+        stream.start()
+        try:
+            try:
+                container.start()
+            except APIError as exc:
+                return not_started(spec, started, explain(exc))
+            status, timed_out, stopped_for = wait_for_end(
+                container, spec, started, progress, stream, self._cancelled
+            )
+            duration = time.monotonic() - started
+            oom_killed = False
+            with contextlib.suppress(APIError, requests.exceptions.RequestException):
+                state = self.client.api.inspect_container(container.id)["State"]
+                oom_killed = bool(state.get("OOMKilled"))
+            stream.finish()
+        finally:
+            stream.close()
+        scanner = stream.scanner
+        changes = filesystem_changes(container, local=not self.remote)
+        denied = tuple(
+            DeniedAccess(d.path, d.read_only, path_exists(container, d.path), d.line)
+            for d in scanner.denied.values()
+        )
+        return RunResult(
+            exit_code=status.get("StatusCode"),
+            duration=duration,
+            runtime=self.name,
+            user=spec.user,
+            tail=scanner.tail(),
+            log_file=None if own_file else log_file,
+            log_bytes=scanner.size,
+            network_lines=tuple(scanner.network),
+            timed_out=timed_out,
+            stopped_for=stopped_for,
+            changes=changes,
+            denied=denied,
+            oom_killed=oom_killed,
+        )
+
+    def command_line(self, spec: RunSpec) -> list[str]:
+        return docker_cli_argv(spec)
+
+    def close(self) -> None:
+        """Stop watching, remove the holder container and the images the kit brought."""
+        while self._background:  # a holder being made in the background is removed too
+            self._background.pop(0).join()
+        try:
+            self.network.close()
+        finally:
+            self.images.close()
+
+    def sweep_leftovers(self, max_age: float) -> list[str]:
+        """Remove the kit's containers whose session has provably ended (docker_sweep.py)."""
+        return sweep_leftovers(self.client, self.address, max_age)

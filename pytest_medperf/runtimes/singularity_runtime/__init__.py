@@ -1,0 +1,2 @@
+"""The Singularity/Apptainer runtime (runner.py) and the command lines MedPerf builds for
+it (args.py)."""
