@@ -22,8 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from pytest_medperf.runtimes.base import Mount, RunSpec
-from pytest_medperf.runtimes.docker_args import docker_cli_argv
-from pytest_medperf.runtimes.docker_runtime import DockerRunner
+from pytest_medperf.runtimes.docker_runtime.args import docker_cli_argv
+from pytest_medperf.runtimes.docker_runtime.runner import DockerRunner
 
 IMAGE = "pytest-medperf/violations:0.1"
 TASKS = {

@@ -31,10 +31,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from pytest_medperf.engine.datasets import GivenDataset, default_dataset_name
+from pytest_medperf.engine.inputs.datasets import GivenDataset, default_dataset_name
 from pytest_medperf.engine.session import KitOptions, KitSession, NotRun
-from pytest_medperf.runtimes.docker_args import docker_cli_argv
-from pytest_medperf.runtimes.docker_runtime import DockerRunner
+from pytest_medperf.runtimes.docker_runtime.args import docker_cli_argv
+from pytest_medperf.runtimes.docker_runtime.runner import DockerRunner
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_containers"
