@@ -83,8 +83,8 @@ def test_a_remote_engine_makes_observation_partial_and_says_which() -> None:
 
     runner = DockerRunner(host="tcp://192.0.2.7:2376")
     assert runner.remote and runner.address == "tcp://192.0.2.7:2376"
-    assert runner.network.borrow("any:1") is None
-    problem = runner.network.problem
+    assert runner.holders.borrow("any:1") is None
+    problem = runner.holders.problem
     assert problem is not None and "tcp://192.0.2.7:2376" in problem.reason
     assert not DockerRunner(host="unix:///some/docker.sock").remote
 

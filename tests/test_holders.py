@@ -22,7 +22,7 @@ from pytest_medperf.runtimes.base import LABEL_KIT
 from pytest_medperf.runtimes.docker_runtime.engine import engine_address
 from pytest_medperf.runtimes.docker_runtime.holders.early import ROLE_LABEL, start_early_holder
 from pytest_medperf.runtimes.docker_runtime.holders.holder import make_holder
-from pytest_medperf.runtimes.docker_runtime.holders.pool import NetworkHolder
+from pytest_medperf.runtimes.docker_runtime.holders.pool import HolderPool
 from pytest_medperf.runtimes.docker_runtime.runner import DockerRunner
 from pytest_medperf.runtimes.owner import LABEL_SESSION, current
 
@@ -72,7 +72,7 @@ def test_the_first_holder_starts_before_docker_py_is_imported() -> None:
 def test_the_kit_adopts_the_early_holder_which_has_the_settings_it_would_give(client) -> None:
     early = start_early_holder(engine_address(), IMAGE, LABEL_KIT)
     assert early is not None
-    holders = NetworkHolder(lambda: client, enabled=True, early=early)
+    holders = HolderPool(lambda: client, enabled=True, early=early)
     made = None
     try:
         holder = holders.borrow(IMAGE)
@@ -100,7 +100,7 @@ def test_the_kit_adopts_the_early_holder_which_has_the_settings_it_would_give(cl
 def test_an_early_holder_that_cannot_start_leaves_nothing_and_the_kit_says_why(client) -> None:
     early = start_early_holder(engine_address(), MISSING, LABEL_KIT)
     assert early is not None and early.container_id() is None
-    holders = NetworkHolder(lambda: client, enabled=True, early=early)
+    holders = HolderPool(lambda: client, enabled=True, early=early)
     try:
         assert holders.borrow(MISSING) is None
         note = holders.observation(None, 0).note or ""
@@ -113,7 +113,7 @@ def test_an_early_holder_that_cannot_start_leaves_nothing_and_the_kit_says_why(c
 def test_a_session_closed_before_its_first_run_removes_the_early_holder(client) -> None:
     early = start_early_holder(engine_address(), IMAGE, LABEL_KIT)
     assert early is not None
-    NetworkHolder(lambda: client, enabled=True, early=early).close()
+    HolderPool(lambda: client, enabled=True, early=early).close()
     assert named(client, early.name) == []
 
 
@@ -140,9 +140,9 @@ def test_holders_go_once_the_runs_are_drained_and_a_late_run_is_still_watched(
         first = session.outcome(*wanted[0])
         assert first.result.network is not None and first.result.network.observed
         deadline = time.monotonic() + 30
-        while runner.network.count and time.monotonic() < deadline:
+        while runner.holders.count and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert runner.network.count == 0  # gone while the session is still open
+        assert runner.holders.count == 0  # gone while the session is still open
         late = next(iter(session.graph.steps(metrics)))
         outcome = session.outcome(metrics, late)
         seen = outcome.result.network

@@ -65,7 +65,7 @@ class TaskRun:
     duration: float
 
 
-def view_of(run: runs.TaskRun, *, step: str, dataset: str | None, model: str | None) -> TaskRun:
+def view_of(run: runs.FinishedRun, *, step: str, dataset: str | None, model: str | None) -> TaskRun:
     """The public view of the engine's record (Mapping proxies: nothing to mutate)."""
     result = run.result
     return TaskRun(

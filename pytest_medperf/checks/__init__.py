@@ -1,4 +1,4 @@
-"""Checks: a RunResult (and what the run saw) in, an Outcome with evidence out.
+"""Checks: a RunResult (and what the run saw) in, an Verdict with evidence out.
 
 One small function per rule in basic, data, isolation and baseline; importing them here fills the
 registry (base.TASK_CHECKS) that the plugin collects items from, so a rule without a
@@ -12,9 +12,9 @@ from .base import (
     TASK_CHECKS,
     CheckContext,
     Finding,
-    Outcome,
     StepIdentity,
     TaskCheck,
+    Verdict,
     task_check,
 )
 from .catalogue import RULES
@@ -23,9 +23,9 @@ __all__ = [
     "TASK_CHECKS",
     "CheckContext",
     "Finding",
-    "Outcome",
     "StepIdentity",
     "TaskCheck",
+    "Verdict",
     "task_check",
 ]
 

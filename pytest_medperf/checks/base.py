@@ -1,4 +1,4 @@
-"""What every check shares: its Outcome and Finding, what it may ask for (CheckContext),
+"""What every check shares: its Verdict and Finding, what it may ask for (CheckContext),
 and the registry the rule modules fill with @task_check."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .catalogue import rule
 
 if TYPE_CHECKING:
-    from ..engine.runs import TaskRun
+    from ..engine.runs import FinishedRun
     from .baseline_store import BaselineSettings
 
 Status = Literal["passed", "failed", "skipped"]
@@ -38,7 +38,9 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Verdict:
+    """A rule's verdict on one run: passed, failed with a finding, or skipped, and why."""
+
     status: Status
     finding: Finding | None = None
     reason: str | None = None
@@ -48,15 +50,15 @@ class Outcome:
     warnings: tuple[str, ...] = field(default=())
 
     @classmethod
-    def passed(cls, *notes: str, warnings: tuple[str, ...] = ()) -> Outcome:
+    def passed(cls, *notes: str, warnings: tuple[str, ...] = ()) -> Verdict:
         return cls("passed", notes=notes, warnings=warnings)
 
     @classmethod
-    def failed(cls, finding: Finding) -> Outcome:
+    def failed(cls, finding: Finding) -> Verdict:
         return cls("failed", finding=finding)
 
     @classmethod
-    def skipped(cls, reason: str) -> Outcome:
+    def skipped(cls, reason: str) -> Verdict:
         return cls("skipped", reason=reason)
 
 
@@ -74,9 +76,9 @@ class StepIdentity:
 class CheckContext:
     """What a check may ask of the session beyond the run itself (each call runs at most once)."""
 
-    rerun_as_root: Callable[[], TaskRun | None]
-    second_run: Callable[[], TaskRun | None]
-    corrupted_sanity_runs: Callable[[], list[tuple[str, TaskRun | None]]]
+    rerun_as_root: Callable[[], FinishedRun | None]
+    second_run: Callable[[], FinishedRun | None]
+    corrupted_sanity_runs: Callable[[], list[tuple[str, FinishedRun | None]]]
     schemas: Mapping[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
     determinism: bool = False
     strict: bool = False  # --medperf-strict: fail what MedPerf accepts but an owner may not
@@ -88,7 +90,7 @@ class CheckContext:
 class TaskCheck:
     rule_id: str
     tasks: frozenset[str]
-    run: Callable[..., Outcome]
+    run: Callable[..., Verdict]
 
 
 TASK_CHECKS: dict[str, TaskCheck] = {}
@@ -97,11 +99,11 @@ ALL_TASKS = frozenset({"prepare", "sanity_check", "statistics", "infer", "evalua
 
 def task_check(
     rule_id: str, tasks: frozenset[str] = ALL_TASKS
-) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
+) -> Callable[[Callable[..., Verdict]], Callable[..., Verdict]]:
     """Register a check function for the rule id (which must be in the catalogue)."""
     rule(rule_id)
 
-    def register(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
+    def register(func: Callable[..., Verdict]) -> Callable[..., Verdict]:
         TASK_CHECKS[rule_id] = TaskCheck(rule_id=rule_id, tasks=tasks, run=func)
         return func
 

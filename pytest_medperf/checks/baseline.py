@@ -10,27 +10,27 @@ from typing import TYPE_CHECKING
 from ..config.yamlsafe import read_yaml
 from ..errors import ConfigError
 from ..version import __version__
-from .base import Finding, Outcome, task_check
+from .base import Finding, Verdict, task_check
 from .baseline_store import Entry, Recorded, compare, entry_path, read_entry, table
 
 if TYPE_CHECKING:
-    from ..engine.runs import TaskRun
+    from ..engine.runs import FinishedRun
     from .base import CheckContext
 
 KIND_OF_TASK = {"statistics": "statistics", "evaluate": "results"}
 
 
 @task_check("matches-baseline", frozenset(KIND_OF_TASK))
-def matches_baseline(run: TaskRun, ctx: CheckContext) -> Outcome:
+def matches_baseline(run: FinishedRun, ctx: CheckContext) -> Verdict:
     settings, identity = ctx.baseline, ctx.identity
     if settings is None or identity is None:
-        return Outcome.skipped("opt-in: give --medperf-baseline DIR")
+        return Verdict.skipped("opt-in: give --medperf-baseline DIR")
     kind = KIND_OF_TASK[run.task.name]
     where = entry_path(settings.root, kind, identity.config, identity.model, identity.dataset)
     now_recorded = Recorded(identity.image_id, _parameters_hash(run), __version__)
 
-    def fail(summary: str, evidence: tuple[str, ...], fix: str) -> Outcome:
-        return Outcome.failed(Finding("matches-baseline", run.task.name, summary, evidence, fix))
+    def fail(summary: str, evidence: tuple[str, ...], fix: str) -> Verdict:
+        return Verdict.failed(Finding("matches-baseline", run.task.name, summary, evidence, fix))
 
     output = run.outputs.get("output_path")
     try:
@@ -65,7 +65,7 @@ def matches_baseline(run: TaskRun, ctx: CheckContext) -> Outcome:
         )
     rows = compare(stored.values, values, rtol=settings.rtol, atol=settings.atol)
     if not rows:
-        return Outcome.passed()
+        return Verdict.passed()
     because = stored.recorded.changes_from(now_recorded)
     evidence = tuple(table(rows))
     evidence += (f"baseline: {where} (rtol {settings.rtol:g}, atol {settings.atol:g})",)
@@ -80,7 +80,7 @@ def matches_baseline(run: TaskRun, ctx: CheckContext) -> Outcome:
     )
 
 
-def _record(where: Path, entry: Entry, rtol: float, atol: float) -> Outcome:
+def _record(where: Path, entry: Entry, rtol: float, atol: float) -> Verdict:
     """--medperf-update-baseline: write the entry and say what it changed."""
     if where.is_file():
         try:
@@ -89,7 +89,7 @@ def _record(where: Path, entry: Entry, rtol: float, atol: float) -> Outcome:
         except (ValueError, OSError):
             rows = None
         if rows == [] and old.recorded == entry.recorded:
-            return Outcome.passed(f"baseline {where} is up to date")
+            return Verdict.passed(f"baseline {where} is up to date")
         note = (
             f"baseline {where} refreshed: "
             + (
@@ -104,10 +104,10 @@ def _record(where: Path, entry: Entry, rtol: float, atol: float) -> Outcome:
         note = f"baseline {where} recorded (new)"
     where.parent.mkdir(parents=True, exist_ok=True)
     where.write_text(entry.to_yaml(), encoding="utf-8")
-    return Outcome.passed(note)
+    return Verdict.passed(note)
 
 
-def _parameters_hash(run: TaskRun) -> str | None:
+def _parameters_hash(run: FinishedRun) -> str | None:
     path = run.inputs.get("parameters_file")
     if path is None or not path.is_file():
         return None

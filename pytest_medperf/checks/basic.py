@@ -11,17 +11,17 @@ from ..errors import ConfigError
 from ..observe.digests import ancestors, is_under
 from ..observe.links import link_problems, regular_files
 from ..runtimes.gpu import NO_GPU, NO_GPU_FIX
-from .base import Finding, Outcome, task_check
+from .base import Finding, Verdict, task_check
 
 if TYPE_CHECKING:
-    from ..engine.runs import TaskRun
+    from ..engine.runs import FinishedRun
     from ..runtimes.base import FsChange
     from .base import CheckContext
 
 OUTPUT_TASKS = frozenset({"prepare", "statistics", "infer", "evaluate"})
 
 
-def log_evidence(run: TaskRun, lines: int = 12) -> tuple[str, ...]:
+def log_evidence(run: FinishedRun, lines: int = 12) -> tuple[str, ...]:
     tail = run.result.log_tail(lines)
     if not tail:
         return ("(the container printed nothing)",)
@@ -29,13 +29,13 @@ def log_evidence(run: TaskRun, lines: int = 12) -> tuple[str, ...]:
 
 
 @task_check("exit-status")
-def exit_status(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
+def exit_status(run: FinishedRun, ctx: CheckContext | None = None) -> Verdict:
     result = run.result
     task = run.task.name
     if result.start_error:
-        return Outcome.failed(Finding("exit-status", task, result.start_error, fix=_start_fix(run)))
+        return Verdict.failed(Finding("exit-status", task, result.start_error, fix=_start_fix(run)))
     if result.stopped_for:
-        return Outcome.failed(
+        return Verdict.failed(
             Finding(
                 "exit-status",
                 task,
@@ -46,7 +46,7 @@ def exit_status(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
             )
         )
     if result.timed_out:
-        return Outcome.failed(
+        return Verdict.failed(
             Finding(
                 "exit-status",
                 task,
@@ -89,8 +89,8 @@ def exit_status(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
                 " (rerun with --medperf-keep to keep the mounted folders and get the command "
                 "that reproduces the run)"
             )
-        return Outcome.failed(Finding("exit-status", task, summary, evidence, fix + "."))
-    return Outcome.passed()
+        return Verdict.failed(Finding("exit-status", task, summary, evidence, fix + "."))
+    return Verdict.passed()
 
 
 def _signal(code: int | None) -> str:
@@ -112,7 +112,7 @@ def _signal(code: int | None) -> str:
     return f" (died of {name}: {what}). What it did before counts for the other rules"
 
 
-def _start_fix(run: TaskRun) -> str:
+def _start_fix(run: FinishedRun) -> str:
     if (run.result.start_error or "").startswith(NO_GPU):
         return NO_GPU_FIX
     args = run.task.run_args
@@ -132,7 +132,7 @@ MAY_BE_EMPTY = frozenset({"metadata_path"})
 EMPTY_DIRECTORY = "the directory holds no file"
 
 
-def outputs_problems(run: TaskRun) -> list[str]:
+def outputs_problems(run: FinishedRun) -> list[str]:
     """One line per declared output that is missing, empty or of the wrong type, and per
     symbolic link in an output that leaves it (never followed on the host)."""
     problems: list[str] = []
@@ -156,7 +156,7 @@ def outputs_problems(run: TaskRun) -> list[str]:
     return problems
 
 
-def report_note(run: TaskRun) -> str | None:
+def report_note(run: FinishedRun) -> str | None:
     """A line for the summary when prepare declares a report_file but left it empty."""
     volume = run.task.output("report_file")
     if volume is None:
@@ -171,11 +171,11 @@ def report_note(run: TaskRun) -> str | None:
 
 
 @task_check("outputs-present", OUTPUT_TASKS)
-def outputs_present(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
+def outputs_present(run: FinishedRun, ctx: CheckContext | None = None) -> Verdict:
     problems = outputs_problems(run)
     if not problems:
         note = report_note(run)
-        return Outcome.passed(note) if note else Outcome.passed()
+        return Verdict.passed(note) if note else Verdict.passed()
     stray = [c.path for c in stray_writes(run) if c.kind == "added"][:5]
     evidence = tuple(problems)
     if stray:
@@ -198,10 +198,10 @@ def outputs_present(run: TaskRun, ctx: CheckContext | None = None) -> Outcome:
             " Write real files into the output; a link may only point inside its own output, "
             "relative and without climbing out with '..'."
         )
-    return Outcome.failed(Finding("outputs-present", run.task.name, summary, evidence, fix))
+    return Verdict.failed(Finding("outputs-present", run.task.name, summary, evidence, fix))
 
 
-def stray_writes(run: TaskRun) -> list[FsChange]:
+def stray_writes(run: FinishedRun) -> list[FsChange]:
     """Changes to the image's filesystem that the task made (not the engine's mount points).
 
     A changed directory is left out when something below it is listed: the entry

@@ -12,11 +12,11 @@ import jsonschema
 from ..config.schema import load_schema
 from ..config.yamlsafe import read_yaml
 from ..errors import ConfigError, KitError
-from .base import Finding, Outcome, task_check
+from .base import Finding, Verdict, task_check
 from .output_diff import first_difference
 
 if TYPE_CHECKING:
-    from ..engine.runs import TaskRun
+    from ..engine.runs import FinishedRun
     from .base import CheckContext
 
 
@@ -92,17 +92,17 @@ RESULTS = _Document(
 )
 
 
-def _validate_document(run: TaskRun, ctx: CheckContext, doc: _Document) -> Outcome:
+def _validate_document(run: FinishedRun, ctx: CheckContext, doc: _Document) -> Verdict:
     """Judge the file as MedPerf does after the task (yaml.safe_load, then json.dumps),
     whatever the task's exit status: a missing or empty file fails here too."""
     output = run.task.output("output_path")
     if output is None:  # config-valid requires it; nothing to judge without it
-        return Outcome.skipped(f"{run.task.name} declares no output_path")
+        return Verdict.skipped(f"{run.task.name} declares no output_path")
     host = run.outputs["output_path"]
     shown = f"{doc.what} ({output.mount_path})"
 
-    def fail(summary: str, evidence: tuple[str, ...] = (), fix: str = doc.fix) -> Outcome:
-        return Outcome.failed(Finding(doc.rule_id, run.task.name, summary, evidence, fix))
+    def fail(summary: str, evidence: tuple[str, ...] = (), fix: str = doc.fix) -> Verdict:
+        return Verdict.failed(Finding(doc.rule_id, run.task.name, summary, evidence, fix))
 
     if host.is_symlink():  # never read through a container's link (see outputs-present)
         return fail(
@@ -174,7 +174,7 @@ def _validate_document(run: TaskRun, ctx: CheckContext, doc: _Document) -> Outco
             f"{_json_path(tuple(e.absolute_path))}: {_schema_message(e)}" for e in errors[:8]
         )
         return fail(f"{shown} does not match {schema_name}.", evidence)
-    return Outcome.passed(warnings=tuple(f"{doc.what}: {w}" for w in warnings))
+    return Verdict.passed(warnings=tuple(f"{doc.what}: {w}" for w in warnings))
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
@@ -211,19 +211,19 @@ def _schema_for(ctx: CheckContext, kind: str) -> tuple[dict[str, Any], str]:
 
 
 @task_check("statistics-valid", frozenset({"statistics"}))
-def statistics_valid(run: TaskRun, ctx: CheckContext) -> Outcome:
+def statistics_valid(run: FinishedRun, ctx: CheckContext) -> Verdict:
     return _validate_document(run, ctx, STATISTICS)
 
 
 @task_check("results-valid", frozenset({"evaluate"}))
-def results_valid(run: TaskRun, ctx: CheckContext) -> Outcome:
+def results_valid(run: FinishedRun, ctx: CheckContext) -> Verdict:
     return _validate_document(run, ctx, RESULTS)
 
 
 @task_check("sanity-check-rejects-bad-data", frozenset({"sanity_check"}))
-def sanity_check_rejects_bad_data(run: TaskRun, ctx: CheckContext) -> Outcome:
+def sanity_check_rejects_bad_data(run: FinishedRun, ctx: CheckContext) -> Verdict:
     if not run.result.succeeded:
-        return Outcome.skipped("sanity_check does not accept the good data (see exit-status)")
+        return Verdict.skipped("sanity_check does not accept the good data (see exit-status)")
     accepted = []
     for corruption, bad_run in ctx.corrupted_sanity_runs():
         if bad_run is None:
@@ -231,8 +231,8 @@ def sanity_check_rejects_bad_data(run: TaskRun, ctx: CheckContext) -> Outcome:
         if bad_run.result.succeeded:
             accepted.append(corruption)
     if not accepted:
-        return Outcome.passed()
-    return Outcome.failed(
+        return Verdict.passed()
+    return Verdict.failed(
         Finding(
             "sanity-check-rejects-bad-data",
             run.task.name,
@@ -247,18 +247,18 @@ def sanity_check_rejects_bad_data(run: TaskRun, ctx: CheckContext) -> Outcome:
 
 
 @task_check("deterministic", frozenset({"infer", "evaluate"}))
-def deterministic(run: TaskRun, ctx: CheckContext) -> Outcome:
+def deterministic(run: FinishedRun, ctx: CheckContext) -> Verdict:
     if not ctx.determinism:
-        return Outcome.skipped("opt-in: give --medperf-determinism to run infer and evaluate twice")
+        return Verdict.skipped("opt-in: give --medperf-determinism to run infer and evaluate twice")
     if not run.result.succeeded:
-        return Outcome.skipped("the first run did not succeed (see exit-status)")
+        return Verdict.skipped("the first run did not succeed (see exit-status)")
     again = ctx.second_run()
     if again is None or not again.result.succeeded:
-        return Outcome.skipped("the second run did not succeed")
+        return Verdict.skipped("the second run did not succeed")
     for volume in run.task.outputs:
         difference = first_difference(run.outputs[volume.key], again.outputs[volume.key])
         if difference:
-            return Outcome.failed(
+            return Verdict.failed(
                 Finding(
                     "deterministic",
                     run.task.name,
@@ -268,4 +268,4 @@ def deterministic(run: TaskRun, ctx: CheckContext) -> Outcome:
                     "from disk, and leave timestamps out of the outputs.",
                 )
             )
-    return Outcome.passed()
+    return Verdict.passed()

@@ -6,28 +6,28 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from ..observe.digests import is_under
-from .base import Finding, Outcome, task_check
+from .base import Finding, Verdict, task_check
 from .basic import log_evidence, outputs_problems, stray_writes
 
 if TYPE_CHECKING:
-    from ..engine.runs import TaskRun
+    from ..engine.runs import FinishedRun
     from ..runtimes.base import DeniedAccess
     from .base import CheckContext
 
 
 @task_check("no-network")
-def no_network(run: TaskRun, ctx: CheckContext) -> Outcome:
+def no_network(run: FinishedRun, ctx: CheckContext) -> Verdict:
     seen = run.result.network
     from_log = run.result.network_lines
     log_lines = tuple(f"log: {item.line}" for item in from_log)
     if seen is not None and seen.observed:
         if not seen.attempts:
-            return Outcome.passed()
+            return Verdict.passed()
         counts = Counter(a.describe() for a in seen.attempts)
         evidence = tuple(
             f"{what}" + (f" ({n} times)" if n > 1 else "") for what, n in counts.items()
         )
-        return Outcome.failed(
+        return Verdict.failed(
             Finding(
                 "no-network",
                 run.task.name,
@@ -40,10 +40,10 @@ def no_network(run: TaskRun, ctx: CheckContext) -> Outcome:
         )
     why = (seen.note if seen is not None else None) or "this runtime cannot be observed"
     if not from_log:
-        return Outcome.passed(f"observation partial ({why}); the log shows no network error")
+        return Verdict.passed(f"observation partial ({why}); the log shows no network error")
     hosts = sorted({item.host for item in from_log if item.host})
     named = f" (host: {', '.join(hosts)})" if hosts else ""
-    return Outcome.failed(
+    return Verdict.failed(
         Finding(
             "no-network",
             run.task.name,
@@ -56,24 +56,24 @@ def no_network(run: TaskRun, ctx: CheckContext) -> Outcome:
     )
 
 
-def _outputs_and_tmp(run: TaskRun) -> list[str]:
+def _outputs_and_tmp(run: FinishedRun) -> list[str]:
     return [v.mount_path for v in run.task.outputs] + ["/tmp"]
 
 
-def _input_mounts(run: TaskRun) -> list[str]:
+def _input_mounts(run: FinishedRun) -> list[str]:
     return [v.mount_path for v in run.task.inputs]
 
 
 @task_check("no-writes-outside")
-def no_writes_outside(run: TaskRun, ctx: CheckContext) -> Outcome:
+def no_writes_outside(run: FinishedRun, ctx: CheckContext) -> Verdict:
     written = stray_writes(run)
     tried = [d for d in run.result.denied if _write_attempt_outside(run, d)]
     if not written and not tried:
-        return Outcome.passed()
+        return Verdict.passed()
     evidence = tuple(f"{c.kind}: {c.path}" for c in written[:10])
     evidence += tuple(f"denied: {d.path} (log: {d.line})" for d in tried[:5])
     allowed = ", ".join(_outputs_and_tmp(run))
-    return Outcome.failed(
+    return Verdict.failed(
         Finding(
             "no-writes-outside",
             run.task.name,
@@ -87,7 +87,7 @@ def no_writes_outside(run: TaskRun, ctx: CheckContext) -> Outcome:
     )
 
 
-def _write_attempt_outside(run: TaskRun, denied: DeniedAccess) -> bool:
+def _write_attempt_outside(run: FinishedRun, denied: DeniedAccess) -> bool:
     if any(is_under(denied.path, m) for m in _outputs_and_tmp(run) + _input_mounts(run)):
         return False  # outputs and /tmp are allowed; inputs belong to inputs-untouched
     # EROFS is always a write. EACCES on a path that still does not exist was a create.
@@ -95,11 +95,11 @@ def _write_attempt_outside(run: TaskRun, denied: DeniedAccess) -> bool:
 
 
 @task_check("inputs-untouched")
-def inputs_untouched(run: TaskRun, ctx: CheckContext) -> Outcome:
+def inputs_untouched(run: FinishedRun, ctx: CheckContext) -> Verdict:
     changed = [f"{key}: {what}" for key, whats in run.input_changes.items() for what in whats]
     tried = [d for d in run.result.denied if any(is_under(d.path, m) for m in _input_mounts(run))]
     if not changed and not tried:
-        return Outcome.passed()
+        return Verdict.passed()
     evidence = tuple(changed[:10]) + tuple(
         f"tried to change {d.path} (log: {d.line})" for d in tried[:5]
     )
@@ -111,7 +111,7 @@ def inputs_untouched(run: TaskRun, ctx: CheckContext) -> Outcome:
         if run.result.succeeded
         else "the task tried to change its read-only inputs; MedPerf mounts them read-only."
     )
-    return Outcome.failed(
+    return Verdict.failed(
         Finding(
             "inputs-untouched",
             run.task.name,
@@ -124,21 +124,21 @@ def inputs_untouched(run: TaskRun, ctx: CheckContext) -> Outcome:
 
 
 @task_check("non-root")
-def non_root(run: TaskRun, ctx: CheckContext) -> Outcome:
+def non_root(run: FinishedRun, ctx: CheckContext) -> Verdict:
     result = run.result
     if result.succeeded and not outputs_problems(run):
-        return Outcome.passed()
+        return Verdict.passed()
     if result.runtime == "singularity":
-        return Outcome.skipped(
+        return Verdict.skipped(
             "under Singularity the task runs as you and the kit cannot rerun it as root"
         )
     if result.timed_out or result.start_error:
-        return Outcome.passed()  # it did not finish: not a permission question
+        return Verdict.passed()  # it did not finish: not a permission question
     as_root = ctx.rerun_as_root()
     if as_root is None:
-        return Outcome.skipped("the kit could not run the task a second time as root")
+        return Verdict.skipped("the kit could not run the task a second time as root")
     if not (as_root.result.succeeded and not outputs_problems(as_root)):
-        return Outcome.passed()  # fails as root too: not a permission problem
+        return Verdict.passed()  # fails as root too: not a permission problem
     denied = [d for d in result.denied if not d.read_only]
     evidence: tuple[str, ...] = (
         f"as root (uid 0): exit status {as_root.result.exit_code}, outputs present",
@@ -148,7 +148,7 @@ def non_root(run: TaskRun, ctx: CheckContext) -> Outcome:
     evidence += tuple(f"denied: {d.path} (log: {d.line})" for d in denied[:5])
     if not denied:
         evidence += log_evidence(run, 6)
-    return Outcome.failed(
+    return Verdict.failed(
         Finding(
             "non-root",
             run.task.name,

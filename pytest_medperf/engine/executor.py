@@ -9,7 +9,7 @@ from .inputs.corruptions import applies, corrupted_inputs
 from .inputs.resolve import Inputs, Upstream
 from .launch import Launcher
 from .results import RunResults
-from .runs import NotRun, Outcome, TaskRun
+from .runs import FinishedRun, NotRun, StepOutcome
 from .sandbox import LazySandbox
 from .steps import ConfigStep, Purpose
 
@@ -31,12 +31,12 @@ class StepExecutor:
         self.results = results
         self._sandbox = sandbox
 
-    def execute(self, node: ConfigStep) -> Outcome:
+    def execute(self, node: ConfigStep) -> StepOutcome:
         if node.step.purpose is Purpose.RUN:
             return self._first_run(node)
         return self._extra_run(node)
 
-    def _first_run(self, node: ConfigStep) -> Outcome:
+    def _first_run(self, node: ConfigStep) -> StepOutcome:
         path, step = node.config, node.step
         state = self.configs.state(path)
         config = state.config
@@ -64,7 +64,7 @@ class StepExecutor:
         except EngineUnavailable as exc:
             return NotRun("engine", str(exc))
 
-    def _extra_run(self, node: ConfigStep) -> Outcome:
+    def _extra_run(self, node: ConfigStep) -> StepOutcome:
         """The first run's task once more: as root, again, or on corrupted copies."""
         first = self.results.require(node.first)
         state = self.configs.state(node.config)
@@ -93,5 +93,5 @@ class StepExecutor:
             return NotRun("engine", str(exc))
 
 
-def task_run(outcome: Outcome | None) -> TaskRun | None:
-    return outcome if isinstance(outcome, TaskRun) else None
+def task_run(outcome: StepOutcome | None) -> FinishedRun | None:
+    return outcome if isinstance(outcome, FinishedRun) else None

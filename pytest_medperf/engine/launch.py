@@ -15,7 +15,7 @@ from ..observe.digests import differences, fingerprint
 from ..runtimes.base import ImageInfo, Mount, Progress, Runner, RunResult, RunSpec
 from ..runtimes.gpu import gpu_refusal
 from .kit_options import KitOptions
-from .runs import TaskRun
+from .runs import FinishedRun
 from .sandbox import LazySandbox
 
 
@@ -44,7 +44,7 @@ class Launcher:
         *,
         user: str | None = None,
         label: str | None = None,
-    ) -> TaskRun:
+    ) -> FinishedRun:
         """Run the task on these inputs; EngineUnavailable when the engine stops answering."""
         sandbox = self._sandbox.get()
         label = label or spec.name
@@ -105,7 +105,7 @@ class Launcher:
         }
         reproduce = shlex.join(self.runner.command_line(run_spec)) if self.options.keep else None
         log_path = result.log_file if self._log_kept() else None
-        return TaskRun(
+        return FinishedRun(
             config, spec, run_spec, result, inputs, outputs, run_dir, reproduce, changed, log_path
         )
 

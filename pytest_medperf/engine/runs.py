@@ -1,4 +1,4 @@
-"""What became of a step: a finished run (TaskRun) or the reason it could not run (NotRun)."""
+"""What became of a step: a finished run (FinishedRun) or the reason it could not run (NotRun)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class NotRun:
 
 
 @dataclass(frozen=True)
-class TaskRun:
+class FinishedRun:
     """A finished run: what was mounted where, and what happened."""
 
     config: ContainerConfig
@@ -37,4 +37,4 @@ class TaskRun:
     log_path: Path | None = None
 
 
-Outcome = TaskRun | NotRun
+StepOutcome = FinishedRun | NotRun

@@ -1,9 +1,9 @@
 """The engine of one kit session, composed of small parts with one job each:
 
 - configs (configs.py): each config loaded once, its image looked up once;
-- inputs (inputs.py): where each step's inputs come from;
+- inputs (inputs/resolve.py): where each step's inputs come from;
 - graph (graph.py): which steps exist and what each needs first;
-- scheduler (scheduler.py) with executor (executor.py) and launcher (launch.py): each
+- scheduler (scheduling/scheduler.py) with executor (executor.py) and launcher (launch.py): each
   step run once, dependencies first;
 - results (results.py): what became of each step.
 
@@ -28,12 +28,12 @@ from .inputs.resolve import Inputs
 from .kit_options import KitOptions, default_user, parse_user
 from .launch import Launcher
 from .results import RunResults
-from .runs import NotRun, Outcome, TaskRun
+from .runs import FinishedRun, NotRun, StepOutcome
 from .sandbox import LazySandbox, sweep_stale_sandboxes
 from .scheduling.scheduler import Scheduler
 from .steps import ConfigStep, Purpose, Step
 
-__all__ = ["KitOptions", "KitSession", "NotRun", "TaskRun", "default_user"]
+__all__ = ["FinishedRun", "KitOptions", "KitSession", "NotRun", "default_user"]
 
 
 class KitSession:
@@ -84,25 +84,25 @@ class KitSession:
         )
 
     # -- outcomes ----------------------------------------------------------------------
-    def outcome(self, path: Path, step: Step) -> Outcome:
+    def outcome(self, path: Path, step: Step) -> StepOutcome:
         """The run of a step (infer, evaluate on one model), run on first ask."""
         return self.scheduler.outcome(ConfigStep(path, step))
 
-    def finished(self, path: Path, step: Step) -> Outcome | None:
+    def finished(self, path: Path, step: Step) -> StepOutcome | None:
         """The step's outcome if it ran already (never starts it)."""
         return self.results.get(ConfigStep(path, step))
 
-    def root_rerun(self, path: Path, step: Step) -> TaskRun | None:
+    def root_rerun(self, path: Path, step: Step) -> FinishedRun | None:
         """The same step once more as root in a fresh sandbox (for the non-root rule)."""
         return task_run(self.outcome(path, step.extra(Purpose.AS_ROOT)))
 
-    def second_run(self, path: Path, step: Step) -> TaskRun | None:
+    def second_run(self, path: Path, step: Step) -> FinishedRun | None:
         """The same step once more on the same inputs (for the deterministic rule)."""
         return task_run(self.outcome(path, step.extra(Purpose.AGAIN)))
 
     def corrupted_sanity_runs(
         self, path: Path, sanity: Step | None = None
-    ) -> list[tuple[str, TaskRun | None]]:
+    ) -> list[tuple[str, FinishedRun | None]]:
         """sanity_check (on its dataset) on copies of its prepared data that the kit broke
         on purpose."""
         sanity = (sanity or Step("sanity_check")).first

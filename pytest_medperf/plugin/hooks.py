@@ -146,7 +146,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
     if isinstance(item, KitItem) and report.when == "call":
         report.medperf = item.record(report)
-        engine = item.config.stash[KIT_KEY].engine  # which engine ran the config
+        engine = item.config.stash[KIT_KEY].engine_address  # which engine ran the config
         if engine is not None:
             report.medperf["config_info"]["engine"] = engine
         html = item.config.pluginmanager.get_plugin("html")

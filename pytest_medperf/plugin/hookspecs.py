@@ -1,6 +1,6 @@
 """The kit's own hook: installed plugins (and conftest.py files) contribute owners' rules.
 
-Added to pytest's plugin manager by plugin.pytest_addhooks.
+Added to pytest's plugin manager by plugin.hooks.pytest_addhooks.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ class Kit:
                 docker_host=settings.docker_host,
             )
             self.session = KitSession(
-                settings.engine,
+                settings.engine_options,
                 runner,
                 shown_paths=settings.shown,
                 progress=Progress(config) if not settings.is_worker else None,
@@ -53,7 +53,7 @@ class Kit:
             raise pytest.UsageError(str(exc)) from None
 
     @property
-    def engine(self) -> str | None:
+    def engine_address(self) -> str | None:
         """The address of the Docker engine this process runs containers on (None: not
         Docker). Each xdist worker has its own (--medperf-docker-hosts)."""
         return getattr(self.session.runner, "address", None)
@@ -140,7 +140,7 @@ class Kit:
         for line in self.session.swept:
             terminalreporter.write_line(f"pytest-medperf: {line}")
         where = self.session.sandbox_path
-        if where is not None and self.settings.engine.keep:
+        if where is not None and self.settings.engine_options.keep:
             terminalreporter.write_line(f"pytest-medperf: sandbox kept at {where}")
         if self.settings.report_path is not None and not self.settings.is_worker:
             terminalreporter.write_line(

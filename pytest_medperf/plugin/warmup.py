@@ -55,7 +55,7 @@ def start_warm_up(config: pytest.Config, configs: list[Path]) -> DockerRunner | 
 def early_holder(image: str, host: str | None) -> EarlyHolder | None:
     """The first holder, started with the standard library alone before docker-py and the
     kit are imported (~0.1 s sooner), when the engine is a local socket the kit can
-    watch from; the runner adopts it (network_holder.py)."""
+    watch from; the runner adopts it (docker_runtime/holders/)."""
     from ..observe.netwatch import observation_blocker
     from ..runtimes.base import LABEL_KIT
     from ..runtimes.docker_runtime.cli_context import plain_address

@@ -16,7 +16,7 @@ from ...errors import ConfigError, InputMissing, KitError
 from ...runtimes.base import RunResult
 from ..configs import Configs
 from ..kit_options import KitOptions
-from ..runs import NotRun, Outcome
+from ..runs import NotRun, StepOutcome
 from ..sandbox import LazySandbox, Sandbox
 from ..scheduling.once import OnceEach
 from ..steps import ConfigStep, Step
@@ -44,7 +44,7 @@ class Inputs:
         configs: Configs,
         sandbox: LazySandbox,
         runtime: str,
-        upstream: Callable[[ConfigStep], Outcome],
+        upstream: Callable[[ConfigStep], StepOutcome],
     ) -> None:
         self.options = options
         self.configs = configs

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..graph import StepGraph
 from ..results import RunResults
-from ..runs import NotRun, Outcome, TaskRun
+from ..runs import FinishedRun, NotRun, StepOutcome
 from ..steps import ConfigStep, Purpose
 from .work_done import NotStarted
 from .workpool import WorkPool
@@ -32,7 +32,7 @@ class Scheduler:
     def __init__(
         self,
         graph: StepGraph,
-        execute: Callable[[ConfigStep], Outcome],
+        execute: Callable[[ConfigStep], StepOutcome],
         results: RunResults,
         *,
         jobs: int = 1,
@@ -44,7 +44,7 @@ class Scheduler:
         self.graph = graph
         self._execute = execute
         self.results = results
-        self.pool: WorkPool[ConfigStep, Outcome] = WorkPool(
+        self.pool: WorkPool[ConfigStep, StepOutcome] = WorkPool(
             self._run,
             graph.dependencies,
             jobs=jobs,
@@ -89,7 +89,7 @@ class Scheduler:
         return self._groups
 
     # -- asking ----------------------------------------------------------------------
-    def outcome(self, node: ConfigStep) -> Outcome:
+    def outcome(self, node: ConfigStep) -> StepOutcome:
         """The step's outcome, running it (and what it needs) on first ask; with jobs > 1
         its chain's wanted steps start too."""
         found = self.results.get(node)
@@ -124,7 +124,7 @@ class Scheduler:
         if drained and self._runs_drained is not None:
             self._runs_drained()
 
-    def _run(self, node: ConfigStep) -> Outcome:
+    def _run(self, node: ConfigStep) -> StepOutcome:
         outcome = self._execute(node)
         self.results.record(node, outcome)
         if self.jobs > 1 and node.step.purpose is Purpose.RUN:
@@ -135,7 +135,7 @@ class Scheduler:
 
     def _dependency_failed(
         self, node: ConfigStep, needed: ConfigStep, error: BaseException
-    ) -> Outcome:
+    ) -> StepOutcome:
         """A step whose dependency raised (a bug, or the session cancelled) did not run;
         its own outcome says why, so the items asking for it can say so too."""
         if isinstance(error, NotStarted):
@@ -152,9 +152,9 @@ class Scheduler:
         self.pool.cancel()
 
 
-def _needed(extra: ConfigStep, first: Outcome) -> bool:
+def _needed(extra: ConfigStep, first: StepOutcome) -> bool:
     """Whether a check will ask for this extra run, given its first run's outcome."""
-    if not isinstance(first, TaskRun):
+    if not isinstance(first, FinishedRun):
         return False
     result = first.result
     if extra.step.purpose is Purpose.AS_ROOT:  # the non-root rule's question

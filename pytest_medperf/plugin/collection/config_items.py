@@ -20,7 +20,7 @@ class ConfigValidItem(KitItem):
     (a declared parameters_file with no usable parameters file): judged without running."""
 
     def runtest(self) -> None:
-        loaded = self.session_.configs.config(self.config_path)
+        loaded = self.kit_session.configs.config(self.config_path)
         if isinstance(loaded, ConfigErrors):
             errors = loaded.errors
             summary = "cannot be used by MedPerf"
@@ -31,7 +31,7 @@ class ConfigValidItem(KitItem):
         else:
             if loaded.format == "mlcube":
                 self._warn_legacy()
-            errors = self.session_.inputs.input_problems(self.config_path)
+            errors = self.kit_session.inputs.input_problems(self.config_path)
             summary = "cannot run in MedPerf with the inputs of this session"
             fix = (
                 "give each task what MedPerf can take (a parameters file, gpus this runtime "
@@ -86,7 +86,7 @@ def _where(error: Any) -> str:
 
 class ImageAvailableItem(KitItem):
     def runtest(self) -> None:
-        found = self.session_.configs.image(self.config_path)
+        found = self.kit_session.configs.image(self.config_path)
         if isinstance(found, ImageInfo):
             self.user_properties.append(("image_id", found.image_id))
             if found.registered_hash is not None:
@@ -95,7 +95,7 @@ class ImageAvailableItem(KitItem):
             return
         if found.cause in ("config", "unsupported"):
             skip_here(found.reason)
-        config = self.session_.configs.config(self.config_path)
+        config = self.kit_session.configs.config(self.config_path)
         image = getattr(config, "image", "?")
         self.finding = Finding("image-available", None, found.reason, (f"image: {image}",))
         raise CheckFailed(self.finding)

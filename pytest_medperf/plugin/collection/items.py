@@ -1,5 +1,5 @@
 """The kit's items: what every item shares (markers, a finding instead of a traceback,
-its line in the JSON report). Collection is in collect.py, the config-level items in
+its line in the JSON report). Collection is in config_file.py, the config-level items in
 config_items.py, the items on a step's run in step_items.py."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from ...checks import Finding, Outcome
+from ...checks import Finding, Verdict
 from ...config.yamlsafe import read_yaml
-from ...engine.runs import TaskRun
+from ...engine.runs import FinishedRun
 from ...engine.session import KitSession
 from ...errors import ConfigError, ConfigErrors, KitError
 from ...runtimes.base import ImageInfo
@@ -51,7 +51,7 @@ class KitItem(pytest.Item):
         return self.name
 
     @property
-    def session_(self) -> KitSession:
+    def kit_session(self) -> KitSession:
         return self.config.stash[KIT_KEY].session
 
     @property
@@ -65,7 +65,7 @@ class KitItem(pytest.Item):
     def step(self) -> str | None:
         return None
 
-    def run(self) -> TaskRun | None:
+    def run(self) -> FinishedRun | None:
         return None
 
     def container_log(self) -> str | None:
@@ -80,7 +80,7 @@ class KitItem(pytest.Item):
 
     def record(self, report: pytest.TestReport) -> dict[str, Any]:
         """This item's line in the JSON report (plain data: it crosses xdist's wire)."""
-        session = self.session_
+        session = self.kit_session
         loaded = session.configs.config(self.config_path)
         image = (
             session.configs.image(self.config_path)
@@ -135,7 +135,7 @@ class KitItem(pytest.Item):
         name = self.step()
         if name is None:
             return {}
-        graph = self.session_.graph
+        graph = self.kit_session.graph
         step = graph.parse(self.config_path, name)
         return {
             "model": graph.model_of(self.config_path, step),
@@ -169,7 +169,7 @@ class KitItem(pytest.Item):
         # the terminal would turn into "::").
         return self.path, 0, self.nodeid.split("::", 1)[1]
 
-    def apply(self, outcome: Outcome) -> None:
+    def apply(self, outcome: Verdict) -> None:
         self.notes, self.warned = outcome.notes, outcome.warnings
         for text in outcome.warnings:
             # At the config file, not at the kit's source line; -W error::... turns it
@@ -188,7 +188,7 @@ class KitItem(pytest.Item):
             skip_here(outcome.reason or "not applicable")
 
 
-def metrics_of(run: TaskRun) -> dict[str, Any] | None:
+def metrics_of(run: FinishedRun) -> dict[str, Any] | None:
     """An evaluate's results.yaml as JSON can carry it (NaN/Infinity as MedPerf's strings);
     None when it is not a readable mapping (results-valid says why)."""
     output = run.outputs.get("output_path")

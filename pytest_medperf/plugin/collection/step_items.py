@@ -11,7 +11,7 @@ from ...benchmark_rules.api import RuleFailed, view_of
 from ...benchmark_rules.finder import FoundRule
 from ...checks import CheckContext, Finding, StepIdentity, TaskCheck
 from ...engine.inputs.corruptions import CORRUPTIONS
-from ...engine.runs import NotRun, TaskRun
+from ...engine.runs import FinishedRun, NotRun
 from ...engine.steps import Purpose, Step
 from ...runtimes.base import ImageInfo
 from ..kit import KIT_KEY
@@ -45,7 +45,7 @@ class StepItem(KitItem):
     @property
     def task_step(self) -> Step:
         assert self.parent is not None  # a TaskNode, named after its step
-        return self.session_.graph.parse(self.config_path, self.parent.name)
+        return self.kit_session.graph.parse(self.config_path, self.parent.name)
 
     @property
     def task(self) -> str:
@@ -55,12 +55,12 @@ class StepItem(KitItem):
     def step(self) -> str | None:
         return self.task
 
-    def run(self) -> TaskRun | None:
-        outcome = self.session_.finished(self.config_path, self.task_step)
-        return outcome if isinstance(outcome, TaskRun) else None
+    def run(self) -> FinishedRun | None:
+        outcome = self.kit_session.finished(self.config_path, self.task_step)
+        return outcome if isinstance(outcome, FinishedRun) else None
 
-    def outcome(self) -> TaskRun | NotRun:
-        return self.session_.outcome(self.config_path, self.task_step)
+    def outcome(self) -> FinishedRun | NotRun:
+        return self.kit_session.outcome(self.config_path, self.task_step)
 
 
 class TaskCheckItem(StepItem):
@@ -77,7 +77,7 @@ class TaskCheckItem(StepItem):
         self.user_properties.append(("image", outcome.config.image))
         self.user_properties.append(("exit_code", outcome.result.exit_code))
         settings = self.config.stash[KIT_KEY].settings
-        session, path, step = self.session_, self.config_path, self.task_step
+        session, path, step = self.kit_session, self.config_path, self.task_step
         context = CheckContext(
             rerun_as_root=lambda: session.root_rerun(path, step),
             second_run=lambda: session.second_run(path, step),
@@ -91,7 +91,7 @@ class TaskCheckItem(StepItem):
         self.apply(self.check.run(outcome, context))
 
     def _identity(self) -> StepIdentity:
-        session, path = self.session_, self.config_path
+        session, path = self.kit_session, self.config_path
         image = session.configs.image(path)
         return StepIdentity(
             config=self.config.stash[KIT_KEY].shown[path],
@@ -138,8 +138,8 @@ class BenchmarkRuleItem(StepItem):
         view = view_of(
             outcome,
             step=self.task,
-            dataset=self.session_.graph.dataset_of(self.config_path, self.task_step),
-            model=self.session_.graph.model_of(self.config_path, self.task_step),
+            dataset=self.kit_session.graph.dataset_of(self.config_path, self.task_step),
+            model=self.kit_session.graph.model_of(self.config_path, self.task_step),
         )
         try:
             self.found.rule(view)

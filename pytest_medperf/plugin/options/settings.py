@@ -40,7 +40,7 @@ class Settings:
 
     configs: tuple[Path, ...]
     shown: Mapping[Path, str]  # each config's name in node ids and messages
-    engine: KitOptions
+    engine_options: KitOptions  # what the engine is told
     runtime: str  # docker | singularity
     network_watch: bool
     report_path: Path | None
@@ -72,7 +72,7 @@ def read_settings(config: pytest.Config, configs: list[Path]) -> Settings:
     return Settings(
         configs=tuple(configs),
         shown={p: shown_name(config, p) for p in configs},
-        engine=kit_options(config, configs),
+        engine_options=kit_options(config, configs),
         runtime=runtime,
         network_watch=runtime == "docker" and (value(config, "network_watch") or "auto") != "off",
         report_path=path_option(config, "report"),
@@ -179,7 +179,7 @@ def jobs_option(config: pytest.Config) -> int:
 
 
 def datasets(config: pytest.Config) -> tuple[tuple[GivenDataset, ...], tuple[GivenDataset, ...]]:
-    """--medperf-demo-data and --medperf-data, named (see dataset_options.py)."""
+    """--medperf-demo-data and --medperf-data, named (see datasets.py)."""
     try:
         return parse_datasets(list_entries(config, "demo_data"), list_entries(config, "data"))
     except KitError as exc:

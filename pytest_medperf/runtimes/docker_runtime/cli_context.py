@@ -1,5 +1,5 @@
 """Which engine the docker CLI would talk to, read without docker-py (so the first
-network holder can start before docker-py is imported: early_holder.py)."""
+network holder can start before docker-py is imported: holders/early.py)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def docker_context() -> str | None:
 def plain_address(host: str | None) -> str | None:
     """The engine's address when it needs no context store to know (`host` from
     --medperf-docker-hosts, DOCKER_HOST, or the default socket); None under a docker
-    context, whose endpoint docker_engine.py reads."""
+    context, whose endpoint engine.py reads."""
     if host is not None:
         return host
     if os.environ.get("DOCKER_HOST"):

@@ -15,6 +15,7 @@ from docker.errors import DockerException
 
 from ...errors import EngineUnavailable
 from .cli_context import DEFAULT_HOST, cli_config_dir, docker_context
+from .hosts import remote_reason
 
 # Connections kept to the engine: each concurrent run holds one for its output stream
 # and uses others for create/wait/inspect (--medperf-jobs up to 8, and xdist workers
@@ -121,9 +122,6 @@ def _reason(exc: Exception) -> str:
 
 
 def remote_engine(address: str | None = None) -> str | None:
-    """Why the engine's containers are out of this machine's reach, or None (a unix socket:
-    an engine here). `address`: the session's engine; default the docker CLI's."""
-    address = address or engine_address()
-    if not address.startswith("unix://"):
-        return f"the Docker engine is remote ({address}), so its namespaces are out of reach"
-    return None
+    """Why the engine's containers are out of this machine's reach, or None.
+    `address`: the session's engine; default the docker CLI's (hosts.is_remote decides)."""
+    return remote_reason(address or engine_address())

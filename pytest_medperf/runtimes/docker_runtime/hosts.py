@@ -2,7 +2,7 @@
 valid, which engine an xdist worker uses, and which engines see this machine's paths.
 
 One process talks to one engine: a worker `gwN` takes hosts[N % len(hosts)], a run
-without xdist the first. Whole chains go to one worker (plugin.py's scheduler), so a
+without xdist the first. Whole chains go to one worker (plugin/chain_scheduling.py), so a
 chain never spans two engines. Nothing here connects to an engine or imports docker-py.
 """
 
@@ -16,8 +16,6 @@ from ...errors import KitError
 
 FLAG = "--medperf-docker-hosts"
 SCHEMES = ("unix", "tcp", "ssh")
-# Engines whose bind mounts may name paths on another machine.
-REMOTE_SCHEMES = ("tcp", "ssh")
 _WORKER = re.compile(r"^gw(\d+)$")
 
 
@@ -81,10 +79,19 @@ def host_for_worker(hosts: tuple[str, ...], worker: str | None) -> str | None:
 
 
 def is_remote(host: str) -> bool:
-    """Whether bind mounts and container pids may belong to another machine. A tcp://
-    or ssh:// engine may be anywhere, even at 127.0.0.1 (an SSH tunnel), so it counts
-    as remote; only a unix socket is certainly an engine of this machine."""
-    return urlsplit(host).scheme in REMOTE_SCHEMES
+    """Whether bind mounts and container pids may belong to another machine: the one
+    definition of a remote engine. A tcp:// or ssh:// engine may be anywhere, even at
+    127.0.0.1 (an SSH tunnel), so it counts as remote; only a unix socket is certainly
+    an engine of this machine."""
+    return not host.startswith("unix://")
+
+
+def remote_reason(host: str) -> str | None:
+    """Why the engine's containers are out of this machine's reach, or None (a unix
+    socket: an engine here)."""
+    if is_remote(host):
+        return f"the Docker engine is remote ({host}), so its namespaces are out of reach"
+    return None
 
 
 def sandbox_problem(hosts: tuple[str, ...], sandbox_given: bool) -> str | None:

@@ -4,8 +4,8 @@ MedPerf builds a `docker run` line (joined with shlex.join) and runs the docker 
 through pexpect; the kit passes the same settings through docker-py instead: non-root
 user, network none, inputs ro, outputs rw, a fresh /tmp, environment, entrypoint,
 command, gpus and shm_size. The API gives typed errors, labels for clean-up and the
-container's id for observation; `docker_cli_argv()` (docker_args.py) shows the
-equivalent CLI line. Images: docker_images.py; the network holder: network_holder.py.
+container's id for observation; `docker_cli_argv()` (args.py) shows the
+equivalent CLI line. Images: images.py; the network holders: holders/.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from .containers import (
 )
 from .engine import connect, engine_address, remote_engine
 from .holders.early import EarlyHolder
-from .holders.pool import Holder, NetworkHolder
+from .holders.pool import Holder, HolderPool
 from .images import DockerImages
 from .layers import filesystem_changes
 from .sweep import sweep_leftovers
@@ -74,7 +74,7 @@ class DockerRunner:
         self._running_lock = threading.Lock()
         self._cancelled = threading.Event()
         self.images = DockerImages(lambda: self.client, lambda: self.address)
-        self.network = NetworkHolder(
+        self.holders = HolderPool(
             lambda: self.client,
             enabled=observe_network,
             address=lambda: self.host,
@@ -92,26 +92,26 @@ class DockerRunner:
     def warm_up(self, image: str) -> None:
         """Connect and start the network holder with `image` in the background, while the
         session is still loading and collecting; the first run waits for it."""
-        if self.network.enabled:
-            self._in_background(self.network.warm, image)
+        if self.holders.enabled:
+            self._in_background(self.holders.warm, image)
 
     def expect_runs(self, count: int) -> None:
         """Up to `count` runs are about to go at once (--medperf-jobs): start the network
         holders they will need now, in the background, rather than one per run as it
         starts (each costs the engine a container start)."""
-        if self.network.enabled and count > 1:
-            self._in_background(self.network.stock, count)
+        if self.holders.enabled and count > 1:
+            self._in_background(self.holders.stock, count)
 
     def runs_drained(self) -> None:
         """No run is under way or waiting: the holders go now, in the background, while
         pytest reports the last items (a later run makes a new one)."""
-        if self.network.enabled:
-            self._in_background(self.network.retire)
+        if self.holders.enabled:
+            self._in_background(self.holders.retire)
 
     def finish_soon(self) -> None:
         """No run follows (the session's items are done): start removing the holder now, in
         the background, while pytest writes its summary; close() waits for it."""
-        self._in_background(self.network.close)
+        self._in_background(self.holders.close)
 
     def _in_background(self, work: Any, *args: Any) -> threading.Thread:
         thread = threading.Thread(target=work, args=args, name="medperf-engine", daemon=True)
@@ -158,7 +158,7 @@ class DockerRunner:
         if self._cancelled.is_set():
             return not_started(spec, started, "the session was cancelled")
         try:
-            holder = self.network.borrow(spec.image)
+            holder = self.holders.borrow(spec.image)
         except requests.exceptions.RequestException:
             raise EngineUnavailable(
                 f"The Docker engine at {self.address} stopped answering."
@@ -166,7 +166,7 @@ class DockerRunner:
         try:
             return self._run_held(spec, kwargs, holder, progress)
         finally:
-            self.network.release(holder)
+            self.holders.release(holder)
 
     def _run_held(
         self,
@@ -198,7 +198,7 @@ class DockerRunner:
             if self._cancelled.is_set():  # cancelled while it was being made
                 return not_started(spec, started, "the session was cancelled")
             result = self._start_and_wait(container, spec, started, progress)
-            seen = self.network.observation(holder, mark)
+            seen = self.holders.observation(holder, mark)
             return dataclasses.replace(result, network=seen)
         except requests.exceptions.RequestException:
             raise EngineUnavailable(
@@ -291,10 +291,10 @@ class DockerRunner:
         while self._background:  # a holder being made in the background is removed too
             self._background.pop(0).join()
         try:
-            self.network.close()
+            self.holders.close()
         finally:
             self.images.close()
 
     def sweep_leftovers(self, max_age: float) -> list[str]:
-        """Remove the kit's containers whose session has provably ended (docker_sweep.py)."""
+        """Remove the kit's containers whose session has provably ended (sweep.py)."""
         return sweep_leftovers(self.client, self.address, max_age)

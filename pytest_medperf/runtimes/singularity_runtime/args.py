@@ -31,11 +31,6 @@ def find_binary() -> str | None:
     return None
 
 
-def env_prefix(binary: str) -> str:
-    """MedPerf sets SINGULARITYENV_* whatever the binary (apptainer reads it too)."""
-    return ENV_PREFIX
-
-
 class SingularityRefused(ValueError):
     """A run MedPerf's Singularity runner refuses before starting; the text is its reason."""
 

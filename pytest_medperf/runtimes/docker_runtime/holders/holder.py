@@ -1,6 +1,6 @@
 """One network holder: a `sleep` container with no network whose namespace task
 containers join, and the watch on that namespace (netwatch.py). Made with docker-py, or
-adopted from early_holder.py when the session started it before docker-py was loaded."""
+adopted from early.py when the session started it before docker-py was loaded."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def make_holder(
 
 
 def _adopt(client: docker.DockerClient, image: str, name: str, early: EarlyHolder | None) -> Any:
-    """The container early_holder.py started for this name and image, when it did (one it
+    """The container early.py started for this name and image, when it did (one it
     started for anything else is removed)."""
     if early is None:
         return None

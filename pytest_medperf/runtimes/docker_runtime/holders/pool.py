@@ -33,7 +33,7 @@ class WatchProblem:
     image_specific: bool = False
 
 
-class NetworkHolder:
+class HolderPool:
     """The session's holders, made on first use: borrow() one for a run, release() it after."""
 
     def __init__(
