@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_medperf.checks.catalogue import rule
 from pytest_medperf.engine.configs import Configs
 from pytest_medperf.engine.graph import StepGraph
 from pytest_medperf.engine.inputs.datasets import GivenDataset
@@ -81,8 +82,10 @@ def test_an_extra_run_depends_on_its_first_run(purpose: Purpose) -> None:
 
 
 def test_sanity_check_offers_a_run_per_corruption() -> None:
-    extras = graph(PREP).extra_steps(at(PREP, "sanity_check"))
-    corrupted = [e.step.corruption for e in extras if e.step.purpose is Purpose.CORRUPTED]
+    declared = rule("sanity-check-rejects-bad-data").extra_runs
+    assert declared is not None
+    extras = declared.steps(Step("sanity_check"))
+    corrupted = [e.corruption for e in extras if e.purpose is Purpose.CORRUPTED]
     assert corrupted == [
         "data folder emptied",
         "labels folder emptied",

@@ -1,9 +1,17 @@
-"""The rule catalogue: one place that the checks, the item names, the report and
-the README read from. Rule ids are public interface (contract.md section 6)."""
+"""The rule catalogue: one place that the checks, the item names, the report, the
+scheduler and the README read from. Rule ids are public interface (contract.md section 6).
+A rule that needs runs beyond its step's own declares them here (extra_runs)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..engine.inputs.corruptions import CORRUPTIONS
+from ..engine.steps import ExtraRuns, Purpose
+
+if TYPE_CHECKING:
+    from ..runtimes.base import RunResult
 
 CONFIG_LEVEL = "config"
 EVERY_TASK = "every task"
@@ -15,6 +23,19 @@ class Rule:
     applies_to: str
     fails_when: str
     fix: str
+    extra_runs: ExtraRuns | None = None  # runs beyond the step's own the rule asks for
+
+
+def _failed_by_itself(result: RunResult) -> bool:
+    """non-root asks for the run as root when the task failed on its own (not a time-out,
+    not a start error) and the runtime can run it as root (Singularity cannot)."""
+    ends = result.succeeded or result.timed_out or result.start_error
+    return not ends and result.runtime != "singularity"
+
+
+def _succeeded(result: RunResult) -> bool:
+    """deterministic and sanity-check-rejects-bad-data compare with a run that succeeded."""
+    return result.succeeded
 
 
 RULES: tuple[Rule, ...] = (
@@ -78,6 +99,7 @@ RULES: tuple[Rule, ...] = (
         "the task only works as root (it runs as a non-root uid)",
         "make what the task reads world-readable and what it writes live under /tmp or "
         "an output mount",
+        ExtraRuns(Purpose.AS_ROOT, _failed_by_itself),
     ),
     Rule(
         "statistics-valid",
@@ -98,6 +120,7 @@ RULES: tuple[Rule, ...] = (
         "sanity_check",
         "sanity_check exits 0 on prepared data the kit has emptied or corrupted",
         "make sanity_check exit non-zero when cases are missing, empty or unreadable",
+        ExtraRuns(Purpose.CORRUPTED, _succeeded, tuple(name for name, _ in CORRUPTIONS)),
     ),
     Rule(
         "matches-baseline",
@@ -113,6 +136,7 @@ RULES: tuple[Rule, ...] = (
         "infer, evaluate (opt-in)",
         "two runs on the same input give different outputs",
         "seed every random generator and sort what you list from disk",
+        ExtraRuns(Purpose.AGAIN, _succeeded),
     ),
 )
 

@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .configs import Configs
-from .inputs.corruptions import CORRUPTIONS
 from .kit_options import KitOptions
 from .steps import ConfigStep, Purpose, Step
 
@@ -108,16 +107,6 @@ class StepGraph:
             if models:
                 found.append(ConfigStep(models[0], Step("infer", dataset=step.dataset)))
         return found
-
-    def extra_steps(self, node: ConfigStep) -> list[ConfigStep]:
-        """The extra runs checks may ask for on a step's first run: as root, once more,
-        and (sanity_check) on each corruption of its data. Which are asked for depends on
-        the checks collected; a corruption that does not apply is never run."""
-        step = node.step.first
-        extras = [step.extra(Purpose.AS_ROOT), step.extra(Purpose.AGAIN)]
-        if step.task == "sanity_check":
-            extras += [step.extra(Purpose.CORRUPTED, name) for name, _ in CORRUPTIONS]
-        return [ConfigStep(node.config, extra) for extra in extras]
 
     def closure(self, wanted: Iterable[ConfigStep]) -> list[ConfigStep]:
         """The wanted steps and everything they depend on, each once, dependencies first;

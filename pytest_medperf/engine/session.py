@@ -31,7 +31,7 @@ from .results import RunResults
 from .runs import FinishedRun, NotRun, StepOutcome
 from .sandbox import LazySandbox, sweep_stale_sandboxes
 from .scheduling.scheduler import Scheduler
-from .steps import ConfigStep, Purpose, Step
+from .steps import ConfigStep, ExtraRuns, Purpose, Step
 
 __all__ = ["FinishedRun", "KitOptions", "KitSession", "NotRun", "default_user"]
 
@@ -75,12 +75,21 @@ class KitSession:
         )
 
     # -- what the selected items need ------------------------------------------------
-    def want(self, steps: Iterable[tuple[Path, Step]], *, every_chain: bool = True) -> None:
+    def want(
+        self,
+        steps: Iterable[tuple[Path, Step]],
+        *,
+        extra_runs: Iterable[ExtraRuns] = (),
+        every_chain: bool = True,
+    ) -> None:
         """The steps (first runs and extra runs) the selected items will ask for: with
-        --medperf-jobs above 1 they start together on the first ask. every_chain False:
-        this process (an xdist worker) runs only the chains it is given."""
+        --medperf-jobs above 1 they start together on the first ask. extra_runs: the
+        rules' declarations of them (when each is asked for). every_chain False: this
+        process (an xdist worker) runs only the chains it is given."""
         self.scheduler.want(
-            (ConfigStep(path, step) for path, step in steps), every_chain=every_chain
+            (ConfigStep(path, step) for path, step in steps),
+            extra_runs=extra_runs,
+            every_chain=every_chain,
         )
 
     # -- outcomes ----------------------------------------------------------------------

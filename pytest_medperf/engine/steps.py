@@ -4,10 +4,14 @@ model), or one of the extra runs the checks ask for. A typed value, so that noth
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..runtimes.base import RunResult
 
 
 class Purpose(Enum):
@@ -71,6 +75,23 @@ class Step:
     def first(self) -> Step:
         """The task's own run this extra run repeats."""
         return replace(self, purpose=Purpose.RUN, corruption="")
+
+
+@dataclass(frozen=True)
+class ExtraRuns:
+    """The runs a rule asks for beyond its step's first run, as the rule's catalogue entry
+    declares them (checks/catalogue.py): the items want them, the scheduler starts them
+    ahead once the first run's result says the rule will ask. An ask still runs them."""
+
+    purpose: Purpose
+    asked_after: Callable[[RunResult], bool]  # the first run's result: will the rule ask?
+    corruptions: tuple[str, ...] = ()  # Purpose.CORRUPTED: one run per break
+
+    def steps(self, first: Step) -> list[Step]:
+        """The extra steps on a step's first run."""
+        if self.purpose is Purpose.CORRUPTED:
+            return [first.extra(self.purpose, name) for name in self.corruptions]
+        return [first.extra(self.purpose)]
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     from .collection.step_items import wanted_steps
 
-    kit.session.want(wanted_steps(session.items), every_chain=not kit.settings.is_worker)
+    steps, extra_runs = wanted_steps(session.items)
+    kit.session.want(steps, extra_runs=extra_runs, every_chain=not kit.settings.is_worker)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -6,9 +6,9 @@ selected items need (want()), and the first ask for a step submits every wanted 
 every chain when this process runs all selected items, else (an xdist worker, given whole
 chains by graph.chain_groups) of that step's chain only, so a worker never starts a step
 of a chain another worker was given. Extra runs wait for their
-first run's outcome before they are submitted, since a check asks for them only then:
-the determinism rerun and the corrupted-data sanity runs when the first run succeeded,
-the as-root rerun when it failed. Anything not wanted ahead still runs on its first ask.
+first run's outcome before they are submitted, since a check asks for them only then
+(the rule's catalogue entry says when: ExtraRuns.asked_after). Anything not wanted ahead
+still runs on its first ask.
 
 jobs == 1 is the sequential session: nothing starts ahead, each ask runs its step (and
 what it needs) in the asking thread, in the graph's order.
@@ -23,7 +23,7 @@ from pathlib import Path
 from ..graph import StepGraph
 from ..results import RunResults
 from ..runs import FinishedRun, NotRun, StepOutcome
-from ..steps import ConfigStep, Purpose
+from ..steps import ConfigStep, ExtraRuns, Purpose
 from .work_done import NotStarted
 from .workpool import WorkPool
 
@@ -56,6 +56,7 @@ class Scheduler:
         self._lock = threading.Lock()
         self._wanted: dict[Path, list[ConfigStep]] = {}  # first runs, by chain
         self._extras: dict[ConfigStep, list[ConfigStep]] = {}  # by the first run they repeat
+        self._declared: dict[Purpose, ExtraRuns] = {}  # when a rule asks for each extra run
         self._groups: dict[Path, Path] | None = None
         self._submitted: set[Path] = set()
         self._every_chain = False
@@ -67,14 +68,23 @@ class Scheduler:
         return self.pool.jobs
 
     # -- what the selected items need ------------------------------------------------
-    def want(self, nodes: Iterable[ConfigStep], *, every_chain: bool = True) -> None:
+    def want(
+        self,
+        nodes: Iterable[ConfigStep],
+        *,
+        extra_runs: Iterable[ExtraRuns] = (),
+        every_chain: bool = True,
+    ) -> None:
         """The steps the selected items will ask for (first runs and extra runs), in
-        the items' order; nothing starts until a step is asked for. every_chain: this
-        process runs every selected item (False: an xdist worker, given some chains)."""
+        the items' order; nothing starts until a step is asked for. extra_runs: the
+        rules' declarations (an extra run without one starts only on its ask).
+        every_chain: this process runs every selected item (False: an xdist worker,
+        given some chains)."""
         if self.jobs == 1:
             return  # the sequential session runs each step on its ask
         with self._lock:
             self._every_chain = every_chain
+            self._declared.update((extra.purpose, extra) for extra in extra_runs)
             groups = self._chain_groups()
             for node in dict.fromkeys(nodes):
                 if node.step.purpose is Purpose.RUN:
@@ -128,7 +138,7 @@ class Scheduler:
         outcome = self._execute(node)
         self.results.record(node, outcome)
         if self.jobs > 1 and node.step.purpose is Purpose.RUN:
-            follow = [extra for extra in self._extras.get(node, []) if _needed(extra, outcome)]
+            follow = [extra for extra in self._extras.get(node, []) if self._asked(extra, outcome)]
             if follow:
                 self.pool.submit(follow)
         return outcome
@@ -146,18 +156,16 @@ class Scheduler:
         self.results.record(node, outcome)
         return outcome
 
+    def _asked(self, extra: ConfigStep, first: StepOutcome) -> bool:
+        """Whether a rule will ask for this extra run, given its first run's outcome."""
+        declared = self._declared.get(extra.step.purpose)
+        if declared is None or not isinstance(first, FinishedRun):
+            return False
+        return declared.asked_after(first.result)
+
     # -- ending ----------------------------------------------------------------------
     def cancel(self) -> None:
         """No step starts from now on; the running ones are stopped and joined."""
         self.pool.cancel()
 
 
-def _needed(extra: ConfigStep, first: StepOutcome) -> bool:
-    """Whether a check will ask for this extra run, given its first run's outcome."""
-    if not isinstance(first, FinishedRun):
-        return False
-    result = first.result
-    if extra.step.purpose is Purpose.AS_ROOT:  # the non-root rule's question
-        ends = result.succeeded or result.timed_out or result.start_error
-        return not ends and result.runtime != "singularity"
-    return result.succeeded

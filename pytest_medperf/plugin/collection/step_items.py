@@ -10,33 +10,30 @@ import pytest
 from ...benchmark_rules.api import RuleFailed, view_of
 from ...benchmark_rules.finder import FoundRule
 from ...checks import CheckContext, Finding, StepIdentity, TaskCheck
-from ...engine.inputs.corruptions import CORRUPTIONS
+from ...checks.catalogue import RULES_BY_ID
 from ...engine.runs import FinishedRun, NotRun
-from ...engine.steps import Purpose, Step
+from ...engine.steps import ExtraRuns, Step
 from ...runtimes.base import ImageInfo
 from ..kit import KIT_KEY
 from .items import CheckFailed, KitItem, skip_here
 
-# The extra runs a rule of the kit may ask for on its step's first run.
-EXTRA_RUNS: dict[str, tuple[tuple[Purpose, str], ...]] = {
-    "non-root": ((Purpose.AS_ROOT, ""),),
-    "deterministic": ((Purpose.AGAIN, ""),),
-    "sanity-check-rejects-bad-data": tuple((Purpose.CORRUPTED, name) for name, _ in CORRUPTIONS),
-}
 
-
-def wanted_steps(items: list[pytest.Item]) -> list[tuple[Any, Step]]:
+def wanted_steps(items: list[pytest.Item]) -> tuple[list[tuple[Any, Step]], list[ExtraRuns]]:
     """The runs the selected items will ask for, in their order: each step item's first
-    run, and the extra runs its rule may need (the scheduler starts them ahead)."""
+    run, and the extra runs its rule's catalogue entry declares (the scheduler starts
+    them ahead); with those declarations."""
     found: list[tuple[Any, Step]] = []
+    declared: dict[ExtraRuns, None] = {}
     for item in items:
         if not isinstance(item, StepItem):
             continue
         path, step = item.config_path, item.task_step
         found.append((path, step))
-        if isinstance(item, TaskCheckItem):
-            found += [(path, step.extra(p, c)) for p, c in EXTRA_RUNS.get(item.rule_id, ())]
-    return found
+        entry = RULES_BY_ID.get(item.rule_id) if isinstance(item, TaskCheckItem) else None
+        if entry is not None and entry.extra_runs is not None:
+            declared[entry.extra_runs] = None
+            found += [(path, extra) for extra in entry.extra_runs.steps(step)]
+    return found, list(declared)
 
 
 class StepItem(KitItem):
