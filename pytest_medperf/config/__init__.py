@@ -18,6 +18,27 @@ def load_config(path: Path, shown: str | None = None) -> ContainerConfig:
     return load_container_config(path, shown)
 
 
+def plain_docker_image(path: Path) -> str | None:
+    """The image a config runs when it is a plain DockerImage, read with the kit's safe
+    reader but not validated (config-valid does that; the warm-up needs only the image);
+    None for anything else or anything unreadable."""
+    from .yamlsafe import read_yaml
+
+    try:
+        data = read_yaml(path).data
+    except Exception:  # the config-valid item reports the real problem
+        return None
+    if not isinstance(data, dict):
+        return None
+    if isinstance(data.get("docker"), dict):  # legacy mlcube.yaml
+        image = data["docker"].get("image")
+    elif data.get("container_type", "DockerImage") == "DockerImage":
+        image = data.get("image")
+    else:
+        return None
+    return image if isinstance(image, str) and image.strip() else None
+
+
 def task_names_of_broken(path: Path) -> list[str]:
     """Task names readable from a config that failed validation (for item names only)."""
     from .model import TASK_ORDER

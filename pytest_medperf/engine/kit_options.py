@@ -4,11 +4,11 @@ value the pytest layer builds once from its options (plugin/settings.py)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import KitError
+from ..per_config import PerConfig
 from ..runtimes.artifacts.artifact import ArtifactOptions
 from ..runtimes.base import Limits
 from ..runtimes.owner import DEFAULT_SWEEP_AGE
@@ -25,10 +25,8 @@ class KitOptions:
     demo_data: tuple[GivenDataset, ...] = ()
     data: tuple[GivenDataset, ...] = ()
     predictions: Path | None = None
-    parameters: Path | None = None  # for every config; parameters_by_config wins
-    additional_files: Path | None = None
-    parameters_by_config: Mapping[Path, Path] = field(default_factory=dict)
-    additional_files_by_config: Mapping[Path, Path] = field(default_factory=dict)
+    parameters: PerConfig[Path] = field(default_factory=PerConfig)  # a config's own wins
+    additional_files: PerConfig[Path] = field(default_factory=PerConfig)
     container_loglevel: str | None = None  # MEDPERF_LOGLEVEL, as MedPerf's --container-loglevel
     gpus: str | None = None
     shm_size: str | None = None

@@ -132,7 +132,7 @@ class Kit:
                 terminalreporter.write_line("model x dataset")
                 for line in by_model:
                     terminalreporter.write_line(line)
-        if len(hosts) > 1 and config.getoption("dist", "no") == "no":
+        if len(hosts) > 1 and self.settings.xdist_dist == "no":
             terminalreporter.write_line(
                 f"pytest-medperf: without pytest-xdist (-n N) only the first engine of "
                 f"--medperf-docker-hosts ran containers: {hosts[0]}"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .options.values import value
+from .options.values import collect_only, distributing, entries, flag, value, worker_id
 
 if TYPE_CHECKING:
     from ..runtimes.docker_runtime.holders.early import EarlyHolder
@@ -27,17 +27,15 @@ def start_warm_up(config: pytest.Config, configs: list[Path]) -> DockerRunner | 
     naming a plain Docker image."""
     if (value(config, "runtime") or "docker") != "docker":
         return None
-    if (value(config, "network_watch") or "auto") == "off" or config.option.collectonly:
+    if (value(config, "network_watch") or "auto") == "off" or collect_only(config):
         return None
-    pull = config.getoption("medperf_pull")
-    if pull if pull is not None else config.getini("medperf_pull"):
+    if flag(config, "pull"):
         return None
-    distributing = getattr(config.option, "dist", "no") != "no" and getattr(
-        config.option, "tx", None
-    )
-    if distributing and not hasattr(config, "workerinput"):
+    if distributing(config) and not hasattr(config, "workerinput"):
         return None
-    image = next((found for path in configs if (found := docker_image(path))), None)
+    from ..config import plain_docker_image
+
+    image = next((found for path in configs if (found := plain_docker_image(path))), None)
     if image is None:
         return None
     host = docker_host(config)
@@ -73,29 +71,8 @@ def docker_host(config: pytest.Config) -> str | bool | None:
     from ..errors import KitError
     from ..runtimes.docker_runtime.hosts import host_for_worker, parse_hosts
 
-    entries = config.getoption("medperf_docker_hosts") or config.getini("medperf_docker_hosts")
     try:
-        hosts = parse_hosts(entries)
+        hosts = parse_hosts(entries(config, "docker_hosts"))
     except KitError:
         return False
-    return host_for_worker(hosts, getattr(config, "workerinput", {}).get("workerid"))
-
-
-def docker_image(path: Path) -> str | None:
-    """The image a config runs when it is a plain DockerImage, read without validating
-    (config-valid does that); None for anything else or anything unreadable."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    if isinstance(data.get("docker"), dict):  # legacy mlcube.yaml
-        image = data["docker"].get("image")
-    elif data.get("container_type", "DockerImage") == "DockerImage":
-        image = data.get("image")
-    else:
-        return None
-    return image if isinstance(image, str) and image.strip() else None
+    return host_for_worker(hosts, worker_id(config))

@@ -68,11 +68,11 @@ class ParametersFiles:
 
     def source(self, path: Path) -> tuple[Path, str]:
         """The parameters file a config gets, and what chose it (for messages)."""
-        own = self.options.parameters_by_config.get(path)
+        own = self.options.parameters.by_config.get(path)
         if own is not None:
             return own, f"given by --medperf-parameters {self.configs.shown(path)}=..."
-        if self.options.parameters is not None:
-            return self.options.parameters, "given by --medperf-parameters"
+        if self.options.parameters.default is not None:
+            return self.options.parameters.default, "given by --medperf-parameters"
         return (
             path.parent / "workspace" / "parameters.yaml",
             "where the kit looks when --medperf-parameters is not given: "

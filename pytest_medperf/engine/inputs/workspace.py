@@ -28,9 +28,7 @@ class WorkspaceInputs:
         assert config.workspace is not None
         relative = PurePosixPath(default)
         label = f"workspace-{config.path.parent.parent.name}-{key}"
-        given_parameters = self.options.parameters_by_config.get(
-            config.path, self.options.parameters
-        )
+        given_parameters = self.options.parameters.for_config(config.path)
         if key == "parameters_file" and given_parameters is not None:
             return self.sandbox.import_input(given_parameters, label, option="--medperf-parameters")
         given_files = self._given_additional_files(config)
@@ -57,9 +55,7 @@ class WorkspaceInputs:
         return self.sandbox.import_input(source, label, option=f"workspace {key}")
 
     def _given_additional_files(self, config: ContainerConfig) -> Path | None:
-        return self.options.additional_files_by_config.get(
-            config.path, self.options.additional_files
-        )
+        return self.options.additional_files.for_config(config.path)
 
     def additional_files(self, config: ContainerConfig) -> Path:
         """The additional_files folder (or .tar.gz) given or beside the config; an empty

@@ -9,32 +9,29 @@ from pathlib import Path
 
 import pytest
 
+from ...per_config import PerConfig
 from ...runtimes.artifacts.artifact import ArtifactOptions
 from .per_config import config_names
-from .values import path_option, shown_name
+from .values import entries, flag, path_option, shown_name
 
 HASH = re.compile(r"^(sha256:)?[0-9a-fA-F]{64}$")
 
 
 def artifact_options(config: pytest.Config, configs: list[Path]) -> ArtifactOptions:
     """--medperf-pull, --medperf-image-hash, --medperf-decryption-key."""
-    pull = config.getoption("medperf_pull")
-    default, by_config = image_hashes(config, configs)
     return ArtifactOptions(
-        pull=bool(pull if pull is not None else config.getini("medperf_pull")),
-        image_hash=default,
-        image_hash_by_config=by_config,
+        pull=flag(config, "pull"),
+        image_hash=image_hashes(config, configs),
         decryption_key=path_option(config, "decryption_key"),
     )
 
 
-def image_hashes(config: pytest.Config, configs: list[Path]) -> tuple[str | None, dict[Path, str]]:
+def image_hashes(config: pytest.Config, configs: list[Path]) -> PerConfig[str]:
     """[CONFIG=]HASH entries: a hash for every config, or for the config CONFIG names."""
-    entries = config.getoption("medperf_image_hash") or config.getini("medperf_image_hash")
     shown = {path: shown_name(config, path) for path in configs}
     default: str | None = None
     by_config: dict[Path, str] = {}
-    for text in entries:
+    for text in entries(config, "image_hash"):
         name, sep, digest = str(text).strip().rpartition("=")
         if not HASH.match(digest):
             raise pytest.UsageError(
@@ -62,4 +59,4 @@ def image_hashes(config: pytest.Config, configs: list[Path]) -> tuple[str | None
                 f"{known}); name one by its path or folder."
             )
         by_config[found[0]] = digest
-    return default, by_config
+    return PerConfig(default, by_config)

@@ -10,18 +10,10 @@ of the whole name exists (then the left side must name a config).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...errors import KitError
-
-
-@dataclass(frozen=True)
-class PerConfigPaths:
-    """What one path option gave: a default for every config, and paths for some."""
-
-    default: Path | None = None
-    by_config: Mapping[Path, Path] = field(default_factory=dict)
+from ...per_config import PerConfig
 
 
 def config_names(config: Path, shown: str) -> set[str]:
@@ -37,7 +29,7 @@ def parse_per_config(
     entries: Iterable[tuple[str, Path]],
     shown: Mapping[Path, str],
     option: str,
-) -> PerConfigPaths:
+) -> PerConfig[Path]:
     """entries: (text as given, the folder a relative path is relative to).
 
     Raises KitError naming the entry: a CONFIG that matches no config or several,
@@ -79,7 +71,7 @@ def parse_per_config(
                 "or CONFIG=PATH for each config."
             )
         default = whole
-    return PerConfigPaths(default, by_config)
+    return PerConfig(default, by_config)
 
 
 def _matches(name: str, base: Path, shown: Mapping[Path, str]) -> list[Path]:

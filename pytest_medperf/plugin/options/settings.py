@@ -25,12 +25,15 @@ from ...runtimes.owner import DEFAULT_SWEEP_AGE
 from .artifact import artifact_options
 from .datasets import parse_datasets
 from .values import (
+    entries,
     flag,
     list_entries,
     path_option,
     per_config_option,
     shown_name,
     value,
+    worker_id,
+    xdist_dist,
 )
 
 
@@ -52,6 +55,7 @@ class Settings:
     is_worker: bool  # an xdist worker: its controller reports
     docker_hosts: tuple[str, ...] = ()  # --medperf-docker-hosts: the engines to spread over
     docker_host: str | None = None  # this process's engine among them (None: the CLI's)
+    xdist_dist: str = "no"  # pytest-xdist's --dist ("no": one process runs every item)
 
 
 def read_settings(config: pytest.Config, configs: list[Path]) -> Settings:
@@ -68,7 +72,6 @@ def read_settings(config: pytest.Config, configs: list[Path]) -> Settings:
             "--medperf-docker-hosts spreads Docker runs over engines; with --medperf-runtime "
             "singularity there is no engine to choose. Drop one of the two."
         )
-    worker = getattr(config, "workerinput", {}).get("workerid")
     return Settings(
         configs=tuple(configs),
         shown={p: shown_name(config, p) for p in configs},
@@ -83,16 +86,16 @@ def read_settings(config: pytest.Config, configs: list[Path]) -> Settings:
         schemas=schemas,
         is_worker=hasattr(config, "workerinput"),
         docker_hosts=hosts,
-        docker_host=host_for_worker(hosts, worker),
+        docker_host=host_for_worker(hosts, worker_id(config)),
+        xdist_dist=xdist_dist(config),
     )
 
 
 def docker_hosts(config: pytest.Config) -> tuple[str, ...]:
     """--medperf-docker-hosts (the command line's entries replace the ini setting's),
     checked: valid addresses, and a sandbox every remote engine can see."""
-    entries = config.getoption("medperf_docker_hosts") or config.getini("medperf_docker_hosts")
     try:
-        hosts = parse_hosts(entries)
+        hosts = parse_hosts(entries(config, "docker_hosts"))
     except KitError as exc:
         raise pytest.UsageError(str(exc)) from None
     problem = sandbox_problem(hosts, path_option(config, "sandbox_dir") is not None)
@@ -125,7 +128,6 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         raise pytest.UsageError(
             f"--medperf-timeout {timeout!r}: give a number of seconds."
         ) from None
-    keep = config.getoption("medperf_keep")
     sweep_age = value(config, "sweep_age")
     try:
         sweep_hours = float(sweep_age) if sweep_age is not None else DEFAULT_SWEEP_AGE / 3600
@@ -148,14 +150,12 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         configs=tuple(configs),
         user=value(config, "user") or default_user(),
         timeout=timeout_s,
-        keep=bool(keep if keep is not None else config.getini("medperf_keep")),
+        keep=flag(config, "keep"),
         demo_data=demo,
         data=data,
         predictions=path_option(config, "predictions"),
-        parameters=parameters.default,
-        parameters_by_config=parameters.by_config,
-        additional_files=additional.default,
-        additional_files_by_config=additional.by_config,
+        parameters=parameters,
+        additional_files=additional,
         container_loglevel=value(config, "container_loglevel"),
         gpus=gpus_override(value(config, "gpus"), value(config, "runtime") or "docker"),
         shm_size=shm_size_override(value(config, "shm_size")),

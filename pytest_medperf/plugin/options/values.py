@@ -1,5 +1,9 @@
 """Reading pytest's options and ini settings: the command line wins over the ini file,
-CLI paths are relative to the working directory and ini paths to rootdir."""
+CLI paths are relative to the working directory and ini paths to rootdir.
+
+The one module that reads them (getoption, getini, config.option): settings.py turns
+what it reads into the session's Settings, and the warm-up (plugin/warmup.py), which
+must start before the engine's modules load, reads its few values here too."""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from typing import Any
 import pytest
 
 from ...errors import KitError
-from .per_config import PerConfigPaths, parse_per_config
+from ...per_config import PerConfig
+from .per_config import parse_per_config
 
 
 def value(config: pytest.Config, name: str) -> Any:
@@ -50,7 +55,7 @@ def list_entries(config: pytest.Config, name: str) -> list[tuple[str, Path]]:
     return [(str(text), config.rootpath) for text in config.getini("medperf_" + name)]
 
 
-def per_config_option(config: pytest.Config, name: str, configs: list[Path]) -> PerConfigPaths:
+def per_config_option(config: pytest.Config, name: str, configs: list[Path]) -> PerConfig[Path]:
     """A repeatable [CONFIG=]PATH option: the command line's entries (relative to the
     working directory) replace the ini setting's (relative to rootdir)."""
     entries = list_entries(config, name)
@@ -60,6 +65,31 @@ def per_config_option(config: pytest.Config, name: str, configs: list[Path]) -> 
         return parse_per_config(entries, shown, flag)
     except KitError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def entries(config: pytest.Config, name: str) -> list[str]:
+    """A repeatable option's raw entries: the command line's replace the ini setting's."""
+    return [str(e) for e in config.getoption("medperf_" + name) or config.getini("medperf_" + name)]
+
+
+def xdist_dist(config: pytest.Config) -> str:
+    """pytest-xdist's --dist ("no" without xdist or without -n)."""
+    return str(config.getoption("dist", "no"))
+
+
+def distributing(config: pytest.Config) -> bool:
+    """This process is an xdist controller or worker of a run that hands items out."""
+    return getattr(config.option, "dist", "no") != "no" and bool(getattr(config.option, "tx", None))
+
+
+def collect_only(config: pytest.Config) -> bool:
+    return bool(config.option.collectonly)
+
+
+def worker_id(config: pytest.Config) -> str | None:
+    """The xdist worker's id (gw0, gw1, ...); None in the controller or without xdist."""
+    workerid = getattr(config, "workerinput", {}).get("workerid")
+    return str(workerid) if workerid is not None else None
 
 
 def flag(config: pytest.Config, name: str) -> bool:

@@ -13,11 +13,12 @@ import contextlib
 import dataclasses
 import shutil
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...config import ContainerConfig
+from ...per_config import PerConfig
 from ..base import ImageInfo, ImageUnavailable, Runner
 from .archive import file_sha256
 from .decryption import decrypt, remove_sensitive
@@ -30,8 +31,8 @@ PULL_OPTION = "--medperf-pull"
 @dataclass(frozen=True)
 class ArtifactOptions:
     pull: bool = False  # pull a DockerImage from its registry, as every site does
-    image_hash: str | None = None  # the hash registered for the container (every config)
-    image_hash_by_config: Mapping[Path, str] = field(default_factory=dict)
+    # the hash registered for the container: for every config, or a config's own
+    image_hash: PerConfig[str] = field(default_factory=PerConfig)
     decryption_key: Path | None = None  # the passphrase file of an encrypted container
 
 
@@ -53,7 +54,7 @@ class Artifacts:
 
     # -- the lookup --------------------------------------------------------------------
     def acquire(self, config: ContainerConfig) -> ImageInfo:
-        expected = self.options.image_hash_by_config.get(config.path, self.options.image_hash)
+        expected = self.options.image_hash.for_config(config.path)
         kind = config.container_type
         if kind == "DockerImage":
             return self._docker_image(config.image, expected)
