@@ -13,7 +13,7 @@ from ..engine.cancel import CancelOnSignals
 from ..engine.session import KitSession
 from ..errors import KitError
 from ..reports import matrix
-from ..reports.report import SessionReport
+from ..reports.session_report import SessionReport
 from ..runtimes.base import Runner
 from ..runtimes.choice import make_runner
 from .options.settings import Settings

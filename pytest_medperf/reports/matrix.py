@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .report import SessionReport
+    from .session_report import SessionReport
 
 NO_DATASET = "(given predictions)"
 
