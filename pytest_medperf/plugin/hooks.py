@@ -143,13 +143,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if KIT_KEY not in item.config.stash:
         return report
+    from ..reports.junit import junit_properties
     from .collection.items import KitItem
 
     if isinstance(item, KitItem) and report.when == "call":
-        report.medperf = item.record(report)
-        engine = item.config.stash[KIT_KEY].engine_address  # which engine ran the config
-        if engine is not None:
-            report.medperf["config_info"]["engine"] = engine
+        record = item.record(report)
+        report.medperf = record.to_wire()  # plain data: it crosses xdist's wire
+        item.user_properties[:] = report.user_properties = junit_properties(record)
         html = item.config.pluginmanager.get_plugin("html")
         log = item.container_log()
         if html is not None and log is not None and hasattr(html, "extras"):

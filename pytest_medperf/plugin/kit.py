@@ -12,7 +12,9 @@ from ..benchmark_rules.finder import FoundRule, RuleSet, find_rules
 from ..engine.cancel import CancelOnSignals
 from ..engine.session import KitSession
 from ..errors import KitError
-from ..reports import matrix
+from ..reports import json_report, terminal
+from ..reports.markdown import markdown
+from ..reports.record import ItemRecord
 from ..reports.session_report import SessionReport
 from ..runtimes.base import Runner
 from ..runtimes.choice import make_runner
@@ -92,9 +94,9 @@ class Kit:
 
     # -- reporting hooks ---------------------------------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        record = getattr(report, "medperf", None)
-        if record is not None and report.when == "call":
-            self.report.add(record)
+        wire = getattr(report, "medperf", None)
+        if wire is not None and report.when == "call":
+            self.report.add(ItemRecord.from_wire(wire))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -111,27 +113,25 @@ class Kit:
         if self.settings.markdown_path is not None:
             self.settings.markdown_path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.settings.markdown_path, "a", encoding="utf-8") as out:  # a step summary
-                out.write(matrix.markdown(matrix.build(self.report), self.report))
+                out.write(markdown(self.report))
         if self.settings.report_path is None:
             return
-        self.report.write(
+        json_report.write(
             self.settings.report_path,
+            self.report,
             exit_status=int(exitstatus),
             interrupted=int(exitstatus) == int(pytest.ExitCode.INTERRUPTED),
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
         hosts = self.settings.docker_hosts
-        lines = self.report.table_lines(verbose=config.get_verbosity() > 0, engines=bool(hosts))
+        lines = terminal.summary_lines(
+            self.report, verbose=config.get_verbosity() > 0, engines=bool(hosts)
+        )
         if lines:
             terminalreporter.section("MedPerf conformance")
             for line in lines:
                 terminalreporter.write_line(line)
-            by_model = matrix.text_lines(matrix.build(self.report))
-            if by_model:
-                terminalreporter.write_line("model x dataset")
-                for line in by_model:
-                    terminalreporter.write_line(line)
         if len(hosts) > 1 and self.settings.xdist_dist == "no":
             terminalreporter.write_line(
                 f"pytest-medperf: without pytest-xdist (-n N) only the first engine of "

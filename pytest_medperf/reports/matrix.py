@@ -1,7 +1,7 @@
 """The model x dataset view of a session: every metric and every rule's outcome of each
 model on each dataset, so a benchmark owner sees at a glance which model breaks on
-which data. Built from the report's plain records (it works the same under xdist);
-shown in the terminal, the JSON report and a Markdown file (e.g. $GITHUB_STEP_SUMMARY).
+which data. Built from the session's findings (session_report.py); shown by the
+terminal, JSON and Markdown writers.
 """
 
 from __future__ import annotations
@@ -41,14 +41,14 @@ def build(report: SessionReport) -> list[Cell]:
     cells: dict[tuple[str, str], Cell] = {}
     for config in report.configs.values():
         for task in config.tasks.values():
-            model = task.run.get("model")
+            model = task.run.model
             if model is None or not task.name.startswith(("infer", "evaluate")):
                 continue
-            dataset = task.run.get("dataset") or NO_DATASET
+            dataset = task.run.dataset or NO_DATASET
             cell = cells.setdefault((model, dataset), Cell(model, dataset))
             for rule, check in task.checks.items():
-                cell.outcomes[f"{task.name.partition('[')[0]}::{rule}"] = check["outcome"]
-            for name, value in _flat(task.run.get("metrics") or {}).items():
+                cell.outcomes[f"{task.name.partition('[')[0]}::{rule}"] = check.outcome
+            for name, value in _flat(task.run.metrics or {}).items():
                 cell.metrics[name] = value
     return [cells[key] for key in sorted(cells)]
 
@@ -68,57 +68,31 @@ def to_dict(cells: list[Cell]) -> list[dict[str, Any]]:
 
 def text_lines(cells: list[Cell]) -> list[str]:
     """An aligned table for the terminal summary (model, dataset, metrics, rules)."""
-    rows = _rows(cells)
-    if not rows:
+    table = rows(cells)
+    if not table:
         return []
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
     return [
         "  "
         + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
         + "  "
         + row[-1]
-        for row in rows
+        for row in table
     ]
 
 
-def markdown(cells: list[Cell], report: SessionReport) -> str:
-    """A Markdown summary: each config's verdict, then the model x dataset table."""
-    lines = ["## MedPerf conformance (pytest-medperf)", "", "| config | verdict |", "|---|---|"]
-    for config in report.configs.values():
-        failed = [
-            f"{task}::{rule}" if task else rule
-            for task, rule, check in _checks(config)
-            if check["outcome"] == "failed"
-        ]
-        verdict = f"**FAIL** ({', '.join(failed[:6])}{', ...' if len(failed) > 6 else ''})"
-        lines.append(f"| `{config.path}` | {verdict if failed else 'pass'} |")
-    rows = _rows(cells)
-    if rows:
-        lines += ["", "### Model x dataset", ""]
-        lines.append("| " + " | ".join(rows[0]) + " |")
-        lines.append("|" + "---|" * len(rows[0]))
-        lines += ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in rows[1:]]
-    return "\n".join(lines) + "\n"
-
-
-def _rows(cells: list[Cell]) -> list[list[str]]:
+def rows(cells: list[Cell]) -> list[list[str]]:
+    """The heading row, then one row per cell (the terminal and Markdown tables)."""
     if not cells:
         return []
     metrics: list[str] = []
     for cell in cells:
         metrics += [name for name in cell.metrics if name not in metrics]
-    rows = [["model", "dataset", *metrics, "rules"]]
+    table = [["model", "dataset", *metrics, "rules"]]
     for cell in cells:
         values = [_show(cell.metrics[m]) if m in cell.metrics else "-" for m in metrics]
-        rows.append([cell.model, cell.dataset, *values, cell.verdict()])
-    return rows
-
-
-def _checks(config: Any) -> list[tuple[Any, str, dict[str, Any]]]:
-    found = [(None, rule, check) for rule, check in config.checks.items()]
-    for task in config.tasks.values():
-        found += [(task, rule, check) for rule, check in task.checks.items()]
-    return [(t.name if t else None, r, c) for t, r, c in found]
+        table.append([cell.model, cell.dataset, *values, cell.verdict()])
+    return table
 
 
 def _flat(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -136,7 +110,3 @@ def _show(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|")

@@ -16,6 +16,7 @@ from ...config.yamlsafe import read_yaml
 from ...engine.runs import FinishedRun
 from ...engine.session import KitSession
 from ...errors import ConfigError, ConfigErrors, KitError
+from ...reports.record import ConfigInfo, ItemRecord, RunInfo
 from ...runtimes.base import ImageInfo
 from ..kit import KIT_KEY
 from ..warning_types import MedPerfDataWarning
@@ -78,22 +79,8 @@ class KitItem(pytest.Item):
             text += f"\n\n(last lines only; the full log is {run.log_path})"
         return text
 
-    def record(self, report: pytest.TestReport) -> dict[str, Any]:
-        """This item's line in the JSON report (plain data: it crosses xdist's wire)."""
-        session = self.kit_session
-        loaded = session.configs.config(self.config_path)
-        image = (
-            session.configs.image(self.config_path)
-            if not isinstance(loaded, ConfigErrors)
-            else None
-        )
-        info: dict[str, Any] = {}
-        if not isinstance(loaded, ConfigErrors):
-            info = {"format": loaded.format, "kinds": list(loaded.kinds), "image": loaded.image}
-        if isinstance(image, ImageInfo):
-            info["image_id"] = image.image_id
-            info["image_hash"] = image.registered_hash
-            info["image_source"] = image.reference
+    def record(self, report: pytest.TestReport) -> ItemRecord:
+        """This item's line in the reports, from its call phase's report."""
         message = None
         if self.finding is not None:
             message = self.finding.render()
@@ -101,46 +88,63 @@ class KitItem(pytest.Item):
             message = str(report.longrepr[2]).removeprefix("Skipped: ")
         elif report.failed:
             message = report.longreprtext
-        record: dict[str, Any] = {
-            "config": self.config.stash[KIT_KEY].shown[self.config_path],
-            "config_info": info,
-            "step": self.step(),
-            "rule": self.rule_id,
-            "outcome": report.outcome,
-            "message": message,
-            "evidence": list(self.finding.evidence) if self.finding else [],
-            "notes": list(self.notes),
-            "warnings": list(self.warned),
-        }
-        run = self.run()
-        if run is not None:
-            result = run.result
-            record["run"] = {
-                "exit_code": result.exit_code,
-                "duration": round(result.duration, 3),
-                "runtime": result.runtime,
-                "user": result.user,
-                "log_path": str(run.log_path) if run.log_path else None,
-                "timed_out": result.timed_out,
-                **self._step_names(),
-            }
-            if run.task.name == "evaluate":
-                record["run"]["metrics"] = metrics_of(run)
-        elif self.step() is not None:
-            record["run"] = {"timed_out": False}
-        return record
+        kit = self.config.stash[KIT_KEY]
+        return ItemRecord(
+            config=kit.shown[self.config_path],
+            rule=self.rule_id,
+            outcome=report.outcome,
+            config_info=self._config_info(kit.engine_address),
+            step=self.step(),
+            message=message,
+            evidence=self.finding.evidence if self.finding else (),
+            notes=tuple(self.notes),
+            warnings=tuple(self.warned),
+            run=self._run_info(),
+        )
 
-    def _step_names(self) -> dict[str, str | None]:
-        """The model and dataset a step belongs to (for the model x dataset matrix)."""
+    def _config_info(self, engine: str | None) -> ConfigInfo:
+        configs = self.kit_session.configs
+        loaded = configs.config(self.config_path)
+        if isinstance(loaded, ConfigErrors):
+            return ConfigInfo(engine=engine)
+        image = configs.image(self.config_path)
+        found = image if isinstance(image, ImageInfo) else None
+        return ConfigInfo(
+            format=loaded.format,
+            kinds=tuple(loaded.kinds),
+            image=loaded.image,
+            image_id=found.image_id if found else None,
+            image_hash=found.registered_hash if found else None,
+            image_source=found.reference if found else None,
+            engine=engine,
+        )
+
+    def _run_info(self) -> RunInfo | None:
+        """The step's run (None for a config-level item); model and dataset name the
+        step's place in the model x dataset matrix."""
         name = self.step()
         if name is None:
-            return {}
+            return None
+        run = self.run()
+        if run is None:
+            return RunInfo(ran=False)
         graph = self.kit_session.graph
         step = graph.parse(self.config_path, name)
-        return {
-            "model": graph.model_of(self.config_path, step),
-            "dataset": graph.dataset_of(self.config_path, step),
-        }
+        result = run.result
+        evaluate = run.task.name == "evaluate"
+        return RunInfo(
+            ran=True,
+            timed_out=result.timed_out,
+            exit_code=result.exit_code,
+            duration=round(result.duration, 3),
+            runtime=result.runtime,
+            user=result.user,
+            log_path=str(run.log_path) if run.log_path else None,
+            model=graph.model_of(self.config_path, step),
+            dataset=graph.dataset_of(self.config_path, step),
+            has_metrics=evaluate,
+            metrics=metrics_of(run) if evaluate else None,
+        )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, CheckFailed):

@@ -3,6 +3,7 @@ owner's (BenchmarkRuleItem). Each reads the step's single run from the session."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from ...checks import CheckContext, Finding, StepIdentity, TaskCheck
 from ...checks.catalogue import RULES_BY_ID
 from ...engine.runs import FinishedRun, NotRun
 from ...engine.steps import ExtraRuns, Step
+from ...reports.record import ItemRecord
 from ...runtimes.base import ImageInfo
 from ..kit import KIT_KEY
 from .items import CheckFailed, KitItem, skip_here
@@ -70,9 +72,6 @@ class TaskCheckItem(StepItem):
         if isinstance(outcome, NotRun):
             self._not_run(outcome)
             return
-        self.user_properties.append(("task", self.task))
-        self.user_properties.append(("image", outcome.config.image))
-        self.user_properties.append(("exit_code", outcome.result.exit_code))
         settings = self.config.stash[KIT_KEY].settings
         session, path, step = self.kit_session, self.config_path, self.task_step
         context = CheckContext(
@@ -122,16 +121,14 @@ class BenchmarkRuleItem(StepItem):
         super().__init__(**kwargs)
         self.user_properties.append(("source", found.source))
 
-    def record(self, report: pytest.TestReport) -> dict[str, Any]:
-        return {**super().record(report), "source": self.found.source}
+    def record(self, report: pytest.TestReport) -> ItemRecord:
+        return replace(super().record(report), source=self.found.source)
 
     def runtest(self) -> None:
         outcome = self.outcome()
         if isinstance(outcome, NotRun):
             skip_here(f"{self.task} did not run: {outcome.reason}")
             return
-        self.user_properties.append(("task", self.task))
-        self.user_properties.append(("image", outcome.config.image))
         view = view_of(
             outcome,
             step=self.task,

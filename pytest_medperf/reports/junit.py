@@ -1,0 +1,25 @@
+"""What JUnit XML (--junitxml) shows of an item: pytest writes an item's user
+properties as <property> elements; these are read from the item's record."""
+
+from __future__ import annotations
+
+from .record import ItemRecord
+
+
+def junit_properties(record: ItemRecord) -> list[tuple[str, object]]:
+    """rule, and for an owner's rule its source; image-available: the image's id and
+    registered hash; for a step that ran: task, the config's image and (the kit's
+    rules) exit_code."""
+    properties: list[tuple[str, object]] = [("rule", record.rule)]
+    if record.source is not None:
+        properties.append(("source", record.source))
+    info = record.config_info
+    if record.rule == "image-available" and info.image_id is not None:
+        properties.append(("image_id", info.image_id))
+        if info.image_hash is not None:
+            properties.append(("image_hash", info.image_hash))
+    if record.run is not None and record.run.ran and record.step is not None:
+        properties += [("task", record.step), ("image", record.config_info.image)]
+        if record.source is None:
+            properties.append(("exit_code", record.run.exit_code))
+    return properties
