@@ -1,7 +1,9 @@
 """The package's layers, read from its source: no import cycle between modules, and
 nothing below the front ends imports pytest (the engine can be driven and tested alone).
 The front ends: plugin/ (the pytest layer) and commands/ (`rules` lists what pytest's
-own plugin manager finds)."""
+own plugin manager finds). And the limits that keep the layout readable (issue #23): at
+most 12 modules a folder, 500 lines a module, no class name defined twice, pytest's
+options read in at most two modules."""
 
 from __future__ import annotations
 
@@ -139,11 +141,53 @@ def test_the_public_api_is_importable_from_the_package() -> None:
         assert getattr(api, name) is not None
 
 
-def test_no_module_is_longer_than_about_three_hundred_lines() -> None:
-    """A module over ~300 lines has grown a second job: split it by job (issue #12)."""
+MAX_MODULES_A_FOLDER = 12  # .py files of one folder, its __init__.py not counted
+MAX_LINES = 500
+
+
+def test_no_folder_holds_more_than_twelve_modules() -> None:
+    """A folder with more modules than a reader can hold no longer shows its layer: give
+    a concern its own sub-package (issue #23). Counted: the folder's .py files other
+    than __init__.py."""
+    crowded = {
+        str(folder.relative_to(PACKAGE.parent)): count
+        for folder in sorted({PACKAGE, *(p.parent for p in PACKAGE.rglob("*.py"))})
+        if (count := len([p for p in folder.glob("*.py") if p.name != "__init__.py"]))
+        > MAX_MODULES_A_FOLDER
+    }
+    assert crowded == {}
+
+
+def test_no_module_is_longer_than_five_hundred_lines() -> None:
+    """A module over 500 lines has grown a second job: split it by job (issues #12, #23)."""
     long = {
         str(path.relative_to(PACKAGE)): count
         for path in sorted(PACKAGE.rglob("*.py"))
-        if (count := len(path.read_text(encoding="utf-8").splitlines())) > 300
+        if (count := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+def test_no_class_name_is_defined_twice() -> None:
+    """One name, one thing: a reader (and a grep) never has to ask which TaskRun is meant.
+    The public rule API may re-export an engine type, not define a second of its name."""
+    where: dict[str, list[str]] = {}
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                where.setdefault(node.name, []).append(name)
+    assert {cls: mods for cls, mods in where.items() if len(mods) > 1} == {}
+
+
+def test_options_are_read_in_at_most_two_modules() -> None:
+    """pytest's options and ini settings are read in one place into one Settings value
+    (plugin/options/): no other module calls getoption or getini."""
+    readers = sorted(
+        name
+        for name, path in MODULES.items()
+        if any(
+            isinstance(node, ast.Attribute) and node.attr in ("getoption", "getini")
+            for node in ast.walk(ast.parse(path.read_text()))
+        )
+    )
+    assert len(readers) <= 2, readers
