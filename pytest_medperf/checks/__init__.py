@@ -1,4 +1,4 @@
-"""Checks: a RunResult (and what the run saw) in, an Verdict with evidence out.
+"""Checks: a RunResult (and what the run saw) in, a Verdict with evidence out.
 
 One small function per rule in basic, data, isolation and baseline; importing them here fills the
 registry (base.TASK_CHECKS) that the plugin collects items from, so a rule without a

@@ -1,5 +1,5 @@
 """What the engine is told for one session (paths, user, limits, overrides): a frozen
-value the pytest layer builds once from its options (plugin/settings.py)."""
+value the pytest layer builds once from its options (plugin/options/settings.py)."""
 
 from __future__ import annotations
 
