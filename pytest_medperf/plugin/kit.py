@@ -34,7 +34,7 @@ class Kit:
         self.settings = settings
         self.configs = list(settings.configs)
         self.shown = settings.shown
-        self.cancel = CancelOnSignals()  # installed by plugin.py once the kit is registered
+        self.cancel = CancelOnSignals()  # installed by hooks.py once the kit is registered
         self.report = SessionReport()
         self.pytest_config = config
         self.rule_problems: dict[str, None] = {}  # owners' rules that cannot be used

@@ -3,7 +3,7 @@
 A holder costs the engine a quarter second (a container and a fresh network namespace),
 and the first run waits for it. Two raw Engine API calls over the local socket (create,
 start) need only the standard library, so the engine can start the holder while the
-plugin is still importing docker-py and the kit; network_holder.py then adopts the
+plugin is still importing docker-py and the kit; holders/pool.py then adopts the
 container as its first holder. Anything unexpected here (no socket, an image the
 engine lacks, an API error) is dropped without a word: the adopting side then makes
 the holder the usual way, and reports what goes wrong as it always did.
@@ -41,7 +41,7 @@ def holder_labels(kit_label: str) -> dict[str, str]:
 
 
 def holder_body(image: str, labels: dict[str, str]) -> dict[str, Any]:
-    """The Engine API's create body for a holder (what network_holder.py asks docker-py for)."""
+    """The Engine API's create body for a holder (what holders/pool.py asks docker-py for)."""
     return {
         "Image": image,
         "Entrypoint": HOLDER_ENTRYPOINT,
@@ -79,7 +79,7 @@ class EarlyHolder:
 
     def container_id(self) -> str | None:
         """The running holder's id, or None when it could not be started (nothing is left
-        behind then, unless the engine stopped answering mid-way: see network_holder.py)."""
+        behind then, unless the engine stopped answering mid-way: see holders/pool.py)."""
         self._thread.join()
         return self._id
 
