@@ -1,5 +1,5 @@
-"""Collection: a config file becomes its config-level items and one collector per step,
-whose items are the rules (the kit's, then the benchmark owner's)."""
+"""Collection: a config file becomes its config-level items and one collector per step
+(step_items.TaskNode), whose items are the rules (the kit's, then the benchmark owner's)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from ...checks import checks_for_task
 from ...config import task_names_of_broken
-from ...engine.steps import Step
 from ...errors import ConfigErrors
 from ..kit import KIT_KEY
 from .config_items import ConfigValidItem, ImageAvailableItem
-from .step_items import BenchmarkRuleItem, TaskCheckItem
+from .step_items import TaskNode
 
 
 class ConfigFile(pytest.File):
@@ -24,30 +22,10 @@ class ConfigFile(pytest.File):
         loaded = session.configs.config(self.path.absolute())
         yield ConfigValidItem.from_parent(self, name="config-valid")
         yield ImageAvailableItem.from_parent(self, name="image-available")
-        if isinstance(loaded, ConfigErrors):
-            names = task_names_of_broken(self.path)
+        path = self.path.absolute()
+        if isinstance(loaded, ConfigErrors):  # items named after its tasks, to say so
+            steps = [session.graph.parse(path, name) for name in task_names_of_broken(path)]
         else:
-            names = [step.name for step in session.graph.steps(self.path.absolute())]
-        for name in names:
-            yield TaskNode.from_parent(self, name=name)
-
-
-class TaskNode(pytest.Collector):
-    """One run of a config (a task, or evaluate on one model); its items are the rules."""
-
-    @property
-    def step(self) -> Step:
-        session = self.config.stash[KIT_KEY].session
-        return session.graph.parse(self.path.absolute(), self.name)
-
-    def collect(self) -> Iterator[pytest.Item]:
-        kit = self.config.stash[KIT_KEY]
-        for check in checks_for_task(self.step.task):
-            if check.rule_id == "deterministic" and not kit.settings.determinism:
-                continue  # opt-in: no item at all unless asked for
-            if check.rule_id == "matches-baseline" and kit.settings.baseline is None:
-                continue  # opt-in: --medperf-baseline DIR
-            yield TaskCheckItem.from_parent(self, name=check.rule_id, check=check)
-        for found in kit.rules_for(self.path.absolute()):
-            if self.step.task in found.rule.tasks:
-                yield BenchmarkRuleItem.from_parent(self, name=found.rule.id, found=found)
+            steps = session.graph.steps(path)
+        for step in steps:
+            yield TaskNode.from_parent(self, name=step.name, step=step)

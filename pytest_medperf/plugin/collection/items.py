@@ -15,6 +15,7 @@ from ...checks import Finding, Verdict
 from ...config.yamlsafe import read_yaml
 from ...engine.runs import FinishedRun
 from ...engine.session import KitSession
+from ...engine.steps import Step
 from ...errors import ConfigError, ConfigErrors, KitError
 from ...reports.record import ConfigInfo, ItemRecord, RunInfo
 from ...runtimes.base import ImageInfo
@@ -63,8 +64,15 @@ class KitItem(pytest.Item):
     notes: tuple[str, ...] = ()
     warned: tuple[str, ...] = ()
 
-    def step(self) -> str | None:
+    @property
+    def task_step(self) -> Step | None:
+        """The step this item is on (None: a config-level item)."""
         return None
+
+    def step(self) -> str | None:
+        """The step's name as items and reports show it (None: a config-level item)."""
+        step = self.task_step
+        return step.name if step is not None else None
 
     def run(self) -> FinishedRun | None:
         return None
@@ -122,14 +130,13 @@ class KitItem(pytest.Item):
     def _run_info(self) -> RunInfo | None:
         """The step's run (None for a config-level item); model and dataset name the
         step's place in the model x dataset matrix."""
-        name = self.step()
-        if name is None:
+        step = self.task_step
+        if step is None:
             return None
         run = self.run()
         if run is None:
             return RunInfo(ran=False)
         graph = self.kit_session.graph
-        step = graph.parse(self.config_path, name)
         result = run.result
         evaluate = run.task.name == "evaluate"
         return RunInfo(

@@ -3,6 +3,7 @@ owner's (BenchmarkRuleItem). Each reads the step's single run from the session."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 
 from ...benchmark_rules.api import RuleFailed, view_of
 from ...benchmark_rules.finder import FoundRule
-from ...checks import CheckContext, Finding, StepIdentity, TaskCheck
+from ...checks import CheckContext, Finding, StepIdentity, TaskCheck, checks_for_task
 from ...checks.catalogue import RULES_BY_ID
 from ...engine.runs import FinishedRun, NotRun
 from ...engine.steps import ExtraRuns, Step
@@ -43,16 +44,13 @@ class StepItem(KitItem):
 
     @property
     def task_step(self) -> Step:
-        assert self.parent is not None  # a TaskNode, named after its step
-        return self.kit_session.graph.parse(self.config_path, self.parent.name)
+        assert isinstance(self.parent, TaskNode)  # items on a step are collected by it
+        return self.parent.step
 
     @property
     def task(self) -> str:
         """The step's name as items and reports show it: 'infer', 'evaluate[model]'."""
         return self.task_step.name
-
-    def step(self) -> str | None:
-        return self.task
 
     def run(self) -> FinishedRun | None:
         outcome = self.kit_session.finished(self.config_path, self.task_step)
@@ -157,3 +155,25 @@ class BenchmarkRuleItem(StepItem):
             f"{type(excinfo.value).__name__}; this is an error in the rule, not a verdict on "
             f"the container.\n{shown}"
         )
+
+
+class TaskNode(pytest.Collector):
+    """One run of a config (a task, or evaluate on one model); its items are the rules.
+    It holds its Step, made once at collection: the items read it, nothing parses the
+    node's name again."""
+
+    def __init__(self, *, step: Step, **kwargs: Any) -> None:
+        self.step = step
+        super().__init__(**kwargs)
+
+    def collect(self) -> Iterator[pytest.Item]:
+        kit = self.config.stash[KIT_KEY]
+        for check in checks_for_task(self.step.task):
+            if check.rule_id == "deterministic" and not kit.settings.determinism:
+                continue  # opt-in: no item at all unless asked for
+            if check.rule_id == "matches-baseline" and kit.settings.baseline is None:
+                continue  # opt-in: --medperf-baseline DIR
+            yield TaskCheckItem.from_parent(self, name=check.rule_id, check=check)
+        for found in kit.rules_for(self.path.absolute()):
+            if self.step.task in found.rule.tasks:
+                yield BenchmarkRuleItem.from_parent(self, name=found.rule.id, found=found)
