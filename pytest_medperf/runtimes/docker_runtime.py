@@ -22,6 +22,7 @@ import requests
 from docker.errors import APIError
 
 from ..errors import EngineUnavailable
+from ..interrupts import LEDGER
 from ..observe.evidence import LogScanner
 from .base import (
     LABEL_KIT,
@@ -50,6 +51,8 @@ from .layers import filesystem_changes
 from .logstream import LogStream, run_log_file
 from .network_holder import Holder, NetworkHolder
 from .owner import current
+
+CLOSE_SECONDS = 20.0  # at most, for the background removals still under way at close
 
 
 class DockerRunner:
@@ -181,14 +184,14 @@ class DockerRunner:
         started = time.monotonic()
         removing = self._removing.pop(spec.name, None)
         if removing is not None:
-            removing.join()
+            removing.join(CLOSE_SECONDS)
+        LEDGER.add_container(spec.name, self.host)  # from before the engine makes it
         try:
             container = self.client.containers.create(**kwargs)
         except BaseException as exc:
-            # Ctrl-C can land after the engine made the container but before we hold it:
-            # remove it by its name, which we chose.
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                remove_by_name(self.client, spec.name)
+            # An engine error or an exit can come after the engine made the container but
+            # before we hold it: remove it by its name, which we chose.
+            remove_by_name(self.client, spec.name)
             if not isinstance(exc, Exception):
                 raise
             return create_failed(spec, started, exc, self.address)
@@ -287,9 +290,12 @@ class DockerRunner:
         return docker_cli_argv(spec)
 
     def close(self) -> None:
-        """Stop watching, remove the holder container and the images the kit brought."""
+        """Stop watching, remove the holder container and the images the kit brought.
+        Each wait is bounded: an engine that stopped answering cannot hang the session
+        (what could not be removed stays in the ledger, and a later session sweeps it)."""
+        deadline = time.monotonic() + CLOSE_SECONDS
         while self._background:  # a holder being made in the background is removed too
-            self._background.pop(0).join()
+            self._background.pop(0).join(max(deadline - time.monotonic(), 0.0))
         try:
             self.network.close()
         finally:
