@@ -12,25 +12,20 @@ What it guarantees, whatever the timing:
 - everything reported (plan(), finished()) is in one order, dependencies first and
   otherwise as first asked, whatever order the runs ended in;
 - jobs == 1 runs in the asking thread, lazily, exactly as a sequential session did;
-- an interrupt (Ctrl-C, SIGTERM: interrupts/guard.py) is raised only at the pool's safe
-  points, never while it holds its lock: each wait in result() is a checkpoint, and so
-  is each key run in place. It cancels: no new key starts, `on_cancel` is told to stop
-  the running ones, the workers are joined, then the interrupt goes on;
-- every wait is bounded: a worker that does not end within JOIN_SECONDS of a cancel or
-  close is left (a daemon thread, so it cannot hold the process either) and named in
-  `stuck`.
+- an interrupt (interrupts/guard.py) is raised only at checkpoints outside the lock (each
+  wait in result(), each key run in place); it cancels: no new key starts, `on_cancel`
+  stops the running ones, the workers are joined (bounded: see `stuck`), it goes on.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
 from ..interrupts import checkpoint
-from .jobs import default_jobs
+from .jobs import JOIN_SECONDS, default_jobs, join_bounded
 from .work_done import DependencyFailed, Done, NotStarted
 
 K = TypeVar("K", bound=Hashable)
@@ -43,7 +38,6 @@ class CycleError(ValueError):
 
 WAITING, RUNNING, DONE = "waiting", "running", "done"
 POLL_SECONDS = 0.2  # how often a waiting caller looks for an interrupt
-JOIN_SECONDS = 20.0  # how long a cancel or close waits for the workers, at most
 
 
 class WorkPool(Generic[K, V]):
@@ -300,17 +294,7 @@ class WorkPool(Generic[K, V]):
                 self._finish(key, Done(key, error=NotStarted(key)))
 
     def _join(self) -> None:
-        """Join every worker, for JOIN_SECONDS at most: on_cancel has stopped their runs,
-        so they end within seconds unless the engine stopped answering."""
-        deadline = time.monotonic() + JOIN_SECONDS
-        while True:
-            with self._cond:
-                alive = [
-                    t for t in self._threads if t.is_alive() and t is not threading.current_thread()
-                ]
-                self._threads = alive
-            left = deadline - time.monotonic()
-            if not alive or left <= 0:
-                self.stuck = [t.name for t in alive]
-                return
-            alive[0].join(min(left, POLL_SECONDS))
+        """Join every worker, bounded: on_cancel has stopped their runs."""
+        with self._cond:
+            threads, self._threads = self._threads, []
+        self.stuck = join_bounded(threads, JOIN_SECONDS)
