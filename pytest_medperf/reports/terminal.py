@@ -31,9 +31,7 @@ def table_lines(report: SessionReport, verbose: bool = False, engines: bool = Fa
         lines.append(f"{config.path}" + (f"  (engine {engine})" if engine else ""))
         header = [r for r in CONFIG_RULES if r in config.checks]
         if header:
-            lines.append(
-                "  " + "  ".join(f"{r}: {MARK[config.checks[r].outcome]}" for r in header)
-            )
+            lines.append("  " + "  ".join(f"{r}: {MARK[config.checks[r].outcome]}" for r in header))
         lines += _step_table(config, verbose)
         for where, check in config.failures():
             first = check.message.splitlines()[0] if check.message else ""

@@ -167,5 +167,3 @@ class Scheduler:
     def cancel(self) -> None:
         """No step starts from now on; the running ones are stopped and joined."""
         self.pool.cancel()
-
-
