@@ -21,7 +21,7 @@ from pytest_medperf.runtimes.singularity_args import (
     supports_nvccli,
 )
 
-FAKES = Path(__file__).parent / "fakes"
+FAKES = Path(__file__).parent.parent / "fakes"
 
 
 def spec(**changes) -> RunSpec:
