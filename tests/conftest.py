@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -43,6 +44,17 @@ def _engine_only_when_marked(request: pytest.FixtureRequest, monkeypatch: pytest
     if request.node.get_closest_marker("docker") is None:
         monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/medperf-no-engine.sock")
     yield
+
+
+@pytest.fixture
+def no_freeze_left():
+    """No gc freeze before or after the test, also when it fails (plugin/heap.py's tests)."""
+    from pytest_medperf.plugin import heap
+
+    gc.unfreeze()
+    yield
+    heap.unfreeze()
+    gc.unfreeze()
 
 
 SAMPLES = REPO / "sample_containers"
@@ -236,3 +248,41 @@ def build(client):
     for image_id in made:
         with contextlib.suppress(ImageNotFound, APIError):
             client.images.remove(image_id, force=True)
+
+
+# -- a benchmark's rules shipped as an installed plugin (entry point pytest11) -----------
+
+RULES_PLUGIN = '''"""An installed plugin that ships a benchmark's rules."""
+
+import pytest_medperf
+
+
+def _one_table(run):
+    tables = sorted(p.name for p in run.outputs["output_path"].iterdir())
+    if tables != ["predictions.csv"]:
+        raise pytest_medperf.RuleFailed("not one predictions.csv", tables)
+
+
+def pytest_medperf_rules(config):
+    rule = pytest_medperf.rule("one-table", tasks=["infer"], description="one output table")
+    return [rule(_one_table)]
+'''
+
+
+@pytest.fixture
+def installed_plugin(tmp_path: Path) -> dict[str, str]:
+    """A distribution on PYTHONPATH whose pytest11 entry point is a rules plugin."""
+    site = tmp_path / "site"
+    info = site / "medperf_table_rules-0.1.dist-info"
+    info.mkdir(parents=True)
+    (site / "medperf_table_rules.py").write_text(RULES_PLUGIN)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: medperf-table-rules\nVersion: 0.1\n"
+    )
+    (info / "entry_points.txt").write_text("[pytest11]\ntable-rules = medperf_table_rules\n")
+    return {**os.environ, "PYTHONPATH": str(site)}
+
+
+def line_of(text: str, needle: str) -> int:
+    """The number of the first line of text that holds needle."""
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
