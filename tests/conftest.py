@@ -20,21 +20,36 @@ import pytest_medperf.runtimes.singularity  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Fixtures that reach the Docker engine (directly or by running the kit on a config).
-ENGINE_FIXTURES = frozenset({"run_kit", "pytester", "runner", "registry", "second_engine"})
+TESTS = Path(__file__).resolve().parent
+# Each test's folder is its layer: tests/unit/ needs no engine (it runs in seconds where
+# none answers), tests/docker/ needs a real engine and the sample images.
+ENGINE_LAYERS = frozenset({"docker"})
+LAYERS = frozenset({"unit"}) | ENGINE_LAYERS
+# Fixtures that always reach the Docker engine (directly or by running the kit on a
+# config): a test in tests/unit/ that asks for one is in the wrong folder.
+ENGINE_FIXTURES = frozenset({"run_kit", "registry", "second_engine", "client", "build"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that needs the engine `docker`, so `-m "not docker"` runs the rest in
-    seconds where no engine answers: by the fixtures it uses, or by its module importing
-    docker-py (a module may say `NEEDS_ENGINE = False` when it only uses the client offline)."""
+    """Mark every test in tests/docker/ `docker`, so `-m "not docker"` (or tests/unit/
+    alone) runs the rest where no engine answers. The mark follows the folder; a test
+    module loose in tests/, or a test in tests/unit/ asking for an engine fixture, is a
+    usage error naming it."""
+    misplaced = []
     for item in items:
-        module = getattr(item, "module", None)
-        uses_client = module is not None and getattr(
-            module, "NEEDS_ENGINE", hasattr(module, "docker")
-        )
-        if uses_client or ENGINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        try:
+            where = item.path.resolve().relative_to(TESTS).parts
+        except ValueError:
+            continue  # not one of this folder's tests
+        layer = where[0] if len(where) > 1 else None
+        if layer in ENGINE_LAYERS:
             item.add_marker(pytest.mark.docker)
+        elif layer not in LAYERS:
+            misplaced.append(f"{item.nodeid}: a test module goes in tests/unit/ or tests/docker/")
+        elif engine := sorted(ENGINE_FIXTURES & set(getattr(item, "fixturenames", ()))):
+            misplaced.append(f"{item.nodeid}: uses {', '.join(engine)}: it goes in tests/docker/")
+    if misplaced:
+        raise pytest.UsageError("tests in the wrong folder:\n  " + "\n  ".join(misplaced))
 
 
 @pytest.fixture(autouse=True)

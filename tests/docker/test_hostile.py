@@ -88,7 +88,6 @@ print(f"took {time.monotonic() - started:.1f}")
 @pytest.mark.skipif(
     observation_blocker() is not None, reason=f"no network observation: {observation_blocker()}"
 )
-@pytest.mark.docker  # runs containers (the kit in a subprocess, or the runner)
 def test_ipv6_attempts_are_seen_and_refused_at_once(tmp_path: Path) -> None:
     from pytest_medperf.runtimes.base import Mount, RunSpec
     from pytest_medperf.runtimes.docker_runtime import DockerRunner
@@ -144,7 +143,6 @@ def in_own_pid_namespace(*argv: str, cwd: Path, timeout: float = 300):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="unshare --pid needs root")
-@pytest.mark.docker  # runs containers (the kit in a subprocess, or the runner)
 def test_from_another_pid_namespace_the_kit_enters_no_namespace(tmp_path: Path) -> None:
     import sys
 
@@ -179,7 +177,6 @@ def test_from_another_pid_namespace_the_kit_enters_no_namespace(tmp_path: Path) 
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="reading another process's namespace needs root")
-@pytest.mark.docker  # runs containers (the kit in a subprocess, or the runner)
 def test_a_pid_is_entered_only_when_it_is_the_holders_process() -> None:
     import docker
 
@@ -236,7 +233,6 @@ def _containers_of_config(folder_name: str) -> list:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="unshare --pid needs root")
-@pytest.mark.docker  # runs containers (the kit in a subprocess, or the runner)
 def test_sessions_in_other_pid_namespaces_leave_each_other_alone(tmp_path: Path) -> None:
     """A long session and a short one, each in a PID namespace of its own, on one engine:
     the short one sweeps at its start and must not take the long one's containers."""

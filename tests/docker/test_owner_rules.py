@@ -262,7 +262,6 @@ def test_a_conftest_beside_a_config_outside_rootdir_applies_to_its_folder_only(
 # -- rules from an installed plugin (entry point pytest11) -------------------------------
 
 
-@pytest.mark.docker  # runs containers (the kit in a subprocess, or the runner)
 def test_rules_from_an_installed_plugin_are_items_with_their_source(
     tmp_path: Path, installed_plugin: dict[str, str]
 ) -> None:
