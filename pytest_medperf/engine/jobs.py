@@ -1,11 +1,15 @@
-"""How many steps run at once when --medperf-jobs is not given: apart from the work
-pool, so the pytest layer reads the default without loading the pool's threads."""
+"""How many steps run at once when --medperf-jobs is not given (apart from the work
+pool, so the pytest layer reads the default without loading the pool's threads), and
+how long the pool waits for its threads at the end."""
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 MAX_DEFAULT_JOBS = 8
+JOIN_SECONDS = 20.0  # how long a cancel or close waits for the workers, at most
 
 
 def default_jobs() -> int:
@@ -21,3 +25,13 @@ def default_jobs() -> int:
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
     return max(2, min(cpus, MAX_DEFAULT_JOBS))
+
+
+def join_bounded(threads: list[threading.Thread], seconds: float) -> list[str]:
+    """Join the threads (not the calling one) for `seconds` in all; the names of those
+    still alive then (daemon threads: they cannot hold the process's exit either)."""
+    deadline = time.monotonic() + seconds
+    others = [t for t in threads if t is not threading.current_thread()]
+    for thread in others:
+        thread.join(max(deadline - time.monotonic(), 0.0))
+    return [t.name for t in others if t.is_alive()]

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from ..errors import InputMissing
+from ..interrupts import LEDGER
 from ..runtimes.owner import Owner, current, verdict
 
 PREFIX = "pytest-medperf-"
@@ -37,6 +38,7 @@ class Sandbox:
         self.keep = keep
         self.root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=base))
         self.root.chmod(0o755)
+        LEDGER.add_folder(str(self.root))
         (self.root / OWNER_FILE).write_text(json.dumps(current().labels()))
         self._imports: dict[tuple[str, str], Path] = {}
         self._counter = 0
@@ -105,8 +107,10 @@ class Sandbox:
         if self.keep:
             # The marker tells later sessions' sweeps to leave this folder alone.
             (self.root / ".keep").touch()
+            LEDGER.drop_folder(str(self.root))  # kept on purpose: not a leftover
             return
         _force_rmtree(self.root)
+        LEDGER.drop_folder(str(self.root))
 
 
 class LazySandbox:

@@ -12,9 +12,9 @@ What it guarantees, whatever the timing:
 - everything reported (plan(), finished()) is in one order, dependencies first and
   otherwise as first asked, whatever order the runs ended in;
 - jobs == 1 runs in the asking thread, lazily, exactly as a sequential session did;
-- a KeyboardInterrupt (Ctrl-C, or cancel.py's SIGTERM) while the main thread waits in
-  result() cancels: no new key starts, `on_cancel` is told to stop the running ones, the
-  workers are joined, then the interrupt goes on. No thread outlives close() or cancel().
+- an interrupt (interrupts/guard.py) is raised only at checkpoints outside the lock (each
+  wait in result(), each key run in place); it cancels: no new key starts, `on_cancel`
+  stops the running ones, the workers are joined (bounded: see `stuck`), it goes on.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import threading
 from collections.abc import Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
-from .jobs import default_jobs
+from ..interrupts import checkpoint
+from .jobs import JOIN_SECONDS, default_jobs, join_bounded
 from .work_done import DependencyFailed, Done, NotStarted
 
 K = TypeVar("K", bound=Hashable)
@@ -36,6 +37,7 @@ class CycleError(ValueError):
 
 
 WAITING, RUNNING, DONE = "waiting", "running", "done"
+POLL_SECONDS = 0.2  # how often a waiting caller looks for an interrupt
 
 
 class WorkPool(Generic[K, V]):
@@ -76,6 +78,7 @@ class WorkPool(Generic[K, V]):
         self._started = 0
         self._stopped = False
         self._local = threading.local()  # marks the executor's own worker threads
+        self.stuck: list[str] = []  # workers still running when the last join gave up
 
     # -- asking --------------------------------------------------------------------
     def submit(self, keys: Iterable[K]) -> None:
@@ -98,13 +101,15 @@ class WorkPool(Generic[K, V]):
                 # own slot is taken by the wait, so it keeps the count and never deadlocks).
                 self._run_here(key)
             while True:
+                checkpoint()  # outside the lock: an interrupt never leaves it held
                 with self._cond:
                     if key in self._done:
                         done = self._done[key]
                         break
-                    self._cond.wait(0.5)
+                    self._cond.wait(POLL_SECONDS)
                 if self._on_wait is not None:
                     self._on_wait()
+            checkpoint()  # a run a signal stopped is no result to report
             if self._on_wait is not None:
                 self._on_wait()  # what the run reported just before it ended
         except BaseException:
@@ -210,7 +215,7 @@ class WorkPool(Generic[K, V]):
             self._running += 1
             self._started += 1
             thread = threading.Thread(
-                target=self._work, args=(key,), name=f"{self._name}-{self._started}"
+                target=self._work, args=(key,), name=f"{self._name}-{self._started}", daemon=True
             )
             self._threads.append(thread)
             thread.start()
@@ -234,12 +239,8 @@ class WorkPool(Generic[K, V]):
         closure = self._closure(key)
         in_worker = getattr(self._local, "worker", False)
         for current in [k for k in self.plan() if k in closure]:
-            with self._cond:
-                while self._state.get(current) == RUNNING:
-                    self._cond.wait(0.5)
-                if current in self._done:
-                    continue
-                self._state[current] = RUNNING
+            if not self._claim(current, checkpoints=not in_worker):
+                continue
             try:
                 done = self._execute(current, catch=BaseException if in_worker else Exception)
             except BaseException:
@@ -248,6 +249,20 @@ class WorkPool(Generic[K, V]):
                 raise
             with self._cond:
                 self._finish(current, done)
+
+    def _claim(self, key: K, *, checkpoints: bool) -> bool:
+        """Mark key running in this thread; False when it is done (another thread ran it,
+        waited for here)."""
+        while True:
+            if checkpoints:
+                checkpoint()
+            with self._cond:
+                if self._state.get(key) != RUNNING:
+                    if key in self._done:
+                        return False
+                    self._state[key] = RUNNING
+                    return True
+                self._cond.wait(POLL_SECONDS)
 
     def _execute(self, key: K, *, catch: type[BaseException]) -> Done[K, V]:
         with self._cond:
@@ -279,21 +294,7 @@ class WorkPool(Generic[K, V]):
                 self._finish(key, Done(key, error=NotStarted(key)))
 
     def _join(self) -> None:
-        """Join every worker; a repeated interrupt meanwhile does not cut the clean-up
-        short (it is raised once all are joined)."""
-        interrupted: BaseException | None = None
-        while True:
-            with self._cond:
-                alive = [
-                    t for t in self._threads if t.is_alive() and t is not threading.current_thread()
-                ]
-                self._threads = alive
-            if not alive:
-                break
-            try:
-                for thread in alive:
-                    thread.join()
-            except KeyboardInterrupt as exc:
-                interrupted = interrupted or exc
-        if interrupted is not None:
-            raise interrupted
+        """Join every worker, bounded: on_cancel has stopped their runs."""
+        with self._cond:
+            threads, self._threads = self._threads, []
+        self.stuck = join_bounded(threads, JOIN_SECONDS)

@@ -62,6 +62,13 @@ def pytest_configure(config: pytest.Config) -> None:
             f"--medperf-config: no such file: {', '.join(missing)}. Give the path of a "
             "container_config.yaml (or mlcube.yaml)."
         )
+    # Signals are the kit's before its first container (the warm-up's holder) starts;
+    # the guard is handed back, and a late signal's exit made, by the last clean-up.
+    from ..interrupts import SignalGuard, checkpoint
+
+    guard = SignalGuard()
+    guard.install()
+    config.add_cleanup(guard.finish)
     from .warmup import start_warm_up
 
     runner = start_warm_up(config, configs)
@@ -69,20 +76,20 @@ def pytest_configure(config: pytest.Config) -> None:
         from .kit import Kit
         from .settings import read_settings
 
-        config.stash[KIT_KEY] = kit = Kit(config, read_settings(config, configs), runner)
+        config.stash[KIT_KEY] = kit = Kit(config, read_settings(config, configs), runner, guard)
     except BaseException:
         if runner is not None:
             runner.close()  # a holder it started is removed
         raise
     config.pluginmanager.register(kit, "medperf-kit")
     heap.freeze()  # until the last clean-up (pytest_cmdline_main)
-    kit.cancel.install()  # SIGTERM and SIGHUP take Ctrl-C's path from here on
     # Collect the configs themselves: with no test paths given, only them.
     wanted = [str(p) for p in configs]
     if config.args_source == pytest.Config.ArgsSource.ARGS:
         config.args = [*config.args, *[w for w in wanted if w not in config.args]]
     else:
         config.args = wanted
+    checkpoint()  # a signal during configure: pytest ends as interrupted, unconfigure cleans up
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)
@@ -116,12 +123,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     kit = config.stash.get(KIT_KEY, None)
     if kit is not None:
-        kit.cancel.cleaning_up = True
-        try:
-            config.pluginmanager.unregister(kit)
-            kit.session.close()
-        finally:
-            kit.cancel.restore()
+        kit.guard.begin_ending()  # a signal from here on lets the clean-up finish
+        config.pluginmanager.unregister(kit)
+        kit.session.close()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from ..benchmark_rules.finder import FoundRule, RuleSet, find_rules
-from ..engine.cancel import CancelOnSignals
 from ..engine.session import KitSession
 from ..errors import KitError
+from ..interrupts import SignalGuard
 from ..reports import matrix
 from ..reports.report import SessionReport
 from ..runtimes.base import Runner
@@ -26,13 +26,18 @@ class Kit:
     reporting hooks run only in sessions that check configs (the pytest-cov habit)."""
 
     def __init__(
-        self, config: pytest.Config, settings: Settings, runner: Runner | None = None
+        self,
+        config: pytest.Config,
+        settings: Settings,
+        runner: Runner | None = None,
+        guard: SignalGuard | None = None,
     ) -> None:
-        """runner: one already warming up (plugin/warmup.py), else made here."""
+        """runner: one already warming up (plugin/warmup.py), else made here; guard: the
+        session's signal guard (installed by hooks.py), else one not installed."""
         self.settings = settings
         self.configs = list(settings.configs)
         self.shown = settings.shown
-        self.cancel = CancelOnSignals()  # installed by plugin.py once the kit is registered
+        self.guard = guard or SignalGuard()
         self.report = SessionReport()
         self.pytest_config = config
         self.rule_problems: dict[str, None] = {}  # owners' rules that cannot be used
@@ -51,6 +56,9 @@ class Kit:
             )
         except KitError as exc:
             raise pytest.UsageError(str(exc)) from None
+        # From the guard's watcher thread, at the first signal: no run starts any more,
+        # running containers are killed at once (the main thread stops at a checkpoint).
+        self.guard.on_signal = self.session.runner.cancel_runs
 
     @property
     def engine(self) -> str | None:
@@ -98,6 +106,8 @@ class Kit:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        # From here a signal no longer interrupts: the report and the clean-up finish.
+        self.guard.begin_ending()
         # No item asks any more (done, -x, or interrupted): steps still running are
         # stopped, then the holders can go.
         self.session.stop_runs()
@@ -117,7 +127,8 @@ class Kit:
         self.report.write(
             self.settings.report_path,
             exit_status=int(exitstatus),
-            interrupted=int(exitstatus) == int(pytest.ExitCode.INTERRUPTED),
+            interrupted=int(exitstatus) == int(pytest.ExitCode.INTERRUPTED)
+            or bool(self.guard.received),
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:

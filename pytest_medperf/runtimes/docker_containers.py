@@ -12,6 +12,7 @@ import requests
 from docker.errors import APIError, ImageNotFound, NotFound
 
 from ..errors import EngineUnavailable
+from ..interrupts import LEDGER
 from .base import RunResult, RunSpec
 from .gpu import NO_GPU
 
@@ -43,11 +44,14 @@ def kill(container: Any) -> None:
 
 
 def remove(container: Any) -> None:
+    """Remove a container for good; the ledger forgets it once the engine has."""
     for _ in range(3):
         try:
             container.remove(force=True)
+            _forget(container)
             return
         except NotFound:
+            _forget(container)
             return
         except APIError as exc:
             if "already in progress" in str(exc):
@@ -59,8 +63,20 @@ def remove(container: Any) -> None:
 
 def remove_by_name(client: docker.DockerClient, name: str) -> None:
     """A container we named but may not hold (Ctrl-C landed while it was being made)."""
+    try:
+        found = client.containers.get(name)
+    except NotFound:
+        LEDGER.drop_container(name)
+        return
+    except Exception:  # the engine did not answer: it stays in the ledger
+        return
     with contextlib.suppress(Exception):
-        remove(client.containers.get(name))
+        remove(found)
+
+
+def _forget(container: Any) -> None:
+    with contextlib.suppress(Exception):
+        LEDGER.drop_container(container.name)
 
 
 def explain(exc: APIError) -> str:

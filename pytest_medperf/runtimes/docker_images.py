@@ -11,6 +11,7 @@ import docker
 import requests
 from docker.errors import APIError, ImageNotFound
 
+from ..interrupts import LEDGER
 from .archive import ArchiveLoader
 from .base import ImageInfo, ImageUnavailable
 from .registry import already_here, forget, pull
@@ -60,6 +61,7 @@ class DockerImages:
             pulled = pull(client, reference, digest)
             if not had_it:
                 self._pulled.append(pulled.reference)
+                LEDGER.add_image(pulled.reference, self._address())
         notes: tuple[str, ...] = ()
         if pulled.local_id is not None and pulled.local_id != pulled.image_id:
             notes = (
@@ -77,4 +79,6 @@ class DockerImages:
             if self._pulled:
                 client = self._client()
                 while self._pulled:
-                    forget(client, self._pulled.pop())
+                    reference = self._pulled.pop()
+                    forget(client, reference)
+                    LEDGER.drop_image(reference, self._address())

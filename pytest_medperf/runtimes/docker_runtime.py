@@ -22,6 +22,7 @@ import requests
 from docker.errors import APIError
 
 from ..errors import EngineUnavailable
+from ..interrupts import LEDGER
 from ..observe.evidence import LogScanner
 from .base import (
     LABEL_KIT,
@@ -50,6 +51,8 @@ from .layers import filesystem_changes
 from .logstream import LogStream, run_log_file
 from .network_holder import Holder, NetworkHolder
 from .owner import current
+
+CLOSE_SECONDS = 20.0  # at most, for background removals at close
 
 
 class DockerRunner:
@@ -96,21 +99,18 @@ class DockerRunner:
             self._in_background(self.network.warm, image)
 
     def expect_runs(self, count: int) -> None:
-        """Up to `count` runs are about to go at once (--medperf-jobs): start the network
-        holders they will need now, in the background, rather than one per run as it
-        starts (each costs the engine a container start)."""
+        """Up to `count` runs are about to go at once (--medperf-jobs): their network
+        holders start now, in the background, rather than one per run as it starts."""
         if self.network.enabled and count > 1:
             self._in_background(self.network.stock, count)
 
     def runs_drained(self) -> None:
-        """No run is under way or waiting: the holders go now, in the background, while
-        pytest reports the last items (a later run makes a new one)."""
+        """No run is under way or waiting: the holders go now (a later run makes one)."""
         if self.network.enabled:
             self._in_background(self.network.retire)
 
     def finish_soon(self) -> None:
-        """No run follows (the session's items are done): start removing the holder now, in
-        the background, while pytest writes its summary; close() waits for it."""
+        """No run follows: the holder goes now, while pytest writes its summary."""
         self._in_background(self.network.close)
 
     def _in_background(self, work: Any, *args: Any) -> threading.Thread:
@@ -181,14 +181,13 @@ class DockerRunner:
         started = time.monotonic()
         removing = self._removing.pop(spec.name, None)
         if removing is not None:
-            removing.join()
+            removing.join(CLOSE_SECONDS)
+        LEDGER.add_container(spec.name, self.host)  # from before the engine makes it
         try:
             container = self.client.containers.create(**kwargs)
         except BaseException as exc:
-            # Ctrl-C can land after the engine made the container but before we hold it:
-            # remove it by its name, which we chose.
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                remove_by_name(self.client, spec.name)
+            # The engine may have made it before failing: removed by the name we chose.
+            remove_by_name(self.client, spec.name)
             if not isinstance(exc, Exception):
                 raise
             return create_failed(spec, started, exc, self.address)
@@ -212,8 +211,7 @@ class DockerRunner:
             self._removing[spec.name] = self._in_background(remove, container)
 
     def cancel_runs(self) -> None:
-        """Called from another thread on Ctrl-C or SIGTERM: no run starts from now on, and
-        the running ones are killed (each run's own thread then removes its container)."""
+        """From another thread at a signal: no run starts any more, running ones are killed."""
         self._cancelled.set()
         with self._running_lock:
             running = list(self._running.values())
@@ -287,9 +285,11 @@ class DockerRunner:
         return docker_cli_argv(spec)
 
     def close(self) -> None:
-        """Stop watching, remove the holder container and the images the kit brought."""
+        """Stop watching, remove the holders and the images the kit brought; bounded (what
+        a hung engine keeps stays in the ledger, and a later session sweeps it)."""
+        deadline = time.monotonic() + CLOSE_SECONDS
         while self._background:  # a holder being made in the background is removed too
-            self._background.pop(0).join()
+            self._background.pop(0).join(max(deadline - time.monotonic(), 0.0))
         try:
             self.network.close()
         finally:

@@ -17,6 +17,7 @@ from .logstream import LogStream
 
 POLL_SECONDS = 1.0
 DISK_POLL_SECONDS = 0.25
+KILLED_WAIT_SECONDS = 10.0  # a killed container ends at once; an engine that hangs may not
 
 
 def wait_for_end(
@@ -40,14 +41,12 @@ def wait_for_end(
         if cancelled.is_set():
             # DockerRunner.cancel_runs() may have come between this run's check and its start,
             # when there was nothing to kill yet: the run stops itself.
-            kill(container)
-            status = container.wait()
+            status = kill_and_wait(container)
             break
         silent = time.monotonic() - max(started, stream.last_output)
         if spec.timeout is not None and silent >= spec.timeout:
             timed_out = True
-            kill(container)
-            status = container.wait()
+            status = kill_and_wait(container)
             break
         if spec.disk_watch is not None:
             free = shutil.disk_usage(spec.disk_watch).free
@@ -56,8 +55,7 @@ def wait_for_end(
                     f"the disk under {spec.disk_watch} had only {free >> 20} MiB free: the "
                     "task was filling it (through /tmp or an output) and the kit stopped it"
                 )
-                kill(container)
-                status = container.wait()
+                status = kill_and_wait(container)
                 break
         slice_ = POLL_SECONDS if spec.timeout is None else min(POLL_SECONDS, spec.timeout - silent)
         if spec.disk_watch is not None:
@@ -70,3 +68,12 @@ def wait_for_end(
             if progress is not None:
                 progress(spec.name, time.monotonic() - started, stream.scanner.last_line)
     return status, timed_out, stopped_for
+
+
+def kill_and_wait(container: Any) -> dict[str, Any]:
+    """Kill the task and wait, bounded, for the engine to say it ended."""
+    kill(container)
+    try:
+        return dict(container.wait(timeout=KILLED_WAIT_SECONDS))
+    except (requests.exceptions.RequestException, OSError):
+        return {"StatusCode": None}

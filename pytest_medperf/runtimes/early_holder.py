@@ -19,6 +19,7 @@ import threading
 import urllib.parse
 from typing import Any
 
+from ..interrupts import LEDGER
 from .owner import current
 
 ROLE_LABEL = "io.github.pytest-medperf.role"
@@ -73,6 +74,7 @@ class EarlyHolder:
         self._socket_path = socket_path
         self._labels = labels
         self._id: str | None = None
+        LEDGER.add_container(name)  # until the adopting side removes it
         self._thread = threading.Thread(target=self._start, name="medperf-early-holder")
         self._thread.daemon = True
         self._thread.start()
@@ -89,13 +91,14 @@ class EarlyHolder:
             created = self._call("POST", f"/containers/create?{query}", self._body())
             container = str(json.loads(created)["Id"])
         except (OSError, http.client.HTTPException, ValueError, KeyError, TypeError):
-            return
+            return  # perhaps made: the adopting side removes it by name
         try:
             self._call("POST", f"/containers/{container}/start", None)
         except (OSError, http.client.HTTPException, ValueError):
             # not running: removed here, or else by name on the adopting side
             with contextlib.suppress(OSError, http.client.HTTPException, ValueError):
                 self._call("DELETE", f"/containers/{container}?force=1", None)
+                LEDGER.drop_container(self.name)
             return
         self._id = container
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from typing import Any
 
 import docker
 
+from ..interrupts import LEDGER
 from ..observe.netwatch import NetworkWatch, ObservationUnavailable
 from .base import LABEL_KIT
 from .docker_containers import remove, remove_by_name
@@ -21,6 +23,8 @@ from .early_holder import (
     EarlyHolder,
     holder_labels,
 )
+
+REMOVAL_SECONDS = 20.0
 
 
 class HolderNotRunning(ObservationUnavailable):
@@ -50,11 +54,16 @@ class Holder:
 
 
 def make_holder(
-    client: docker.DockerClient, image: str, name: str, early: EarlyHolder | None = None
+    client: docker.DockerClient,
+    image: str,
+    name: str,
+    early: EarlyHolder | None = None,
+    engine: str | None = None,
 ) -> Holder:
     """Start a holder container (or adopt `early`'s, when it started this one) and watch
     its namespace; nothing is left on failure."""
     container = None
+    LEDGER.add_container(name, engine)
     try:
         container = _adopt(client, image, name, early)
         if container is None:
@@ -96,8 +105,11 @@ def _adopt(client: docker.DockerClient, image: str, name: str, early: EarlyHolde
 
 def close_side_by_side(holders: list[Holder]) -> None:
     """Each removal waits on the engine (a kill, then clean-up): they go at once."""
-    removals = [threading.Thread(target=h.close, name="medperf-holder-rm") for h in holders]
+    removals = [
+        threading.Thread(target=h.close, name="medperf-holder-rm", daemon=True) for h in holders
+    ]
     for thread in removals:
         thread.start()
-    for thread in removals:
-        thread.join()
+    deadline = time.monotonic() + REMOVAL_SECONDS
+    for thread in removals:  # bounded: a holder left by a hung engine stays in the ledger
+        thread.join(max(deadline - time.monotonic(), 0.0))

@@ -213,7 +213,7 @@ class NetworkHolder:
     def _make(self, image: str, name: str) -> Holder:
         with self._cond:  # the first _make adopts it (or removes it: see make_holder)
             early, self._early = self._early, None
-        return make_holder(self._client(), image, name, early)
+        return make_holder(self._client(), image, name, early, engine=self._address())
 
     # -- what a run saw ------------------------------------------------------------
     def observation(self, holder: Holder | None, mark: int) -> NetworkObservation:

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..interrupts import LEDGER
 from ..observe.evidence import scan_file
 from .base import (
     DeniedAccess,
@@ -187,6 +188,7 @@ class SingularityRunner:
                 return RunResult(None, 0.0, self.name, user, start_error=why)
             with self._running_lock:
                 self._running.add(process)
+            LEDGER.add_process(process.pid)  # its own process group, which a forced exit kills
             if self._cancelled.is_set():  # cancelled between the check above and now
                 _stop(process)
             try:
@@ -199,6 +201,7 @@ class SingularityRunner:
             finally:
                 with self._running_lock:
                     self._running.discard(process)
+                LEDGER.drop_process(process.pid)
         scanner = scan_file(log_file)
         # The image is read-only here: every denied write shows in the log. A denied
         # read cannot be told apart from outside, so only "Read-only" lines count.

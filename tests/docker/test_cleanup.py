@@ -181,18 +181,3 @@ def test_sigterm_and_sighup_cancel_like_ctrl_c(tmp_path: Path, sig: signal.Signa
     assert containers_of(proc.pid) == []
     assert sandboxes_of(proc.pid) == []
     assert took < 30, f"the kit took {took:.0f} s to stop"
-
-
-def test_a_signal_ignored_on_purpose_stays_ignored() -> None:
-    """Under `nohup` SIGHUP is ignored: closing the terminal must not cancel the session."""
-    from pytest_medperf.engine.cancel import CancelOnSignals
-
-    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    cancel = CancelOnSignals()
-    try:
-        cancel.install()
-        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
-        assert signal.getsignal(signal.SIGTERM) == cancel._handle
-    finally:
-        cancel.restore()
-        signal.signal(signal.SIGHUP, before)

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterable, Mapping
 
 import pytest
 
-from pytest_medperf.engine.cancel import Cancelled, CancelOnSignals
 from pytest_medperf.engine.jobs import default_jobs
 from pytest_medperf.engine.work_done import DependencyFailed, NotStarted
 from pytest_medperf.engine.workpool import CycleError, WorkPool
+from pytest_medperf.interrupts import Cancelled, SignalGuard
 
 # MedPerf's chain in small: prepare feeds sanity_check, statistics and infer; evaluate
 # needs infer; the three corrupted sanity runs need sanity_check.
@@ -245,13 +245,15 @@ def test_cancel_starts_nothing_new_stops_the_running_and_joins() -> None:
     assert executor._test_cancels == [1]  # type: ignore[attr-defined]
 
 
+@pytest.mark.timeout(60)
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupt_while_waiting_in_result_cancels_and_joins(signum: int) -> None:
-    """Ctrl-C (SIGINT) and cancel.py's SIGTERM arrive in the main thread, which waits in
-    result(): the interrupt goes on, and no worker is left running."""
+    """Ctrl-C (SIGINT) and SIGTERM arrive in the main thread, which waits in result():
+    the guard raises at the pool's next checkpoint, the interrupt goes on, and no worker
+    is left running."""
     assert threading.current_thread() is threading.main_thread()
     executor, started, stopped, calls = blocking_chain(jobs=3)
-    signals = CancelOnSignals()
+    signals = SignalGuard()
     signals.install()
     main = threading.main_thread().ident
     assert main is not None
@@ -269,6 +271,8 @@ def test_an_interrupt_while_waiting_in_result_cancels_and_joins(signum: int) -> 
         signals.restore()
         sender.join()
     assert isinstance(caught.value, Cancelled) == (signum == signal.SIGTERM)
+    assert executor._cond.acquire(timeout=1)  # the pool's lock was not left held
+    executor._cond.release()
     assert worker_threads() == []
     assert stopped == ["prepare"]
     assert executor._test_cancels == [1]  # type: ignore[attr-defined]
