@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -19,21 +20,36 @@ import pytest_medperf.runtimes.singularity_runtime.runner  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Fixtures that reach the Docker engine (directly or by running the kit on a config).
-ENGINE_FIXTURES = frozenset({"run_kit", "pytester", "runner", "registry", "second_engine"})
+TESTS = Path(__file__).resolve().parent
+# Each test's folder is its layer: tests/unit/ needs no engine (it runs in seconds where
+# none answers), tests/docker/ needs a real engine and the sample images.
+ENGINE_LAYERS = frozenset({"docker"})
+LAYERS = frozenset({"unit"}) | ENGINE_LAYERS
+# Fixtures that always reach the Docker engine (directly or by running the kit on a
+# config): a test in tests/unit/ that asks for one is in the wrong folder.
+ENGINE_FIXTURES = frozenset({"run_kit", "registry", "second_engine", "client", "build"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that needs the engine `docker`, so `-m "not docker"` runs the rest in
-    seconds where no engine answers: by the fixtures it uses, or by its module importing
-    docker-py (a module may say `NEEDS_ENGINE = False` when it only uses the client offline)."""
+    """Mark every test in tests/docker/ `docker`, so `-m "not docker"` (or tests/unit/
+    alone) runs the rest where no engine answers. The mark follows the folder; a test
+    module loose in tests/, or a test in tests/unit/ asking for an engine fixture, is a
+    usage error naming it."""
+    misplaced = []
     for item in items:
-        module = getattr(item, "module", None)
-        uses_client = module is not None and getattr(
-            module, "NEEDS_ENGINE", hasattr(module, "docker")
-        )
-        if uses_client or ENGINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        try:
+            where = item.path.resolve().relative_to(TESTS).parts
+        except ValueError:
+            continue  # not one of this folder's tests
+        layer = where[0] if len(where) > 1 else None
+        if layer in ENGINE_LAYERS:
             item.add_marker(pytest.mark.docker)
+        elif layer not in LAYERS:
+            misplaced.append(f"{item.nodeid}: a test module goes in tests/unit/ or tests/docker/")
+        elif engine := sorted(ENGINE_FIXTURES & set(getattr(item, "fixturenames", ()))):
+            misplaced.append(f"{item.nodeid}: uses {', '.join(engine)}: it goes in tests/docker/")
+    if misplaced:
+        raise pytest.UsageError("tests in the wrong folder:\n  " + "\n  ".join(misplaced))
 
 
 @pytest.fixture(autouse=True)
@@ -43,6 +59,17 @@ def _engine_only_when_marked(request: pytest.FixtureRequest, monkeypatch: pytest
     if request.node.get_closest_marker("docker") is None:
         monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/medperf-no-engine.sock")
     yield
+
+
+@pytest.fixture
+def no_freeze_left():
+    """No gc freeze before or after the test, also when it fails (plugin/heap.py's tests)."""
+    from pytest_medperf.plugin import heap
+
+    gc.unfreeze()
+    yield
+    heap.unfreeze()
+    gc.unfreeze()
 
 
 SAMPLES = REPO / "sample_containers"
@@ -236,3 +263,41 @@ def build(client):
     for image_id in made:
         with contextlib.suppress(ImageNotFound, APIError):
             client.images.remove(image_id, force=True)
+
+
+# -- a benchmark's rules shipped as an installed plugin (entry point pytest11) -----------
+
+RULES_PLUGIN = '''"""An installed plugin that ships a benchmark's rules."""
+
+import pytest_medperf
+
+
+def _one_table(run):
+    tables = sorted(p.name for p in run.outputs["output_path"].iterdir())
+    if tables != ["predictions.csv"]:
+        raise pytest_medperf.RuleFailed("not one predictions.csv", tables)
+
+
+def pytest_medperf_rules(config):
+    rule = pytest_medperf.rule("one-table", tasks=["infer"], description="one output table")
+    return [rule(_one_table)]
+'''
+
+
+@pytest.fixture
+def installed_plugin(tmp_path: Path) -> dict[str, str]:
+    """A distribution on PYTHONPATH whose pytest11 entry point is a rules plugin."""
+    site = tmp_path / "site"
+    info = site / "medperf_table_rules-0.1.dist-info"
+    info.mkdir(parents=True)
+    (site / "medperf_table_rules.py").write_text(RULES_PLUGIN)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: medperf-table-rules\nVersion: 0.1\n"
+    )
+    (info / "entry_points.txt").write_text("[pytest11]\ntable-rules = medperf_table_rules\n")
+    return {**os.environ, "PYTHONPATH": str(site)}
+
+
+def line_of(text: str, needle: str) -> int:
+    """The number of the first line of text that holds needle."""
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)

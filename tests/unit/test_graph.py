@@ -15,7 +15,7 @@ from pytest_medperf.engine.kit_options import KitOptions
 from pytest_medperf.engine.steps import ConfigStep, Purpose, Step
 from pytest_medperf.runtimes.base import ImageUnavailable
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_containers"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_containers"
 PREP = SAMPLES / "data_preparator" / "container_config.yaml"
 MODEL = SAMPLES / "model" / "container_config.yaml"
 STRICT = SAMPLES / "model_strict" / "container_config.yaml"

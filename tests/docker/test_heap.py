@@ -1,6 +1,6 @@
 """The heap the session starts with is kept out of the collector's walks during the
 session (plugin/heap.py), and handed back afterwards: a program that runs pytest inside
-itself keeps its collector, and a freeze of its own is left alone."""
+itself keeps its collector (freeze and unfreeze alone: tests/unit/test_heap_unit.py)."""
 
 from __future__ import annotations
 
@@ -9,31 +9,7 @@ import gc
 import pytest
 from conftest import GOOD
 
-from pytest_medperf.plugin import heap
-
-
-@pytest.fixture(autouse=True)
-def _no_freeze_left():
-    gc.unfreeze()
-    yield
-    heap.unfreeze()
-    gc.unfreeze()
-
-
-def test_freeze_then_unfreeze_hands_everything_back() -> None:
-    heap.freeze()
-    assert gc.get_freeze_count() > 0
-    heap.freeze()  # once per session
-    heap.unfreeze()
-    assert gc.get_freeze_count() == 0
-
-
-def test_a_freeze_of_the_program_itself_is_left_alone() -> None:
-    gc.freeze()
-    theirs = gc.get_freeze_count()
-    heap.freeze()
-    heap.unfreeze()
-    assert gc.get_freeze_count() == theirs > 0
+pytestmark = pytest.mark.usefixtures("no_freeze_left")
 
 
 class FreezeProbe:

@@ -25,7 +25,7 @@ from local_registry import LocalRegistry, push, untag
 from test_artifact_encrypted import gpg_encrypt
 from test_container_types import model_config
 
-FAKES = Path(__file__).parent / "fakes"
+FAKES = Path(__file__).parent.parent / "fakes"
 ARGS = ("--medperf-data", str(DATA["prepared"]), "--medperf-runtime", "singularity")
 
 

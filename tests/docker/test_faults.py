@@ -118,7 +118,7 @@ def test_default_caps_are_never_met_by_good_samples(run_kit, monkeypatch) -> Non
 
     monkeypatch.setattr(ContainerCollection, "create", watched_create)
     run = run_kit(
-        Path(__file__).parent.parent / "sample_containers" / "model" / "container_config.yaml",
+        Path(__file__).parents[2] / "sample_containers" / "model" / "container_config.yaml",
         args=("--medperf-data", str(DATA["prepared"])),
     )
     assert set(run.outcomes.values()) == {"passed"}
@@ -191,7 +191,7 @@ def test_engine_dying_mid_run_is_reported_and_swept_later(run_kit, tmp_path: Pat
     from conftest import containers_of, private_copy, start_kit, wait_for_task_container
 
     hang = private_copy(
-        Path(__file__).parent.parent
+        Path(__file__).parents[2]
         / "sample_containers"
         / "violations"
         / "exit-status-timeout"
@@ -212,7 +212,7 @@ def test_engine_dying_mid_run_is_reported_and_swept_later(run_kit, tmp_path: Pat
     assert containers_of(proc.pid), "the engine was cut, so the kit could not remove it"
     # The next session, with the engine back, sweeps what the dead session left.
     run_kit(
-        Path(__file__).parent.parent / "sample_containers" / "model" / "container_config.yaml",
+        Path(__file__).parents[2] / "sample_containers" / "model" / "container_config.yaml",
         args=("--medperf-data", str(DATA["prepared"])),
     )
     assert containers_of(proc.pid) == []

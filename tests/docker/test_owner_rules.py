@@ -8,14 +8,21 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import DATA, GOOD, REPO, SAMPLES, SEVERITY, private_copy, short_name
-
-import pytest_medperf
+from conftest import (
+    DATA,
+    GOOD,
+    REPO,
+    RULES_PLUGIN,
+    SAMPLES,
+    SEVERITY,
+    line_of,
+    private_copy,
+    short_name,
+)
 
 BENCHMARK = SAMPLES / "benchmark"
 SCHEMA = json.loads((REPO / "schemas" / "report.schema.json").read_text())
@@ -34,10 +41,6 @@ def outcomes(reprec: pytest.HookRecorder) -> tuple[dict[str, str], dict[str, str
             elif report.failed:
                 messages[name] = report.longreprtext
     return found, messages
-
-
-def line_of(text: str, needle: str) -> int:
-    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
 # -- the sample benchmark --------------------------------------------------------------
@@ -258,38 +261,7 @@ def test_a_conftest_beside_a_config_outside_rootdir_applies_to_its_folder_only(
 
 # -- rules from an installed plugin (entry point pytest11) -------------------------------
 
-PLUGIN = '''"""An installed plugin that ships a benchmark's rules."""
 
-import pytest_medperf
-
-
-def _one_table(run):
-    tables = sorted(p.name for p in run.outputs["output_path"].iterdir())
-    if tables != ["predictions.csv"]:
-        raise pytest_medperf.RuleFailed("not one predictions.csv", tables)
-
-
-def pytest_medperf_rules(config):
-    rule = pytest_medperf.rule("one-table", tasks=["infer"], description="one output table")
-    return [rule(_one_table)]
-'''
-
-
-@pytest.fixture
-def installed_plugin(tmp_path: Path) -> dict[str, str]:
-    """A distribution on PYTHONPATH whose pytest11 entry point is a rules plugin."""
-    site = tmp_path / "site"
-    info = site / "medperf_table_rules-0.1.dist-info"
-    info.mkdir(parents=True)
-    (site / "medperf_table_rules.py").write_text(PLUGIN)
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: medperf-table-rules\nVersion: 0.1\n"
-    )
-    (info / "entry_points.txt").write_text("[pytest11]\ntable-rules = medperf_table_rules\n")
-    return {**os.environ, "PYTHONPATH": str(site)}
-
-
-@pytest.mark.docker  # runs containers (the kit in a subprocess, or the runner)
 def test_rules_from_an_installed_plugin_are_items_with_their_source(
     tmp_path: Path, installed_plugin: dict[str, str]
 ) -> None:
@@ -308,94 +280,8 @@ def test_rules_from_an_installed_plugin_are_items_with_their_source(
     (check,) = config["tasks"][0]["checks"]
     assert check["id"] == "one-table" and check["outcome"] == "passed"
     assert check["source"].startswith("plugin table-rules (")
-    line = line_of(PLUGIN, 'rule("one-table"')
+    line = line_of(RULES_PLUGIN, 'rule("one-table"')
     assert check["source"].endswith(f"medperf_table_rules.py:{line})")
-
-
-def test_the_rules_command_lists_own_rules_with_where_they_come_from(
-    tmp_path: Path, installed_plugin: dict[str, str]
-) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest_medperf", "rules", str(BENCHMARK)],
-        cwd=REPO, env=installed_plugin, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
-    assert any(x.startswith("exit-status ") and x.endswith("[built-in]") for x in lines)
-    conftest_text = (BENCHMARK / "conftest.py").read_text()
-    line = line_of(conftest_text, '"predictions-per-case"') - 1
-    own = next(x for x in lines if x.startswith("predictions-per-case "))
-    assert own.endswith(f"[sample_containers/benchmark/conftest.py:{line}]")
-    assert " infer " in own
-    plugin = next(x for x in lines if x.startswith("one-table "))
-    assert "[plugin table-rules (" in plugin
-
-
-def test_the_rules_command_reports_a_clash(tmp_path: Path) -> None:
-    (tmp_path / "conftest.py").write_text(
-        textwrap.dedent(
-            """\
-            import pytest_medperf
-
-            @pytest_medperf.rule("non-root", tasks=["infer"])
-            def mine(run):
-                pass
-            """
-        )
-    )
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest_medperf", "rules", str(tmp_path)],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
-    )  # fmt: skip
-    assert proc.returncode == 2
-    assert "conftest.py:3: rule id 'non-root' is a built-in rule" in proc.stderr
-
-
-def test_a_rule_is_callable_and_knows_where_it_was_defined() -> None:
-    @pytest_medperf.rule("here", tasks="infer", description="d")
-    def here(run: pytest_medperf.TaskRun) -> str:
-        return "called"
-
-    assert isinstance(here, pytest_medperf.BenchmarkRule)
-    assert here.tasks == ("infer",) and here.problems == ()
-    assert here.file == Path(__file__) and here.line == line_of(
-        Path(__file__).read_text(), '@pytest_medperf.rule("here"'
-    )
-    assert here(None) == "called"  # type: ignore[arg-type]
-
-
-def test_the_sample_metrics_rule_fails_a_metric_outside_0_1(tmp_path: Path) -> None:
-    """An owner can unit-test a rule: call it on a view they build."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("benchmark_rules", BENCHMARK / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    results = tmp_path / "results.yaml"
-    results.write_text("accuracy: 1.5\nsensitivity: 0.5\nspecificity: -0.1\nnum_cases: 6\n")
-    view = pytest_medperf.TaskRun(
-        config_path=tmp_path / "container_config.yaml",
-        kind="metrics",
-        task="evaluate",
-        step="evaluate",
-        dataset="prepared",
-        model="model",
-        image="x",
-        inputs={},
-        outputs={"output_path": results},
-        exit_code=0,
-        succeeded=True,
-        log_tail=(),
-        log_path=None,
-        duration=1.0,
-    )
-    with pytest.raises(pytest_medperf.RuleFailed) as failed:
-        module.metrics_in_range(view)
-    assert failed.value.summary == "metrics outside [0, 1] or missing"
-    assert failed.value.evidence == ("accuracy: 1.5", "specificity: -0.1")
-    results.write_text("accuracy: 1\nsensitivity: 0.5\nspecificity: 0.0\nnum_cases: 6\n")
-    assert module.metrics_in_range(view) is None
 
 
 def test_a_conftest_hook_adds_rules_and_a_wrong_return_is_a_usage_error(

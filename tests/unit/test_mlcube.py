@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DATA, SAMPLES
+from conftest import SAMPLES
 
 from pytest_medperf.config import load_config
 from pytest_medperf.config.mlcube import docker_flags, plan_invocation
@@ -170,9 +170,3 @@ def test_docker_flags_accept_only_what_the_kit_reproduces() -> None:
     }
     with pytest.raises(ValueError, match="--network=host"):
         docker_flags("--network=host")
-
-
-def test_legacy_sample_passes_every_item(run_kit) -> None:
-    run = run_kit(LEGACY, args=("--medperf-data", str(DATA["prepared"])))
-    assert len(run.outcomes) == 8
-    assert set(run.outcomes.values()) == {"passed"}, run.messages

@@ -24,9 +24,8 @@ from conftest import (
 )
 from test_cleanup import sandboxes_of
 
-pytestmark = [pytest.mark.docker, pytest.mark.timeout(180)]
-NEEDS_ENGINE = True
-TESTS = Path(__file__).resolve().parent
+pytestmark = pytest.mark.timeout(180)
+TESTS = Path(__file__).resolve().parents[1]
 SIGNALS = [signal.SIGINT, signal.SIGTERM]
 IDS = ["SIGINT", "SIGTERM"]
 INTERRUPTED = int(pytest.ExitCode.INTERRUPTED)
