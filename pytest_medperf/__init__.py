@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .plugin.warning_types import MedPerfDataWarning, MedPerfFormatWarning, MedPerfWarning
+from .plugin.warning_types import (
+    MedPerfDataWarning,
+    MedPerfFormatWarning,
+    MedPerfTaskWarning,
+    MedPerfWarning,
+)
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -14,6 +19,7 @@ __all__ = [
     "BenchmarkRule",
     "MedPerfDataWarning",
     "MedPerfFormatWarning",
+    "MedPerfTaskWarning",
     "MedPerfWarning",
     "RuleFailed",
     "TaskRun",
