@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..engine.inputs.corruptions import CORRUPTIONS
 from ..engine.steps import ExtraRuns, Purpose
+from ..runtimes.base import is_singularity
 
 if TYPE_CHECKING:
     from ..runtimes.base import RunResult
@@ -30,7 +31,7 @@ def _failed_by_itself(result: RunResult) -> bool:
     """non-root asks for the run as root when the task failed on its own (not a time-out,
     not a start error) and the runtime can run it as root (Singularity cannot)."""
     ends = result.succeeded or result.timed_out or result.start_error
-    return not ends and result.runtime != "singularity"
+    return not ends and not is_singularity(result.runtime)
 
 
 def _succeeded(result: RunResult) -> bool:

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from ..observe.digests import is_under
+from ..runtimes.base import is_singularity
 from .base import Finding, Verdict, task_check
 from .basic import log_evidence, outputs_problems, stray_writes
 
@@ -128,7 +129,7 @@ def non_root(run: FinishedRun, ctx: CheckContext) -> Verdict:
     result = run.result
     if result.succeeded and not outputs_problems(run):
         return Verdict.passed()
-    if result.runtime == "singularity":
+    if is_singularity(result.runtime):
         return Verdict.skipped(
             "under Singularity the task runs as you and the kit cannot rerun it as root"
         )
