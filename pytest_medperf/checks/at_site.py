@@ -47,14 +47,35 @@ def _log_lines(run: FinishedRun) -> list[str]:
     return [line.strip() for line in run.result.tail if line.strip()]
 
 
-def _passwd(run: FinishedRun) -> SiteExplanation | None:
+def homeless(run: FinishedRun) -> bool:
+    """The task ran (on Docker) as a non-root uid the image's /etc/passwd does not list:
+    HOME is `/` and a user lookup fails. Apptainer adds the entry and a writable HOME."""
     listed = run.image_facts.listed_uids()
     uid = _uid(run)
     if listed is None or uid is None or uid == 0 or uid in listed:
+        return False
+    return not is_singularity(run.result.runtime)
+
+
+def passwd_signs(run: FinishedRun) -> list[str]:
+    """The log lines of a homeless task that show it (HOME is `/`, the lookup failed)."""
+    if run.result.succeeded or not homeless(run):
+        return []
+    return [line for line in _log_lines(run) if _PASSWD_SIGNS.search(line)]
+
+
+def homeless_write(run: FinishedRun, path: str) -> bool:
+    """A denied write to a dot folder in `/`: HOME's, for a homeless task (exit-status
+    names that cause; no-writes-outside does not blame it twice)."""
+    parent, _, name = path.rstrip("/").rpartition("/")
+    return parent == "" and name.startswith(".") and bool(passwd_signs(run))
+
+
+def _passwd(run: FinishedRun) -> SiteExplanation | None:
+    if not homeless(run):
         return None
-    if is_singularity(run.result.runtime):
-        return None  # Apptainer adds the user's passwd entry and a writable HOME
-    signs = [line for line in _log_lines(run) if _PASSWD_SIGNS.search(line)]
+    uid = _uid(run)
+    signs = passwd_signs(run)
     summary = (
         f"The task ran as uid {uid}, which the image's /etc/passwd does not list (as at most "
         "sites: MedPerf runs a task as the site account's own uid), so HOME is `/` and "

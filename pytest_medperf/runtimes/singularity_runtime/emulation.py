@@ -18,8 +18,9 @@ from .args import SingularityRefused
 
 # Apptainer's default PATH, completed into the image's (action script's fixpath).
 DEFAULT_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
-HOST_PASSED: tuple[str, ...] = ("TERM", "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy")
-HOST_PASSED += ("NO_PROXY", "all_proxy", "ALL_PROXY", "ftp_proxy", "FTP_PROXY")
+HOST_PASSED: tuple[str, ...] = ("TERM", "http_proxy", "HTTP_PROXY", "https_proxy")
+HOST_PASSED += ("HTTPS_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY")
+HOST_PASSED += ("ftp_proxy", "FTP_PROXY")
 SESSION_SIZE = "64m"  # Apptainer's `sessiondir max size`: HOME, /var/tmp (one quota there)
 ENV_SCRIPT = "/.singularity.d/env/91-environment.sh"
 
