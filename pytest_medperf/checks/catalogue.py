@@ -63,6 +63,16 @@ RULES: tuple[Rule, ...] = (
         "--medperf-pull; save archives by name; register the hash the kit reports",
     ),
     Rule(
+        "singularity-portable",
+        CONFIG_LEVEL,
+        "judged from the config and the image's metadata, no run, under either runtime: "
+        "fails for what MedPerf's Singularity runner refuses or crashes on (an environment "
+        "value that is not a string, a GPU count); warns for what may break there (a "
+        "command or entrypoint relative to the image's WORKDIR, shm_size, reliance on USER)",
+        "quote environment values, ask for GPUs as \"all\" or \"device=N\", use absolute "
+        "paths in command and entrypoint, and rely on no user, WORKDIR or shm_size of the image",
+    ),
+    Rule(
         "exit-status",
         EVERY_TASK,
         "the task exits non-zero or times out (sanity_check on good data included)",

@@ -63,6 +63,16 @@ class RunUser:
         return parse_user(self.user)[0]
 
 
+def user_rule(options: KitOptions) -> str:
+    """What run_user() will decide, in a sentence (the session's header)."""
+    if options.user_given:
+        return f"tasks run as {options.user} (--medperf-user)"
+    return (
+        f"tasks run as {options.user}, or the first uid from {SITE_UID} up where an image's "
+        "/etc/passwd lists that uid: a uid the image does not know, as at a site"
+    )
+
+
 def run_user(options: KitOptions, listed: frozenset[int] | None) -> RunUser:
     """The one decision of the uid:gid a task runs as. listed: the uids the image's
     /etc/passwd lists (None: unread). A site runs as its account's own uid, which the

@@ -63,6 +63,7 @@ class KitSession:
         semantics = "singularity" if is_singularity(runner.name) else runner.name
         self.inputs = Inputs(options, self.configs, self.sandbox, semantics, self.results.require)
         launcher = Launcher(options, runner, self.sandbox, progress)
+        self.site = launcher.site  # each image's facts and run user, read once
         executor = StepExecutor(self.configs, self.inputs, launcher, self.results, self.sandbox)
         self.scheduler = Scheduler(
             self.graph,
