@@ -67,9 +67,11 @@ def user_rule(options: KitOptions) -> str:
     """What run_user() will decide, in a sentence (the session's header)."""
     if options.user_given:
         return f"tasks run as {options.user} (--medperf-user)"
+    uid = parse_user(options.user)[0]
     return (
-        f"tasks run as {options.user}, or the first uid from {SITE_UID} up where an image's "
-        "/etc/passwd lists that uid: a uid the image does not know, as at a site"
+        f"tasks run as {options.user} unless an image's /etc/passwd lists uid {uid} (then the "
+        f"first uid from {SITE_UID} up it does not list): a uid the image does not know, as "
+        "at a site"
     )
 
 

@@ -54,12 +54,18 @@ def test_good_models_pass_under_singularity_emulated(
     run_kit, no_binary, tmp_path: Path, config: Path
 ) -> None:
     args = ("--medperf-data", str(DATA["prepared"]), "--medperf-runtime", "singularity")
+    args += ("--medperf-markdown", str(tmp_path / "summary.md"))
+    args += ("--junitxml", str(tmp_path / "junit.xml"))
     run = run_kit(config, args=(*args, *_report(tmp_path))).only(config.parent.name)
     for rule in RUN_RULES:
         assert run.outcomes[f"infer::{rule}"] == "passed", run.messages
     assert run.with_outcome("failed") == set(), run.messages
     (task,) = json.loads((tmp_path / "report.json").read_text())["configs"][0]["tasks"]
     assert task["runtime"] == EMULATED_SINGULARITY
+    assert (
+        f"ran on {EMULATED_SINGULARITY} as {task['user']}" in (tmp_path / "summary.md").read_text()
+    )
+    assert f'name="runtime" value="{EMULATED_SINGULARITY}"' in (tmp_path / "junit.xml").read_text()
 
 
 PROBE = """

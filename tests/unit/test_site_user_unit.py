@@ -10,7 +10,13 @@ import pytest
 
 from pytest_medperf.checks.at_site import relative_paths
 from pytest_medperf.checks.portable import hard_problems, soft_problems
-from pytest_medperf.engine.kit_options import SITE_UID, KitOptions, default_user, run_user
+from pytest_medperf.engine.kit_options import (
+    SITE_UID,
+    KitOptions,
+    default_user,
+    run_user,
+    user_rule,
+)
 from pytest_medperf.runtimes.base import Mount, RunSpec
 from pytest_medperf.runtimes.image_facts import ImageFacts
 from pytest_medperf.runtimes.singularity_runtime.emulation import (
@@ -133,3 +139,11 @@ def test_emulated_kwargs_read_only_no_shm_size_home_tmpfs() -> None:
 def test_a_gpu_count_is_refused_as_medperf_refuses_it() -> None:
     assert "Cannot use gpu count" in (refusal(_spec(gpus=2)) or "")
     assert refusal(_spec(gpus="all")) is None
+
+
+def test_the_header_says_the_rule_and_the_given_user() -> None:
+    assert user_rule(KitOptions(user="1001:1001", user_given=True)) == (
+        "tasks run as 1001:1001 (--medperf-user)"
+    )
+    said = user_rule(KitOptions(user="1001:1001"))
+    assert "unless an image's /etc/passwd lists uid 1001" in said and "as at a site" in said

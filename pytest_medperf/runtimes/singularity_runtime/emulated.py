@@ -30,7 +30,8 @@ class EmulatedSingularityRunner(DockerRunner):
         return emulated_kwargs(spec, self.image_facts(spec.image), _identity_dir(spec))
 
     def command_line(self, spec: RunSpec) -> list[str]:
-        return emulated_cli_argv(spec, emulated_kwargs(spec, self.image_facts(spec.image), None))
+        kwargs = emulated_kwargs(spec, self.image_facts(spec.image), _identity_dir(spec))
+        return emulated_cli_argv(spec, kwargs)
 
 
 def _identity_dir(spec: RunSpec) -> Path | None:
