@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 _PASSWD_SIGNS = re.compile(
     r"getpwuid\(\): uid not found|no user exists for uid|I have no name|"
     r"could not determine (the )?(current user|home directory)|"
-    r"Permission denied: '/\.[A-Za-z0-9_.-]+|Permission denied: '/(?!tmp|mlcommons)[^/']*'|"
+    r"Permission denied: '/\.[A-Za-z0-9_.-]+|"
     r"mkdir(?:s)? .*'/\.",
     re.IGNORECASE,
 )
@@ -30,7 +30,7 @@ _FILE_LIKE = re.compile(r"\.(py|sh|ya?ml|json|txt|cfg|ini|toml|pkl|pt|pth|onnx|c
 class SiteExplanation:
     summary: str
     evidence: tuple[str, ...]
-    fix: str
+    fix: str | None  # None: the generic fix stays (the site's cause is only possible)
 
 
 def site_explanation(run: FinishedRun) -> SiteExplanation | None:
@@ -76,20 +76,29 @@ def _passwd(run: FinishedRun) -> SiteExplanation | None:
         return None
     uid = _uid(run)
     signs = passwd_signs(run)
-    summary = (
-        f"The task ran as uid {uid}, which the image's /etc/passwd does not list (as at most "
-        "sites: MedPerf runs a task as the site account's own uid), so HOME is `/` and "
-        "looking the user up (getpass.getuser(), pwd.getpwuid, `whoami`) fails."
-    )
-    if signs:
-        summary += " The log shows it."
-    return SiteExplanation(
-        summary,
-        tuple(f"passwd: {line}" for line in signs[:3]),
+    fix = (
         "do not rely on a user in the image's /etc/passwd: set HOME in the config's "
         "environment or the image (e.g. HOME: /tmp, or ENV HOME=/tmp), keep caches under "
         "/tmp, and do not look the user up (no getpass.getuser() or pwd.getpwuid); "
-        "try it with `docker run --user 54321:54321 IMAGE`",
+        f"try it with `docker run --user {uid}:{uid} IMAGE`"
+    )
+    said = (
+        f"ran as uid {uid}, which the image's /etc/passwd does not list (as at most sites: "
+        "MedPerf runs a task as the site account's own uid), so HOME is `/` and looking the "
+        "user up (getpass.getuser(), pwd.getpwuid, `whoami`) fails"
+    )
+    if not signs:  # another cause is as likely: said briefly, the generic fix kept
+        return SiteExplanation(
+            f"(It ran as uid {uid}, which the image's /etc/passwd does not list, as at most "
+            "sites: HOME is `/` and a user lookup fails. If that is the cause, set HOME, e.g. "
+            "/tmp, in the config's environment or the image, and do not look the user up.)",
+            (),
+            None,
+        )
+    return SiteExplanation(
+        f"The task {said}, and the log shows it.",
+        tuple(f"passwd: {line}" for line in signs[:3]),
+        fix,
     )
 
 

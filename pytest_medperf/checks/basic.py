@@ -85,7 +85,8 @@ def exit_status(run: FinishedRun, ctx: CheckContext | None = None) -> Verdict:
         evidence = log_evidence(run)
         site = site_explanation(run) if task != "sanity_check" and not result.oom_killed else None
         if site is not None:  # why it fails at a site: passwd, WORKDIR (at_site.py)
-            summary, evidence, fix = f"{summary} {site.summary}", site.evidence + evidence, site.fix
+            summary, evidence = f"{summary} {site.summary}", site.evidence + evidence
+            fix = site.fix or fix
         if run.reproduce:
             evidence += (f"reproduce: {run.reproduce}",)
         else:

@@ -5,21 +5,11 @@ travels to Docker and Singularity sites alike."""
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..config.runargs import InvalidGpus, normalize_gpus
 from ..runtimes.image_facts import ImageFacts
 from .at_site import relative_paths
-
-
-@dataclass
-class Portability:
-    """Problems (MedPerf's Singularity runner refuses or crashes) and warnings (it runs,
-    but may break)."""
-
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 def _tasks(raw: Any) -> dict[str, dict[str, Any]]:
