@@ -25,6 +25,7 @@ build pytest-medperf/sample-metrics:0.1 sample_containers/metrics
 build pytest-medperf/sample-legacy-model:0.1 sample_containers/legacy_model/project
 build pytest-medperf/violations:0.1 sample_containers/violations
 build pytest-medperf/hostile:0.1 sample_containers/hostile
+build pytest-medperf/site-user:0.1 sample_containers/site_user
 
 # A rebuilt sample leaves its previous image untagged: remove those, and nothing else.
 docker image prune -f --filter label=io.github.pytest-medperf.sample=1 >/dev/null

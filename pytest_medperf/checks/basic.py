@@ -11,6 +11,7 @@ from ..errors import ConfigError
 from ..observe.digests import ancestors, is_under
 from ..observe.links import link_problems, regular_files
 from ..runtimes.gpu import NO_GPU, NO_GPU_FIX
+from .at_site import site_explanation
 from .base import Finding, Verdict, task_check
 
 if TYPE_CHECKING:
@@ -82,6 +83,10 @@ def exit_status(run: FinishedRun, ctx: CheckContext | None = None) -> Verdict:
             summary = f"the task exited with status {result.exit_code}{_signal(result.exit_code)}."
             fix = "fix the error the log shows; the task must exit 0 when it succeeds"
         evidence = log_evidence(run)
+        site = site_explanation(run) if task != "sanity_check" and not result.oom_killed else None
+        if site is not None:  # why it fails at a site: passwd, WORKDIR (at_site.py)
+            summary, evidence = f"{summary} {site.summary}", site.evidence + evidence
+            fix = site.fix or fix
         if run.reproduce:
             evidence += (f"reproduce: {run.reproduce}",)
         else:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..engine.inputs.corruptions import CORRUPTIONS
 from ..engine.steps import ExtraRuns, Purpose
+from ..runtimes.base import is_singularity
 
 if TYPE_CHECKING:
     from ..runtimes.base import RunResult
@@ -30,7 +31,7 @@ def _failed_by_itself(result: RunResult) -> bool:
     """non-root asks for the run as root when the task failed on its own (not a time-out,
     not a start error) and the runtime can run it as root (Singularity cannot)."""
     ends = result.succeeded or result.timed_out or result.start_error
-    return not ends and result.runtime != "singularity"
+    return not ends and not is_singularity(result.runtime)
 
 
 def _succeeded(result: RunResult) -> bool:
@@ -60,6 +61,16 @@ RULES: tuple[Rule, ...] = (
         "--medperf-image-hash",
         "build or load the image locally, push it (docker push IMAGE) and check with "
         "--medperf-pull; save archives by name; register the hash the kit reports",
+    ),
+    Rule(
+        "singularity-portable",
+        CONFIG_LEVEL,
+        "judged from the config and the image's metadata, no run, under either runtime: "
+        "fails for what MedPerf's Singularity runner refuses or crashes on (an environment "
+        "value that is not a string, a GPU count); warns for what may break there (a "
+        "command or entrypoint relative to the image's WORKDIR, shm_size, reliance on USER)",
+        "quote environment values, ask for GPUs as \"all\" or \"device=N\", use absolute "
+        "paths in command and entrypoint, and rely on no user, WORKDIR or shm_size of the image",
     ),
     Rule(
         "exit-status",

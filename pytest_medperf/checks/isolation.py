@@ -6,6 +6,8 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from ..observe.digests import is_under
+from ..runtimes.base import is_singularity
+from .at_site import homeless_write, passwd_signs
 from .base import Finding, Verdict, task_check
 from .basic import log_evidence, outputs_problems, stray_writes
 
@@ -67,7 +69,11 @@ def _input_mounts(run: FinishedRun) -> list[str]:
 @task_check("no-writes-outside")
 def no_writes_outside(run: FinishedRun, ctx: CheckContext) -> Verdict:
     written = stray_writes(run)
-    tried = [d for d in run.result.denied if _write_attempt_outside(run, d)]
+    tried = [
+        d
+        for d in run.result.denied
+        if _write_attempt_outside(run, d) and not homeless_write(run, d.path)
+    ]
     if not written and not tried:
         return Verdict.passed()
     evidence = tuple(f"{c.kind}: {c.path}" for c in written[:10])
@@ -128,12 +134,17 @@ def non_root(run: FinishedRun, ctx: CheckContext) -> Verdict:
     result = run.result
     if result.succeeded and not outputs_problems(run):
         return Verdict.passed()
-    if result.runtime == "singularity":
+    if is_singularity(result.runtime):
         return Verdict.skipped(
             "under Singularity the task runs as you and the kit cannot rerun it as root"
         )
     if result.timed_out or result.start_error:
         return Verdict.passed()  # it did not finish: not a permission question
+    if passwd_signs(run):
+        return Verdict.skipped(
+            f"uid {result.user} is not in the image's /etc/passwd and the log shows it: "
+            "exit-status names that cause, which root (listed there) does not meet"
+        )
     as_root = ctx.rerun_as_root()
     if as_root is None:
         return Verdict.skipped("the kit could not run the task a second time as root")

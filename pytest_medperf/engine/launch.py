@@ -14,9 +14,10 @@ from ..config.mlcube import plan_invocation
 from ..observe.digests import differences, fingerprint
 from ..runtimes.base import ImageInfo, Mount, Progress, Runner, RunResult, RunSpec
 from ..runtimes.gpu import gpu_refusal
-from .kit_options import KitOptions
+from .kit_options import KitOptions, parse_user
 from .runs import FinishedRun
 from .sandbox import LazySandbox
+from .site_user import SiteUsers
 
 
 class Launcher:
@@ -33,6 +34,7 @@ class Launcher:
         self.runner = runner
         self._sandbox = sandbox
         self.progress = progress
+        self.site = SiteUsers(options, runner)
 
     def launch(
         self,
@@ -62,7 +64,9 @@ class Launcher:
             outputs[volume.key] = target
         tmp = run_dir / "tmp"
         tmp.mkdir()
-        sandbox.hand_over(run_dir, writable=True)
+        decided = self.site.user(image)
+        user = user or decided.user
+        sandbox.hand_over(run_dir, writable=True, owner=parse_user(user))
         run_args = spec.run_args
         command, entrypoint = run_args.command, run_args.entrypoint
         if spec.mlcube is not None:
@@ -81,7 +85,7 @@ class Launcher:
             entrypoint=entrypoint,
             environment=self._environment(run_args.environment),
             mounts=tuple(mounts),
-            user=user or self.options.user,
+            user=user,
             name=f"medperf-{spec.name.replace('_', '-')}-{secrets.token_hex(4)}",
             gpus=gpus,
             shm_size=self.options.shm_size or run_args.shm_size,
@@ -106,7 +110,18 @@ class Launcher:
         reproduce = shlex.join(self.runner.command_line(run_spec)) if self.options.keep else None
         log_path = result.log_file if self._log_kept() else None
         return FinishedRun(
-            config, spec, run_spec, result, inputs, outputs, run_dir, reproduce, changed, log_path
+            config,
+            spec,
+            run_spec,
+            result,
+            inputs,
+            outputs,
+            run_dir,
+            reproduce,
+            changed,
+            log_path,
+            user_why=decided.why if user == decided.user else f"uid {parse_user(user)[0]}",
+            image_facts=self.site.facts(image),
         )
 
     def _environment(self, configured: Mapping[str, str]) -> dict[str, str]:

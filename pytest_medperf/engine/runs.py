@@ -9,6 +9,7 @@ from typing import Literal
 
 from ..config import ContainerConfig, TaskSpec
 from ..runtimes.base import RunResult, RunSpec
+from ..runtimes.image_facts import ImageFacts
 
 Cause = Literal["config", "image", "engine", "input", "upstream", "unsupported"]
 
@@ -35,6 +36,8 @@ class FinishedRun:
     reproduce: str | None = None  # the command line, when the sandbox is kept
     input_changes: Mapping[str, list[str]] = field(default_factory=dict)
     log_path: Path | None = None
+    user_why: str | None = None  # why the task ran as its uid (kit_options.run_user)
+    image_facts: ImageFacts = field(default_factory=ImageFacts)  # passwd, WORKDIR, USER
 
 
 StepOutcome = FinishedRun | NotRun

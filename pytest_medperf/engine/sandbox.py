@@ -63,13 +63,17 @@ class Sandbox:
             parent.chmod(0o755)
         return path
 
-    def hand_over(self, path: Path, *, writable: bool) -> None:
-        """Give a path to the container's user, as MedPerf's host user owns its files."""
+    def hand_over(
+        self, path: Path, *, writable: bool, owner: tuple[int, int] | None = None
+    ) -> None:
+        """Give a path to the container's user (owner: a run's uid:gid, else the
+        session's), as MedPerf's host user owns its files."""
+        uid, gid = owner or (self.uid, self.gid)
         if os.geteuid() == 0:
             for item in [path, *path.rglob("*")] if path.is_dir() else [path]:
-                os.lchown(item, self.uid, self.gid)
+                os.lchown(item, uid, gid)
             return
-        if os.getuid() == self.uid:
+        if os.getuid() == uid:
             return
         mode_dir, mode_file = (0o777, 0o666) if writable else (0o755, 0o644)
         for item in [path, *path.rglob("*")] if path.is_dir() else [path]:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ..runtimes.artifacts.artifact import Artifacts
-from ..runtimes.base import Progress, Runner
+from ..runtimes.base import Progress, Runner, is_singularity
 from .configs import Configs
 from .executor import StepExecutor, task_run
 from .graph import StepGraph
@@ -60,8 +60,10 @@ class KitSession:
         )
         self.results = RunResults()
         self.graph = StepGraph(options, self.configs)
-        self.inputs = Inputs(options, self.configs, self.sandbox, runner.name, self.results.require)
+        semantics = "singularity" if is_singularity(runner.name) else runner.name
+        self.inputs = Inputs(options, self.configs, self.sandbox, semantics, self.results.require)
         launcher = Launcher(options, runner, self.sandbox, progress)
+        self.site = launcher.site  # each image's facts and run user, read once
         executor = StepExecutor(self.configs, self.inputs, launcher, self.results, self.sandbox)
         self.scheduler = Scheduler(
             self.graph,

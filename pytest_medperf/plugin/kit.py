@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from ..benchmark_rules.finder import FoundRule, RuleSet, find_rules
+from ..engine.kit_options import user_rule
 from ..engine.session import KitSession
 from ..errors import KitError
 from ..interrupts import SignalGuard
@@ -101,6 +102,13 @@ class Kit:
             )
 
     # -- reporting hooks ---------------------------------------------------------------
+    def pytest_report_header(self) -> list[str]:
+        """The runtime and the uid tasks run as, and why (per config: the summary)."""
+        if not self.configs:
+            return []
+        runtime = self.session.runner.name
+        return [f"pytest-medperf: runtime {runtime}; {user_rule(self.settings.engine_options)}"]
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         wire = getattr(report, "medperf", None)
         if wire is not None and report.when == "call":

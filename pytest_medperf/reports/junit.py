@@ -22,4 +22,5 @@ def junit_properties(record: ItemRecord) -> list[tuple[str, object]]:
         properties += [("task", record.step), ("image", record.config_info.image)]
         if record.source is None:
             properties.append(("exit_code", record.run.exit_code))
+            properties += [("runtime", record.run.runtime), ("user", record.run.user)]
     return properties

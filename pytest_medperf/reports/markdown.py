@@ -9,10 +9,14 @@ from .session_report import SessionReport
 
 def markdown(report: SessionReport) -> str:
     lines = ["## MedPerf conformance (pytest-medperf)", "", "| config | verdict |", "|---|---|"]
+    ran = []
     for config in report.configs.values():
         failed = [where for where, _ in config.failures()]
         verdict = f"**FAIL** ({', '.join(failed[:6])}{', ...' if len(failed) > 6 else ''})"
         lines.append(f"| `{config.path}` | {verdict if failed else 'pass'} |")
+        ran += [f"- `{config.path}` {_md(config.run_as() or '')}"] if config.run_as() else []
+    if ran:
+        lines += ["", *ran]
     rows = matrix.rows(matrix.build(report))
     if rows:
         lines += ["", "### Model x dataset", ""]

@@ -43,6 +43,7 @@ class RunInfo:
     duration: float | None = None
     runtime: str | None = None
     user: str | None = None
+    user_why: str | None = None  # why that uid (kit_options.run_user), for the summary
     log_path: str | None = None
     model: str | None = None
     dataset: str | None = None

@@ -38,6 +38,15 @@ class ConfigFindings:
             found += [(f"{task.name}::{rule}", c) for rule, c in task.checks.items()]
         return found
 
+    def run_as(self) -> str | None:
+        """The runtime and uid its steps ran as, and why (one line for the summary)."""
+        for task in self.tasks.values():
+            run = task.run
+            if run.ran and run.runtime:
+                why = f": {run.user_why}" if run.user_why else ""
+                return f"ran on {run.runtime} as {run.user}{why}"
+        return None
+
     def failures(self) -> list[tuple[str, ItemRecord]]:
         return [(where, c) for where, c in self.records() if c.outcome == "failed"]
 

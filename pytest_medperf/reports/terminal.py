@@ -7,7 +7,7 @@ from ..checks.catalogue import RULES, RULES_BY_ID
 from . import matrix
 from .session_report import ConfigFindings, SessionReport
 
-CONFIG_RULES = ("config-valid", "image-available")
+CONFIG_RULES = ("config-valid", "image-available", "singularity-portable")
 MARK = {"passed": "pass", "failed": "FAIL", "skipped": "skip", "not run": "-"}
 
 
@@ -32,6 +32,9 @@ def table_lines(report: SessionReport, verbose: bool = False, engines: bool = Fa
         header = [r for r in CONFIG_RULES if r in config.checks]
         if header:
             lines.append("  " + "  ".join(f"{r}: {MARK[config.checks[r].outcome]}" for r in header))
+        ran = config.run_as()
+        if ran:
+            lines.append(f"  {ran}")
         lines += _step_table(config, verbose)
         for where, check in config.failures():
             first = check.message.splitlines()[0] if check.message else ""

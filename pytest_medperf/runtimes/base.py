@@ -16,6 +16,14 @@ from .owner import LABEL_HOST, LABEL_PID
 LABEL_KIT = "io.github.pytest-medperf"
 __all__ = ["LABEL_HOST", "LABEL_KIT", "LABEL_PID"]
 
+# The runtime's name when --medperf-runtime singularity runs on Docker (no binary here).
+EMULATED_SINGULARITY = "singularity (emulated on docker)"
+
+
+def is_singularity(runtime: str | None) -> bool:
+    """Singularity's semantics: the real binary or its emulation on Docker."""
+    return runtime in ("singularity", EMULATED_SINGULARITY)
+
 
 @dataclass(frozen=True)
 class Mount:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .base import Runner, UnavailableRunner
+from .base import Runner
 
 RUNTIMES = ("docker", "singularity")
 
@@ -24,11 +24,10 @@ def make_runner(
         return DockerRunner(observe_network=observe_network, host=docker_host)
     binary = find_binary()
     if binary is None:
-        return UnavailableRunner(
-            "singularity",
-            "no apptainer or singularity binary is on PATH, so the Singularity "
-            "runtime cannot run here",
-        )
+        # No binary here: Singularity's semantics on Docker (singularity_runtime/emulation.py).
+        from .singularity_runtime.emulated import EmulatedSingularityRunner
+
+        return EmulatedSingularityRunner(observe_network=observe_network, host=docker_host)
     docker = DockerRunner(observe_network=False)  # converts images; closed with the runner
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return SingularityRunner(

@@ -88,7 +88,7 @@ def test_the_chain_runs_independent_steps_at_once_each_once_same_report(
 
     # Every item keeps its outcome, in the order of the sequential session.
     before, after = verdicts(sequential.outlines), verdicts(concurrent.outlines)
-    assert len(before) == 40 and {o for _, o in before} == {"PASSED"}, sequential.outlines
+    assert len(before) == 43 and {o for _, o in before} == {"PASSED"}, sequential.outlines
     assert after == before
 
     # Each step once: prepare, sanity_check and its three corrupted runs, statistics,

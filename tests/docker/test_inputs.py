@@ -187,7 +187,7 @@ def test_per_config_parameters_from_the_ini_file(pytester: pytest.Pytester, tmp_
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider", "-k", "exit-status")
-    result.assert_outcomes(passed=2, deselected=14)
+    result.assert_outcomes(passed=2, deselected=16)
 
 
 def test_a_path_with_an_equals_sign_is_a_path(run_kit, tmp_path: Path) -> None:

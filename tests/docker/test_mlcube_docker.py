@@ -10,5 +10,5 @@ LEGACY = SAMPLES / "legacy_model" / "mlcube" / "mlcube.yaml"
 
 def test_legacy_sample_passes_every_item(run_kit) -> None:
     run = run_kit(LEGACY, args=("--medperf-data", str(DATA["prepared"])))
-    assert len(run.outcomes) == 8
+    assert len(run.outcomes) == 9
     assert set(run.outcomes.values()) == {"passed"}, run.messages

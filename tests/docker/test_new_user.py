@@ -90,7 +90,7 @@ def test_k_selects_by_rule_and_ini_settings_work(pytester: pytest.Pytester) -> N
         """
     )
     result = pytester.runpytest("-v", "-k", "outputs-present", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, deselected=7)
+    result.assert_outcomes(passed=1, deselected=8)
     result.stdout.fnmatch_lines(["*container_config.yaml::infer::outputs-present PASSED*"])
 
 
@@ -106,11 +106,12 @@ def test_markers_and_junit_properties(pytester: pytest.Pytester, tmp_path: Path)
         "--medperf-data",
         str(DATA["prepared"]),
     )
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=9)
     cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
     assert set(cases) == {
         "config-valid",
         "image-available",
+        "singularity-portable",
         "exit-status",
         "outputs-present",
         "no-network",

@@ -48,7 +48,7 @@ def test_independent_configs_spread_over_workers_each_task_once(pytester, tmp_pa
         "--medperf-data",
         str(DATA["prepared"]),
     )
-    result.assert_outcomes(passed=31, failed=1)
+    result.assert_outcomes(passed=35, failed=1)
     folders = [
         c.parent.parent.name if c.parent.name == "mlcube" else c.parent.name for c in configs
     ]

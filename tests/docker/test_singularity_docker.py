@@ -1,5 +1,5 @@
-"""The Singularity runtime through the kit: without a binary its items are skipped with
-the reason, through the FAKE binary the kit makes its real call, and where `apptainer` or
+"""The Singularity runtime through the kit: without a binary it is emulated on Docker,
+through the FAKE binary the kit makes its real call, and where `apptainer` or
 `singularity` exists the good model runs for real (the argv alone:
 tests/unit/test_singularity.py)."""
 
@@ -17,7 +17,9 @@ from pytest_medperf.runtimes.singularity_runtime.args import find_binary
 FAKES = Path(__file__).parent.parent / "fakes"
 
 
-def test_without_a_binary_items_are_skipped_with_the_reason(run_kit, monkeypatch) -> None:
+def test_without_a_binary_the_kit_emulates_singularity_on_docker(run_kit, monkeypatch) -> None:
+    """No binary: the tasks run on Docker with Singularity's semantics (the emulation itself:
+    tests/docker/test_site_user.py)."""
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     if find_binary() is not None:
         pytest.skip("a real singularity is installed here")
@@ -26,9 +28,9 @@ def test_without_a_binary_items_are_skipped_with_the_reason(run_kit, monkeypatch
         args=("--medperf-data", str(DATA["prepared"]), "--medperf-runtime", "singularity"),
     ).only("model")
     assert run.outcomes["config-valid"] == "passed"
-    assert run.outcomes["image-available"] == "skipped"
-    assert "no apptainer or singularity binary is on PATH" in run.messages["image-available"]
-    assert run.with_outcome("failed") == set()
+    assert run.outcomes["image-available"] == "passed"
+    assert run.outcomes["infer::exit-status"] == "passed"
+    assert run.with_outcome("failed") == set(), run.messages
 
 
 def test_kit_calls_the_binary_with_that_argv(run_kit, monkeypatch, tmp_path: Path) -> None:

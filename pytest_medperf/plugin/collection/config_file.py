@@ -10,7 +10,7 @@ import pytest
 from ...config import task_names_of_broken
 from ...errors import ConfigErrors
 from ..kit import KIT_KEY
-from .config_items import ConfigValidItem, ImageAvailableItem
+from .config_items import ConfigValidItem, ImageAvailableItem, SingularityPortableItem
 from .step_items import TaskNode
 
 
@@ -22,6 +22,7 @@ class ConfigFile(pytest.File):
         loaded = session.configs.config(self.path.absolute())
         yield ConfigValidItem.from_parent(self, name="config-valid")
         yield ImageAvailableItem.from_parent(self, name="image-available")
+        yield SingularityPortableItem.from_parent(self, name="singularity-portable")
         path = self.path.absolute()
         if isinstance(loaded, ConfigErrors):  # items named after its tasks, to say so
             steps = [session.graph.parse(path, name) for name in task_names_of_broken(path)]

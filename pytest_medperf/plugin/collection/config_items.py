@@ -7,10 +7,12 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from ...checks import Finding
+from ...checks import Finding, Verdict
+from ...checks.portable import hard_problems, soft_problems
 from ...config.mlcube import LegacyFormatNotice
 from ...config.model import KIND_WORDS
-from ...errors import ConfigErrors
+from ...config.yamlsafe import read_yaml
+from ...errors import ConfigError, ConfigErrors
 from ...runtimes.base import ImageInfo
 from ..kit import KIT_KEY
 from ..warning_types import MedPerfFormatWarning, MedPerfTaskWarning
@@ -120,3 +122,30 @@ class ImageAvailableItem(KitItem):
         image = getattr(config, "image", "?")
         self.finding = Finding("image-available", None, found.reason, (f"image: {image}",))
         raise CheckFailed(self.finding)
+
+
+class SingularityPortableItem(KitItem):
+    """singularity-portable: what MedPerf's Singularity path does with this config, from
+    the config and the image's metadata (no run), under either runtime."""
+
+    def runtest(self) -> None:
+        try:
+            raw = read_yaml(self.config_path).data
+        except ConfigError:
+            skip_here("the config cannot be read (config-valid says why)")
+        problems = hard_problems(raw)
+        if problems:
+            count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
+            self.finding = Finding(
+                "singularity-portable",
+                None,
+                f"MedPerf's Singularity runner refuses or crashes on this config ({count}); "
+                "many sites, HPC clusters above all, run MedPerf with Singularity.",
+                tuple(problems),
+            )
+            raise CheckFailed(self.finding)
+        if isinstance(self.kit_session.configs.config(self.config_path), ConfigErrors):
+            skip_here("the config does not load (config-valid says why)")
+        image = self.kit_session.configs.image(self.config_path)
+        facts = self.kit_session.site.facts(image if isinstance(image, ImageInfo) else None)
+        self.apply(Verdict.passed(warnings=tuple(soft_problems(raw, facts))))

@@ -146,6 +146,7 @@ class KitItem(pytest.Item):
             duration=round(result.duration, 3),
             runtime=result.runtime,
             user=result.user,
+            user_why=run.user_why,
             log_path=str(run.log_path) if run.log_path else None,
             model=graph.model_of(self.config_path, step),
             dataset=graph.dataset_of(self.config_path, step),

@@ -77,7 +77,8 @@ def read_settings(config: pytest.Config, configs: list[Path]) -> Settings:
         shown={p: shown_name(config, p) for p in configs},
         engine_options=kit_options(config, configs),
         runtime=runtime,
-        network_watch=runtime == "docker" and (value(config, "network_watch") or "auto") != "off",
+        # Docker runs, and Singularity emulated on Docker, can be watched (the real binary not).
+        network_watch=(value(config, "network_watch") or "auto") != "off",
         report_path=path_option(config, "report"),
         markdown_path=path_option(config, "markdown"),
         determinism=flag(config, "determinism"),
@@ -149,6 +150,7 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         log_dir=report.with_name(report.stem + "-logs") if report else None,
         configs=tuple(configs),
         user=value(config, "user") or default_user(),
+        user_given=bool(value(config, "user")),
         timeout=timeout_s,
         keep=flag(config, "keep"),
         demo_data=demo,

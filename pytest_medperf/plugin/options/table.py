@@ -85,7 +85,8 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "user",
-        "user to run containers as (default: yours, or 1000:1000 when you are root).",
+        "user to run containers as (default: a uid the image's /etc/passwd does not list, as "
+        "at a site: yours, or 54321 when you are root or the image lists yours).",
         "UID:GID",
     ),
     Option(

@@ -32,6 +32,7 @@ from ..base import (
     RunResult,
     RunSpec,
 )
+from ..image_facts import ImageFacts
 from ..logstream import LogStream, run_log_file
 from ..owner import current
 from .args import create_kwargs, docker_cli_argv
@@ -47,6 +48,7 @@ from .containers import (
 from .engine import connect, engine_address, remote_engine
 from .holders.early import EarlyHolder
 from .holders.pool import Holder, HolderPool
+from .image_files import read_image_facts
 from .images import DockerImages
 from .layers import filesystem_changes
 from .sweep import sweep_leftovers
@@ -76,6 +78,8 @@ class DockerRunner:
         self._removing: dict[str, threading.Thread] = {}  # removals under way, by name
         self._running_lock = threading.Lock()
         self._cancelled = threading.Event()
+        self._facts: dict[str, ImageFacts] = {}
+        self._facts_lock = threading.Lock()
         self.images = DockerImages(lambda: self.client, lambda: self.address)
         self.holders = HolderPool(
             lambda: self.client,
@@ -152,7 +156,7 @@ class DockerRunner:
         """Run one task; safe from several threads at once (--medperf-jobs): each run has
         its own container, log and network holder."""
         labels = {LABEL_KIT: "1", **current().labels(), **spec.labels}
-        kwargs = create_kwargs(spec)
+        kwargs = self.create_kwargs(spec)
         kwargs["labels"] = labels
         started = time.monotonic()
         if self._cancelled.is_set():
@@ -167,6 +171,17 @@ class DockerRunner:
             return self._run_held(spec, kwargs, holder, progress)
         finally:
             self.holders.release(holder)
+
+    def create_kwargs(self, spec: RunSpec) -> dict[str, Any]:
+        """The docker-py arguments of a run (the Singularity emulation changes them)."""
+        return create_kwargs(spec)
+
+    def image_facts(self, reference: str) -> ImageFacts:
+        """The image's /etc/passwd, WORKDIR, USER, ENV...: read once per image."""
+        with self._facts_lock:
+            if reference not in self._facts:
+                self._facts[reference] = read_image_facts(self.client, reference)
+            return self._facts[reference]
 
     def _run_held(
         self,
