@@ -23,8 +23,9 @@ from ..runtimes.base import Progress, Runner
 from .configs import Configs
 from .executor import StepExecutor, task_run
 from .graph import StepGraph
+from .inputs.access import check_given
 from .inputs.corruptions import CORRUPTIONS, applies
-from .inputs.resolve import Inputs
+from .inputs.resolve import Inputs, given_inputs
 from .kit_options import KitOptions, default_user, parse_user
 from .launch import Launcher
 from .results import RunResults
@@ -50,7 +51,14 @@ class KitSession:
         self.options = options
         self.runner = runner
         uid, gid = parse_user(options.user)
-        self.sandbox = LazySandbox(uid, gid, keep=options.keep, base=options.sandbox_base)
+        check_given(given_inputs(options), uid, gid)  # nothing runs on unreadable data
+        self.sandbox = LazySandbox(
+            uid,
+            gid,
+            keep=options.keep,
+            base=options.sandbox_base,
+            note=getattr(progress, "note", None),
+        )
         self.swept: list[str] = []  # what the sweep removed, one line per owner or sandbox
         self._swept = False
         self._sweep_lock = threading.Lock()  # the first image lookup may be in any thread

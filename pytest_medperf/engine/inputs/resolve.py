@@ -223,6 +223,21 @@ class Inputs:
         return self._input_problems.get(path, find)
 
 
+def given_inputs(options: KitOptions) -> list[tuple[str, Path]]:
+    """Every path the session was given that a task mounts, with its option."""
+    found = [(DATA_OPTION, d.path) for d in options.data]
+    found += [(DEMO_OPTION, d.path) for d in options.demo_data]
+    files = options.additional_files
+    found += [
+        ("--medperf-additional-files", p)
+        for p in (files.default, *files.by_config.values())
+        if p is not None
+    ]
+    if options.predictions is not None:
+        found.append(("--medperf-predictions", options.predictions))
+    return found
+
+
 def _named(given: tuple[GivenDataset, ...], name: str) -> GivenDataset | None:
     """The dataset a step names; a step names none when only one was given."""
     if not name:
