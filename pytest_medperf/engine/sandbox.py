@@ -24,7 +24,7 @@ from pathlib import Path
 from ..errors import InputMissing
 from ..interrupts import LEDGER
 from ..runtimes.owner import Owner, current, verdict
-from .inputs.access import check_input
+from .inputs.access import AccessChecks
 
 PREFIX = "pytest-medperf-"
 UNPACK_QUIET, UNPACK_EVERY = 2.0, 5.0  # seconds before the first progress line, between lines
@@ -46,9 +46,11 @@ class Sandbox:
         keep: bool = False,
         base: Path | None = None,
         note: Callable[[str], None] | None = None,
+        access: AccessChecks | None = None,
     ) -> None:
         self.uid = uid
         self.gid = gid
+        self.access = access or AccessChecks(uid, gid)
         self.keep = keep
         self.note = note  # a line for the terminal (unpacking progress)
         self.root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=base))
@@ -107,7 +109,7 @@ class Sandbox:
         if not source.exists():
             raise InputMissing(f"{option} {source}: no such file or directory.")
         if source.is_dir() or not _is_tarball(source):
-            check_input(source, self.uid, self.gid, option=option)
+            self.access.check(source, option=option)
             return source.resolve()
         dest_dir = self.new_dir("inputs", label)
         dest = dest_dir / "content"
@@ -140,8 +142,10 @@ class LazySandbox:
         keep: bool = False,
         base: Path | None = None,
         note: Callable[[str], None] | None = None,
+        access: AccessChecks | None = None,
     ) -> None:
         self._args = (uid, gid)
+        self._access = access
         self._keep = keep
         self._base = base
         self._note = note
@@ -152,7 +156,9 @@ class LazySandbox:
         with self._lock:
             if self._sandbox is None:
                 uid, gid = self._args
-                self._sandbox = Sandbox(uid, gid, keep=self._keep, base=self._base, note=self._note)
+                self._sandbox = Sandbox(
+                    uid, gid, keep=self._keep, base=self._base, note=self._note, access=self._access
+                )
             return self._sandbox
 
     @property

@@ -23,7 +23,7 @@ from ..runtimes.base import Progress, Runner
 from .configs import Configs
 from .executor import StepExecutor, task_run
 from .graph import StepGraph
-from .inputs.access import check_given
+from .inputs.access import AccessChecks
 from .inputs.corruptions import CORRUPTIONS, applies
 from .inputs.resolve import Inputs, given_inputs
 from .kit_options import KitOptions, default_user, parse_user
@@ -51,13 +51,15 @@ class KitSession:
         self.options = options
         self.runner = runner
         uid, gid = parse_user(options.user)
-        check_given(given_inputs(options), uid, gid)  # nothing runs on unreadable data
+        access = AccessChecks(uid, gid)
+        access.check_given(given_inputs(options))  # nothing runs on unreadable data
         self.sandbox = LazySandbox(
             uid,
             gid,
             keep=options.keep,
             base=options.sandbox_base,
             note=getattr(progress, "note", None),
+            access=access,
         )
         self.swept: list[str] = []  # what the sweep removed, one line per owner or sandbox
         self._swept = False

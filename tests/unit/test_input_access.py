@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pytest_medperf.engine import sandbox as sandbox_module
-from pytest_medperf.engine.inputs.access import InputUnreadable, check_given, check_input
+from pytest_medperf.engine.inputs.access import AccessChecks, InputUnreadable, check_input
 from pytest_medperf.engine.inputs.corruptions import corrupted_inputs
 from pytest_medperf.engine.sandbox import Sandbox
 from pytest_medperf.errors import InputMissing
@@ -50,7 +50,7 @@ def test_an_unreadable_file_and_folder_are_named_with_the_uid_and_the_fix(tmp_pa
     (data / "data" / "case_1.csv").chmod(0o640)
     (data / "labels").chmod(0o750)
     with pytest.raises(InputUnreadable) as caught:
-        check_given([("--medperf-data", data)], *OTHER)
+        AccessChecks(*OTHER).check_given([("--medperf-data", data)])
     text = str(caught.value)
     uid, gid = OTHER
     assert f"--medperf-data {data}: the task's user {uid}:{gid} cannot read" in text
@@ -77,7 +77,7 @@ def test_special_files_are_named_and_refused(tmp_path: Path) -> None:
     data = _dataset(tmp_path / "site")
     os.mkfifo(data / "data" / "pipe")
     with pytest.raises(InputUnreadable, match=r"pipe is a named pipe \(fifo\)"):
-        check_given([("--medperf-data", data)], *OTHER)
+        AccessChecks(*OTHER).check_given([("--medperf-data", data)])
 
 
 def test_a_link_is_looked_at_never_followed(tmp_path: Path) -> None:
@@ -96,7 +96,9 @@ def test_an_archive_is_left_to_its_unpacking(tmp_path: Path) -> None:
     archive = tmp_path / "demo.tar.gz"
     archive.write_bytes(b"")
     archive.chmod(0o600)
-    check_given([("--medperf-demo-data", archive), ("--medperf-data", tmp_path / "nope")], *OTHER)
+    AccessChecks(*OTHER).check_given(
+        [("--medperf-demo-data", archive), ("--medperf-data", tmp_path / "nope")]
+    )
 
 
 # -- fingerprints -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,7 +107,11 @@ def walk(root: Path, uid: int, gid: int) -> Walk:
 def check_input(source: Path, uid: int, gid: int, *, option: str) -> None:
     """Refuse an input the task's uid:gid cannot read, or that holds special files
     (InputUnreadable), or a link that points outside it (InputMissing, as before)."""
-    found = walk(source, uid, gid)
+    refuse(source, walk(source, uid, gid), uid, gid, option=option)
+
+
+def refuse(source: Path, found: Walk, uid: int, gid: int, *, option: str) -> None:
+    """Raise for what a walk found, if anything."""
     if found.special:
         raise InputUnreadable(
             f"{option} {source}: holds special files the kit will not mount into a "
@@ -131,19 +136,37 @@ def check_input(source: Path, uid: int, gid: int, *, option: str) -> None:
         )
 
 
+class AccessChecks:
+    """Each input walked once a session: before the first run for what the session was
+    given (check_given), when a task first needs it for the rest (check)."""
+
+    def __init__(self, uid: int, gid: int) -> None:
+        self.uid, self.gid = uid, gid
+        self._walks: dict[Path, Walk] = {}
+        self._lock = threading.Lock()
+
+    def _walk(self, source: Path) -> Walk:
+        key = source.resolve()
+        with self._lock:
+            found = self._walks.get(key)
+            if found is None:
+                found = self._walks[key] = walk(source, self.uid, self.gid)
+            return found
+
+    def check(self, source: Path, *, option: str) -> None:
+        refuse(source, self._walk(source), self.uid, self.gid, option=option)
+
+    def check_given(self, sources: list[tuple[str, Path]]) -> None:
+        """Before the first run: every folder or file the session was given (a path that
+        does not exist, or a link outside, is left to the task that needs it, as before)."""
+        for option, source in sources:
+            if not source.exists() or is_archive(source):
+                continue
+            found = self._walk(source)
+            if found.special or found.unreadable:
+                refuse(source, found, self.uid, self.gid, option=option)
+
+
 def is_archive(path: Path) -> bool:
     """An archive is unpacked into the sandbox (and checked there), not mounted."""
     return path.is_file() and path.name.endswith((".tar.gz", ".tgz", ".tar"))
-
-
-def check_given(sources: list[tuple[str, Path]], uid: int, gid: int) -> None:
-    """Before the first run: every folder or file the session was given, walked once
-    (a path that does not exist is left to the task that needs it, as before)."""
-    seen: set[Path] = set()
-    for option, source in sources:
-        if not source.exists() or is_archive(source) or source.resolve() in seen:
-            continue
-        seen.add(source.resolve())
-        found = walk(source, uid, gid)
-        if found.special or found.unreadable:
-            check_input(source, uid, gid, option=option)
