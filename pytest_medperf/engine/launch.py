@@ -92,7 +92,10 @@ class Launcher:
             log_file=self._log_file(shown, label, run_dir),
         )
         digests = self.options.input_digests
-        before = {key: fingerprint(host, contents=digests) for key, host in inputs.items()}
+        before = {
+            key: sandbox.access.first_before(host) or fingerprint(host, contents=digests)
+            for key, host in inputs.items()
+        }
         remote = getattr(self.runner, "remote", None)  # its own engine's (--medperf-docker-hosts)
         refused = gpu_refusal(run_spec.gpus, self.runner.name, remote=remote)
         if refused is not None:

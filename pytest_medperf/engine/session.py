@@ -51,7 +51,7 @@ class KitSession:
         self.options = options
         self.runner = runner
         uid, gid = parse_user(options.user)
-        access = AccessChecks(uid, gid)
+        access = AccessChecks(uid, gid, contents=options.input_digests)
         access.check_given(given_inputs(options))  # nothing runs on unreadable data
         self.sandbox = LazySandbox(
             uid,

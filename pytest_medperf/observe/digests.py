@@ -14,8 +14,9 @@ import os
 import stat
 from pathlib import Path
 
-# (type, permission bits, size, mtime_ns, ctime_ns, link target or content digest)
-Entry = tuple[int, int, int, int, int, str]
+# (type, permission bits, size, mtime_ns, ctime_ns, link target or content digest,
+#  owner uid, owner gid): the last two also tell who may read it (engine/inputs/access.py)
+Entry = tuple[int, int, int, int, int, str, int, int]
 Fingerprint = dict[str, Entry]
 
 
@@ -30,7 +31,16 @@ def _entry(path: str, info: os.stat_result, contents: bool) -> Entry:
     elif contents and kind == stat.S_IFREG:
         extra = _sha256(path)
     size = 0 if kind == stat.S_IFDIR else info.st_size
-    return (kind, info.st_mode & 0o7777, size, info.st_mtime_ns, info.st_ctime_ns, extra)
+    return (
+        kind,
+        info.st_mode & 0o7777,
+        size,
+        info.st_mtime_ns,
+        info.st_ctime_ns,
+        extra,
+        info.st_uid,
+        info.st_gid,
+    )
 
 
 def _sha256(path: str) -> str:
@@ -94,9 +104,24 @@ def differences(before: Fingerprint, after: Fingerprint, limit: int = 10) -> lis
             found.append(f"{name}: link now points to {new[5]} (was {old[5]})")
         elif old[2] != new[2] or old[3] != new[3] or old[5] != new[5]:
             found.append(f"{name}: content changed")
+        elif old[6:] != new[6:]:
+            found.append(f"{name}: owner changed from {old[6]}:{old[7]} to {new[6]}:{new[7]}")
         elif old[0] != stat.S_IFDIR:
             found.append(f"{name}: changed, with its modification time put back")
     return found[:limit]
+
+
+def below(fingerprint: Fingerprint, relative: str) -> Fingerprint:
+    """The part of a folder's fingerprint for one path inside it, as if taken there."""
+    if relative in ("", "."):
+        return fingerprint
+    prefix = relative + "/"
+    part = {
+        name[len(prefix) :]: entry for name, entry in fingerprint.items() if name.startswith(prefix)
+    }
+    if relative in fingerprint:
+        part["."] = fingerprint[relative]
+    return part
 
 
 def is_under(path: str, folder: str) -> bool:

@@ -194,3 +194,22 @@ def test_a_hostile_member_leaves_nothing_unpacked(tmp_path: Path) -> None:
         assert not (tmp_path / "escape.csv").exists()
     finally:
         box.close()
+
+
+def test_the_access_walk_is_the_first_runs_before_once(tmp_path: Path) -> None:
+    data = _dataset(tmp_path / "site")
+    checks = AccessChecks(*OTHER)
+    checks.check_given([("--medperf-data", data)])
+    seeded = checks.first_before(data / "data")
+    assert seeded == fingerprint(data / "data")
+    assert checks.first_before(data / "labels") is None  # used once, then walked afresh
+
+
+def test_an_owner_change_is_named(tmp_path: Path) -> None:
+    data = _dataset(tmp_path / "site")
+    before = fingerprint(data)
+    entry = before["data/case_0.csv"]
+    before["data/case_0.csv"] = (*entry[:6], entry[6] + 1, entry[7])
+    assert differences(before, fingerprint(data)) == [
+        f"data/case_0.csv: owner changed from {entry[6] + 1}:{entry[7]} to {entry[6]}:{entry[7]}"
+    ]

@@ -1,8 +1,9 @@
 """Can the task's user read an input mounted where it is? One walk, before anything runs.
 
 MedPerf mounts a site's data in place, so a file the container's uid:gid cannot read
-fails at the site the way it would fail here. The walk never follows a link on the host
-and keeps only the first few findings, whatever the size of the dataset.
+fails at the site the way it would fail here. The walk is the input's fingerprint
+(observe/digests.py, never following a link on the host); only the first few findings
+are kept, whatever the size of the dataset.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...errors import InputMissing
+from ...observe.digests import Fingerprint, below, fingerprint
 
 SHOWN = 5  # paths named in a message
 
@@ -38,16 +40,16 @@ class Walk:
             self.unreadable.append(path)
 
 
-def _can_read(info: os.stat_result, uid: int, gid: int, *, folder: bool) -> bool:
+def _can_read(mode: int, owner: int, group: int, uid: int, gid: int, *, folder: bool) -> bool:
     """By the owner, group or other bits that apply to uid:gid (root reads everything)."""
     if uid == 0:
         return True
-    if info.st_uid == uid:
-        bits = (info.st_mode >> 6) & 7
-    elif info.st_gid == gid:
-        bits = (info.st_mode >> 3) & 7
+    if owner == uid:
+        bits = (mode >> 6) & 7
+    elif group == gid:
+        bits = (mode >> 3) & 7
     else:
-        bits = info.st_mode & 7
+        bits = mode & 7
     need = 0o5 if folder else 0o4
     return bits & need == need
 
@@ -62,45 +64,34 @@ def _kind(mode: int) -> str | None:
     return None
 
 
-def walk(root: Path, uid: int, gid: int) -> Walk:
+def walk(root: Path, uid: int, gid: int, *, contents: bool = False) -> Walk:
     """Every entry below root, checked for uid:gid; links are looked at, never followed."""
+    return analyse(root, fingerprint(root, contents=contents), uid, gid)
+
+
+def analyse(root: Path, entries: Fingerprint, uid: int, gid: int) -> Walk:
+    """What a fingerprint of root says about uid:gid reading it (owner, group, other bits
+    of each entry), special files and links that point outside root."""
     found = Walk()
     top = os.fspath(root)
-    real_top = os.path.realpath(top)
-    info = os.lstat(top)
-    pending: list[str] = []
-
-    def visit(path: str, entry_info: os.stat_result) -> None:
-        mode = entry_info.st_mode
-        kind = _kind(mode)
-        if kind is not None:
+    real_top = os.path.realpath(top).rstrip("/")
+    for name, entry in entries.items():
+        path = top if name == "." else os.path.join(top, name)
+        kind, bits, owner, group = entry[0], entry[1], entry[6], entry[7]
+        special = _kind(kind)
+        if special is not None:
             if len(found.special) < SHOWN:
-                found.special.append(f"{path} is {kind}")
-            return
-        if stat.S_ISLNK(mode):
+                found.special.append(f"{path} is {special}")
+            continue
+        if kind == stat.S_IFLNK:
             target = os.path.realpath(path)
-            inside = target == real_top or target.startswith(real_top.rstrip("/") + "/")
+            inside = target == real_top or target.startswith(real_top + "/")
             if not inside and len(found.outside_links) < SHOWN:
                 found.outside_links.append((path, target))
-            return
-        folder = stat.S_ISDIR(mode)
-        if not _can_read(entry_info, uid, gid, folder=folder):
+            continue
+        folder = kind == stat.S_IFDIR
+        if not _can_read(bits, owner, group, uid, gid, folder=folder):
             found.add_unreadable(path + ("/" if folder else ""))
-        if folder:
-            pending.append(path)
-
-    visit(top, info)
-    while pending:
-        folder = pending.pop()
-        try:
-            with os.scandir(folder) as entries:
-                for item in entries:
-                    try:
-                        visit(item.path, item.stat(follow_symlinks=False))
-                    except FileNotFoundError:
-                        continue
-        except PermissionError:
-            continue  # the kit cannot look inside; named above if the task cannot either
     return found
 
 
@@ -138,11 +129,13 @@ def refuse(source: Path, found: Walk, uid: int, gid: int, *, option: str) -> Non
 
 class AccessChecks:
     """Each input walked once a session: before the first run for what the session was
-    given (check_given), when a task first needs it for the rest (check)."""
+    given (check_given), when a task first needs it for the rest (check). That walk's
+    fingerprint is the first run's 'before' (first_before): one walk less per input."""
 
-    def __init__(self, uid: int, gid: int) -> None:
-        self.uid, self.gid = uid, gid
+    def __init__(self, uid: int, gid: int, *, contents: bool = False) -> None:
+        self.uid, self.gid, self.contents = uid, gid, contents
         self._walks: dict[Path, Walk] = {}
+        self._seeds: dict[Path, Fingerprint] = {}  # dropped at their first use
         self._lock = threading.Lock()
 
     def _walk(self, source: Path) -> Walk:
@@ -150,8 +143,20 @@ class AccessChecks:
         with self._lock:
             found = self._walks.get(key)
             if found is None:
-                found = self._walks[key] = walk(source, self.uid, self.gid)
+                entries = fingerprint(key, contents=self.contents)
+                found = self._walks[key] = analyse(source, entries, self.uid, self.gid)
+                self._seeds[key] = entries
             return found
+
+    def first_before(self, host: Path) -> Fingerprint | None:
+        """The walk already made of host (or a folder holding it), once; else None."""
+        target = host.resolve()
+        with self._lock:
+            for root in [target, *target.parents]:
+                entries = self._seeds.pop(root, None)
+                if entries is not None:
+                    return below(entries, target.relative_to(root).as_posix())
+        return None
 
     def check(self, source: Path, *, option: str) -> None:
         refuse(source, self._walk(source), self.uid, self.gid, option=option)
