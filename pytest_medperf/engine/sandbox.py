@@ -94,22 +94,24 @@ class Sandbox:
                 item.chmod(mode_dir if item.is_dir() else mode_file)
 
     # -- inputs the user gave --------------------------------------------------------
-    def import_input(self, source: Path, label: str, *, option: str) -> Path:
+    def import_input(self, source: Path, label: str, *, option: str, whole: bool = True) -> Path:
         """A user's file or folder, to be mounted where it is once the walk proves the
-        task's user can read it (an archive: safely unpacked here); done once per input."""
+        task's user can read it (an archive: safely unpacked here); done once per input.
+        whole False: the caller mounts (and checks) only parts of it (a dataset's folders)."""
         key = (str(source.resolve()), label)
         with self._names:
             lock = self._importing.setdefault(key, threading.Lock())
         with lock:
             if key not in self._imports:
-                self._imports[key] = self._import(source, label, option)
+                self._imports[key] = self._import(source, label, option, whole)
             return self._imports[key]
 
-    def _import(self, source: Path, label: str, option: str) -> Path:
+    def _import(self, source: Path, label: str, option: str, whole: bool) -> Path:
         if not source.exists():
             raise InputMissing(f"{option} {source}: no such file or directory.")
         if source.is_dir() or not _is_tarball(source):
-            self.access.check(source, option=option)
+            if whole:
+                self.access.check(source, option=option)
             return source.resolve()
         dest_dir = self.new_dir("inputs", label)
         dest = dest_dir / "content"

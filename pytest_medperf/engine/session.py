@@ -122,7 +122,7 @@ class KitSession:
     def corrupted_sanity_runs(
         self, path: Path, sanity: Step | None = None
     ) -> list[tuple[str, FinishedRun | None]]:
-        """sanity_check (on its dataset) on copies of its prepared data that the kit broke
+        """sanity_check (on its dataset) on its prepared data as the kit broke it
         on purpose."""
         sanity = (sanity or Step("sanity_check")).first
         first = self.outcome(path, sanity)

@@ -75,7 +75,7 @@ def test_a_dataset_the_task_cannot_read_is_refused_before_any_run(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     text = result.stderr.str().replace("\n", " ")
     assert f"the task's user 4242:4242 cannot read {data / 'data' / 'case_002.csv'}" in text
-    assert f"chmod -R o+rX {data}" in text and "--medperf-user" in text
+    assert f"chmod -R o+rX {data / 'data'}" in text and "--medperf-user" in text
     assert "nothing was run" in text
     assert kit_containers() == []
 
