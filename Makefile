@@ -62,6 +62,7 @@ bench: setup
 	$(PY) bench/overhead.py
 	$(PY) bench/speed.py
 	$(PY) bench/chatty.py
+	$(PY) bench/datasets.py
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -49,6 +49,7 @@ class KitOptions:
     sweep_age: float = DEFAULT_SWEEP_AGE  # seconds: leftovers of a session not provably ended
     artifact: ArtifactOptions = field(default_factory=ArtifactOptions)
     jobs: int = 1  # steps at once (--medperf-jobs)
+    input_digests: bool = False  # inputs-untouched also compares every byte (opt-in)
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,11 @@ class Launcher:
             disk_watch=sandbox.root,
             log_file=self._log_file(shown, label, run_dir),
         )
-        before = {key: fingerprint(host) for key, host in inputs.items()}
+        digests = self.options.input_digests
+        before = {
+            key: sandbox.access.first_before(host) or fingerprint(host, contents=digests)
+            for key, host in inputs.items()
+        }
         remote = getattr(self.runner, "remote", None)  # its own engine's (--medperf-docker-hosts)
         refused = gpu_refusal(run_spec.gpus, self.runner.name, remote=remote)
         if refused is not None:
@@ -105,7 +109,7 @@ class Launcher:
         changed = {
             key: found
             for key, host in inputs.items()
-            if (found := differences(before[key], fingerprint(host)))
+            if (found := differences(before.pop(key), fingerprint(host, contents=digests)))
         }
         reproduce = shlex.join(self.runner.command_line(run_spec)) if self.options.keep else None
         log_path = result.log_file if self._log_kept() else None

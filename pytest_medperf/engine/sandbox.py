@@ -1,7 +1,10 @@
-"""Host-side folders of one session: every path a container sees lives here.
+"""Host-side folders of one session: what the kit makes (run folders, outputs, unpacked
+archives, corrupted data) lives here.
 
-The user's files are copied in, never mounted, so nothing a container does can
-change them. Everything is removed at close() unless the user asked to keep it.
+A user's folder or file is mounted where it is, read-only, as MedPerf mounts it: nothing
+is copied, after a walk that proves the task's user can read it (inputs/access.py).
+Archives are unpacked here, streaming. Everything is removed at close() unless the user
+asked to keep it.
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ import tarfile
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import InputMissing
 from ..interrupts import LEDGER
 from ..runtimes.owner import Owner, current, verdict
+from .inputs.access import AccessChecks
 
 PREFIX = "pytest-medperf-"
+UNPACK_QUIET, UNPACK_EVERY = 2.0, 5.0  # seconds before the first progress line, between lines
 OWNER_FILE = ".owner"  # the session's identity (owner.py), for later sessions' sweeps
 
 
@@ -32,10 +38,21 @@ def _slug(text: str) -> str:
 class Sandbox:
     """One temp dir per session; sub-dirs per imported input and per run."""
 
-    def __init__(self, uid: int, gid: int, *, keep: bool = False, base: Path | None = None) -> None:
+    def __init__(
+        self,
+        uid: int,
+        gid: int,
+        *,
+        keep: bool = False,
+        base: Path | None = None,
+        note: Callable[[str], None] | None = None,
+        access: AccessChecks | None = None,
+    ) -> None:
         self.uid = uid
         self.gid = gid
+        self.access = access or AccessChecks(uid, gid)
         self.keep = keep
+        self.note = note  # a line for the terminal (unpacking progress)
         self.root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=base))
         self.root.chmod(0o755)
         LEDGER.add_folder(str(self.root))
@@ -43,7 +60,7 @@ class Sandbox:
         self._imports: dict[tuple[str, str], Path] = {}
         self._counter = 0
         # Steps run in threads (--medperf-jobs): folder names are taken under a lock, and
-        # each input is imported once, a second asker waiting for the first's copy.
+        # each input is imported once, a second asker waiting for the first's import.
         self._names = threading.Lock()
         self._importing: dict[tuple[str, str], threading.Lock] = {}
 
@@ -81,29 +98,32 @@ class Sandbox:
                 item.chmod(mode_dir if item.is_dir() else mode_file)
 
     # -- inputs the user gave --------------------------------------------------------
-    def import_input(self, source: Path, label: str, *, option: str) -> Path:
-        """Copy (or safely unpack) a user's file or folder once; later calls reuse it."""
+    def import_input(self, source: Path, label: str, *, option: str, whole: bool = True) -> Path:
+        """A user's file or folder, to be mounted where it is once the walk proves the
+        task's user can read it (an archive: safely unpacked here); done once per input.
+        whole False: the caller mounts (and checks) only parts of it (a dataset's folders)."""
         key = (str(source.resolve()), label)
         with self._names:
             lock = self._importing.setdefault(key, threading.Lock())
         with lock:
             if key not in self._imports:
-                self._imports[key] = self._import(source, label, option)
+                self._imports[key] = self._import(source, label, option, whole)
             return self._imports[key]
 
-    def _import(self, source: Path, label: str, option: str) -> Path:
+    def _import(self, source: Path, label: str, option: str, whole: bool) -> Path:
         if not source.exists():
             raise InputMissing(f"{option} {source}: no such file or directory.")
+        if source.is_dir() or not _is_tarball(source):
+            if whole:
+                self.access.check(source, option=option)
+            return source.resolve()
         dest_dir = self.new_dir("inputs", label)
-        if source.is_dir():
-            dest = dest_dir / "content"
-            copy_tree(source, dest)
-        elif _is_tarball(source):
-            dest = dest_dir / "content"
-            unpack_tarball(source, dest, option=option)
-        else:
-            dest = dest_dir / source.name
-            shutil.copy2(source, dest)
+        dest = dest_dir / "content"
+        try:
+            unpack_tarball(source, dest, option=option, note=self.note)
+        except BaseException:
+            _force_rmtree(dest_dir)
+            raise
         self.hand_over(dest_dir, writable=False)
         return dest
 
@@ -120,10 +140,21 @@ class Sandbox:
 class LazySandbox:
     """The session's sandbox, made on first use (a session that runs nothing makes none)."""
 
-    def __init__(self, uid: int, gid: int, *, keep: bool = False, base: Path | None = None) -> None:
+    def __init__(
+        self,
+        uid: int,
+        gid: int,
+        *,
+        keep: bool = False,
+        base: Path | None = None,
+        note: Callable[[str], None] | None = None,
+        access: AccessChecks | None = None,
+    ) -> None:
         self._args = (uid, gid)
+        self._access = access
         self._keep = keep
         self._base = base
+        self._note = note
         self._sandbox: Sandbox | None = None
         self._lock = threading.Lock()  # made once, whichever step's thread asks first
 
@@ -131,7 +162,9 @@ class LazySandbox:
         with self._lock:
             if self._sandbox is None:
                 uid, gid = self._args
-                self._sandbox = Sandbox(uid, gid, keep=self._keep, base=self._base)
+                self._sandbox = Sandbox(
+                    uid, gid, keep=self._keep, base=self._base, note=self._note, access=self._access
+                )
             return self._sandbox
 
     @property
@@ -148,25 +181,20 @@ def _is_tarball(path: Path) -> bool:
     return path.name.endswith((".tar.gz", ".tgz", ".tar"))
 
 
-def copy_tree(source: Path, dest: Path) -> None:
-    """Copy a folder; a symlink is copied as the file it names only if that stays inside."""
-    root = source.resolve()
-    for link in [p for p in source.rglob("*") if p.is_symlink()]:
-        target = link.resolve()
-        if root != target and root not in target.parents:
-            raise InputMissing(
-                f"{link} is a symbolic link to {target}, outside {source}; the kit copies "
-                "only what is inside the folder you give. Replace the link with the file."
-            )
-    shutil.copytree(source, dest, symlinks=False)
-
-
-def unpack_tarball(source: Path, dest: Path, *, option: str) -> None:
-    """Unpack regular files and folders only; refuse members that would land outside."""
+def unpack_tarball(
+    source: Path, dest: Path, *, option: str, note: Callable[[str], None] | None = None
+) -> None:
+    """Unpack regular files and folders only, streaming (one member at a time); refuse
+    members that would land outside. A line on the terminal every few seconds when it
+    takes longer than UNPACK_QUIET seconds."""
     dest.mkdir(parents=True)
+    total = source.stat().st_size
+    started = time.monotonic()
+    next_note = started + UNPACK_QUIET
+    members = 0
     try:
-        with tarfile.open(source) as archive:
-            for member in archive.getmembers():
+        with open(source, "rb") as raw, tarfile.open(fileobj=raw, mode="r|*") as archive:
+            while (member := archive.next()) is not None:
                 name = member.name
                 if name.startswith("/") or ".." in Path(name).parts:
                     raise InputMissing(
@@ -178,7 +206,21 @@ def unpack_tarball(source: Path, dest: Path, *, option: str) -> None:
                         f"{option} {source}: member {name!r} is a link or device file; "
                         "the archive may hold only regular files and folders."
                     )
-            archive.extractall(dest, filter="data")
+                if member.isdir():  # made writable now; hand_over sets modes at the end
+                    (dest / name).mkdir(parents=True, exist_ok=True)
+                else:
+                    archive.extract(member, dest, filter="data")
+                archive.members.clear()  # type: ignore[attr-defined]  # keep no list of all
+                members += 1
+                now = time.monotonic()
+                if note is not None and now >= next_note:
+                    next_note = now + UNPACK_EVERY
+                    done = min(raw.tell(), total)
+                    note(
+                        f"pytest-medperf: unpacking {source.name}: {done / 1e6:.0f} of "
+                        f"{total / 1e6:.0f} MB read, {members} members "
+                        f"({now - started:.0f} s)"
+                    )
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise InputMissing(f"{option} {source}: not a readable tar archive ({exc}).") from None
 

@@ -23,8 +23,9 @@ from ..runtimes.base import Progress, Runner, is_singularity
 from .configs import Configs
 from .executor import StepExecutor, task_run
 from .graph import StepGraph
+from .inputs.access import AccessChecks
 from .inputs.corruptions import CORRUPTIONS, applies
-from .inputs.resolve import Inputs
+from .inputs.resolve import Inputs, given_inputs
 from .kit_options import KitOptions, default_user, parse_user
 from .launch import Launcher
 from .results import RunResults
@@ -50,7 +51,16 @@ class KitSession:
         self.options = options
         self.runner = runner
         uid, gid = parse_user(options.user)
-        self.sandbox = LazySandbox(uid, gid, keep=options.keep, base=options.sandbox_base)
+        access = AccessChecks(uid, gid, contents=options.input_digests)
+        access.check_given(given_inputs(options))  # nothing runs on unreadable data
+        self.sandbox = LazySandbox(
+            uid,
+            gid,
+            keep=options.keep,
+            base=options.sandbox_base,
+            note=getattr(progress, "note", None),
+            access=access,
+        )
         self.swept: list[str] = []  # what the sweep removed, one line per owner or sandbox
         self._swept = False
         self._sweep_lock = threading.Lock()  # the first image lookup may be in any thread
@@ -114,7 +124,7 @@ class KitSession:
     def corrupted_sanity_runs(
         self, path: Path, sanity: Step | None = None
     ) -> list[tuple[str, FinishedRun | None]]:
-        """sanity_check (on its dataset) on copies of its prepared data that the kit broke
+        """sanity_check (on its dataset) on its prepared data as the kit broke it
         on purpose."""
         sanity = (sanity or Step("sanity_check")).first
         first = self.outcome(path, sanity)

@@ -103,11 +103,20 @@ class Kit:
 
     # -- reporting hooks ---------------------------------------------------------------
     def pytest_report_header(self) -> list[str]:
-        """The runtime and the uid tasks run as, and why (per config: the summary)."""
+        """The runtime and the uid tasks run as, and why (per config: the summary); how
+        inputs are given and how inputs-untouched proves its clause."""
         if not self.configs:
             return []
         runtime = self.session.runner.name
-        return [f"pytest-medperf: runtime {runtime}; {user_rule(self.settings.engine_options)}"]
+        how = (
+            "compares each file's metadata and sha256 (--medperf-input-digests)"
+            if self.settings.engine_options.input_digests
+            else "compares each entry's metadata (content digests: --medperf-input-digests)"
+        )
+        return [
+            f"pytest-medperf: runtime {runtime}; {user_rule(self.settings.engine_options)}",
+            f"pytest-medperf: inputs mounted read-only where they are; inputs-untouched {how}",
+        ]
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         wire = getattr(report, "medperf", None)
@@ -193,6 +202,14 @@ class Progress:
             self.next[name] = elapsed + self.EVERY
             tail = f": {last_line[:100]}" if last_line else ""
             self._pending.append(f"pytest-medperf: {name} running for {elapsed:.0f} s{tail}")
+        self.flush()
+
+    def note(self, line: str) -> None:
+        """A line of the kit's own progress (unpacking an archive), shown like a run's."""
+        if self.config.get_verbosity() < 0:
+            return
+        with self._lock:
+            self._pending.append(line)
         self.flush()
 
     def flush(self) -> None:

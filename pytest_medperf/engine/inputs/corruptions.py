@@ -1,36 +1,48 @@
-"""The data sanity_check must reject: copies of its prepared data, broken on purpose."""
+"""The data sanity_check must reject, made at the cost of the files it changes, never a
+copy of the dataset: an emptied folder is a new empty folder; truncated files are a
+mirror of the folders with an empty file for each file (inodes, no bytes)."""
 
 from __future__ import annotations
 
-import shutil
+import os
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ..sandbox import Sandbox
 
 
-def _empty_folder(folder: Path) -> None:
-    for item in list(folder.iterdir()):
-        if item.is_dir() and not item.is_symlink():
-            shutil.rmtree(item)
-        else:
-            item.unlink()
+def _emptied(original: Path, folder: Path) -> Path:
+    folder.mkdir()
+    return folder
 
 
-def _truncate_files(folder: Path) -> None:
-    for item in folder.rglob("*"):
-        if item.is_file() and not item.is_symlink():
-            item.write_bytes(b"")
+def _truncated(original: Path, folder: Path) -> Path:
+    """The same tree, every regular file empty; links kept as links, never followed."""
+    folder.mkdir()
+    pending = [(os.fspath(original), os.fspath(folder))]
+    while pending:
+        source, target = pending.pop()
+        with os.scandir(source) as entries:
+            for item in entries:
+                made = os.path.join(target, item.name)
+                mode = item.stat(follow_symlinks=False).st_mode
+                if stat.S_ISDIR(mode):
+                    os.mkdir(made)
+                    pending.append((item.path, made))
+                elif stat.S_ISLNK(mode):
+                    os.symlink(os.readlink(item.path), made)
+                elif stat.S_ISREG(mode):
+                    os.close(os.open(made, os.O_CREAT | os.O_WRONLY, 0o644))
+    return folder
 
 
-# What sanity_check must reject: (name shown to the author, how to break the inputs).
-CORRUPTIONS: tuple[tuple[str, Callable[[dict[str, Path]], None]], ...] = (
-    ("data folder emptied", lambda inputs: _empty_folder(inputs["data_path"])),
-    ("labels folder emptied", lambda inputs: _empty_folder(inputs["labels_path"])),
-    (
-        "every data file truncated to zero bytes",
-        lambda inputs: _truncate_files(inputs["data_path"]),
-    ),
+# What sanity_check must reject: (name shown to the author, (input key, how to make it)).
+Make = Callable[[Path, Path], Path]
+CORRUPTIONS: tuple[tuple[str, tuple[str, Make]], ...] = (
+    ("data folder emptied", ("data_path", _emptied)),
+    ("labels folder emptied", ("labels_path", _emptied)),
+    ("every data file truncated to zero bytes", ("data_path", _truncated)),
 )
 
 
@@ -40,16 +52,11 @@ def applies(name: str, inputs: Mapping[str, Path]) -> bool:
 
 
 def corrupted_inputs(sandbox: Sandbox, inputs: Mapping[str, Path], name: str) -> dict[str, Path]:
-    """The first run's inputs with data (and labels) replaced by broken copies."""
-    corrupt = dict(CORRUPTIONS)[name]
+    """The first run's inputs with the one input this corruption breaks replaced by its
+    broken form, made in the sandbox; every other input is the first run's own mount."""
+    key, make = dict(CORRUPTIONS)[name]
     changed = dict(inputs)
     folder = sandbox.new_dir("corrupted", name)
-    for key in ("data_path", "labels_path"):
-        if key in changed:
-            copy = folder / key
-            # links copied as links: a container's output is never followed
-            shutil.copytree(changed[key], copy, symlinks=True)
-            changed[key] = copy
-    corrupt(changed)
+    changed[key] = make(inputs[key], folder / key)
     sandbox.hand_over(folder, writable=False)
     return changed

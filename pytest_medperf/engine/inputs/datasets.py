@@ -54,9 +54,9 @@ class PreparedDataset:
 
 
 def import_demo_data(sandbox: Sandbox, source: Path, label: str = "demo-data") -> RawDataset:
-    """Copy a demo dataset (folder or .tar.gz with paths.yaml at its root) in and resolve
-    its paths. MedPerf reads paths.yaml at the root of the unpacked dataset only."""
-    root = sandbox.import_input(source, label, option=DEMO_OPTION)
+    """A demo dataset (a folder mounted where it is, or a .tar.gz unpacked) and its
+    resolved paths. MedPerf reads paths.yaml at the root of the unpacked dataset only."""
+    root = sandbox.import_input(source, label, option=DEMO_OPTION, whole=False)
     paths_file = root / "paths.yaml"
     if not paths_file.is_file():
         raise InputMissing(_no_paths_yaml(source, root))
@@ -87,7 +87,30 @@ def import_demo_data(sandbox: Sandbox, source: Path, label: str = "demo-data") -
         resolved[key] = target
     data, labels = resolved["data_path"], resolved["labels_path"]
     assert data is not None and labels is not None  # required above
+    for mounted in (data, labels, resolved["metadata_path"]):
+        if mounted is not None:
+            sandbox.access.check(mounted, option=DEMO_OPTION)
     return RawDataset(data, labels, resolved["metadata_path"])
+
+
+def mounted_parts(option: str, source: Path) -> list[Path]:
+    """What a task mounts of a dataset given as a folder, as far as it can be told before
+    anything runs (a demo folder's paths.yaml read leniently: problems are the import's)."""
+    if option == DATA_OPTION:
+        return [source / n for n in ("data", "labels", "metadata") if (source / n).is_dir()]
+    try:
+        paths = read_yaml(source / "paths.yaml", what="paths.yaml").data
+    except (ConfigError, OSError):
+        return []
+    if not isinstance(paths, dict):
+        return []
+    found = []
+    for key in ("data_path", "labels_path", "metadata_path"):
+        value = paths.get(key)
+        target = (source / str(value)).resolve() if value is not None else None
+        if target is not None and target.exists() and source.resolve() in target.parents:
+            found.append(target)
+    return found
 
 
 def _no_paths_yaml(source: Path, root: Path) -> str:
@@ -112,14 +135,16 @@ def _no_paths_yaml(source: Path, root: Path) -> str:
 def import_prepared_data(
     sandbox: Sandbox, source: Path, label: str = "prepared-data"
 ) -> PreparedDataset:
-    """Copy a prepared dataset (data/ and labels/, optional metadata/) in."""
-    root = sandbox.import_input(source, label, option=DATA_OPTION)
+    """A prepared dataset (data/ and labels/, optional metadata/), mounted where it is."""
+    root = sandbox.import_input(source, label, option=DATA_OPTION, whole=False)
     missing = [name for name in ("data", "labels") if not (root / name).is_dir()]
     if missing:
         raise InputMissing(
             f"{DATA_OPTION} {source}: a prepared dataset holds data/ and labels/ folders; "
             f"{' and '.join(m + '/' for m in missing)} not found."
         )
+    for part in mounted_parts(DATA_OPTION, root):
+        sandbox.access.check(part, option=DATA_OPTION)
     metadata = root / "metadata"
     if not metadata.is_dir():
         # MedPerf gives a dataset submitted as prepared without metadata an empty folder.

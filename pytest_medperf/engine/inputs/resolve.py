@@ -28,6 +28,7 @@ from .datasets import (
     RawDataset,
     import_demo_data,
     import_prepared_data,
+    mounted_parts,
 )
 from .parameters_files import ParametersFiles
 from .workspace import WorkspaceInputs
@@ -131,7 +132,7 @@ class Inputs:
         importer: Callable[[Sandbox, Path, str], _D],
         none_given: str,
     ) -> _D:
-        """A given dataset copied into the sandbox once (a problem with it is kept too)."""
+        """A given dataset found (archives unpacked) once (a problem with it is kept too)."""
         given = _named(given_all, dataset)
         if given is None:
             raise InputMissing(none_given)
@@ -221,6 +222,26 @@ class Inputs:
             )
 
         return self._input_problems.get(path, find)
+
+
+def given_inputs(options: KitOptions) -> list[tuple[str, Path]]:
+    """Every path the session was given that a task mounts, with its option."""
+    found = [
+        (option, part)
+        for option, given in [(DATA_OPTION, options.data), (DEMO_OPTION, options.demo_data)]
+        for dataset in given
+        if dataset.path.is_dir()
+        for part in mounted_parts(option, dataset.path)
+    ]
+    files = options.additional_files
+    found += [
+        ("--medperf-additional-files", p)
+        for p in (files.default, *files.by_config.values())
+        if p is not None
+    ]
+    if options.predictions is not None:
+        found.append(("--medperf-predictions", options.predictions))
+    return found
 
 
 def _named(given: tuple[GivenDataset, ...], name: str) -> GivenDataset | None:

@@ -163,6 +163,7 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         shm_size=shm_size_override(value(config, "shm_size")),
         artifact=artifact_options(config, configs),
         jobs=jobs_option(config),
+        input_digests=flag(config, "input_digests"),
     )
 
 

@@ -202,6 +202,12 @@ OPTIONS: tuple[Option, ...] = (
         "N",
     ),
     Option(
+        "input_digests",
+        "inputs-untouched also compares a sha256 of every input file before and after each "
+        "run (reads every byte; by default it compares each entry's metadata).",
+        kind="flag",
+    ),
+    Option(
         "keep",
         "keep the sandbox (mounted folders, outputs, logs) and print where it is.",
         kind="flag",
