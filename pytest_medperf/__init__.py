@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .plugin.warning_types import MedPerfDataWarning, MedPerfFormatWarning, MedPerfWarning
+from .plugin.warning_types import (
+    MedPerfAdviceWarning,
+    MedPerfDataWarning,
+    MedPerfFormatWarning,
+    MedPerfWarning,
+)
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -12,6 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BenchmarkRule",
+    "MedPerfAdviceWarning",
     "MedPerfDataWarning",
     "MedPerfFormatWarning",
     "MedPerfWarning",
