@@ -35,11 +35,12 @@ def likely_cause(run: FinishedRun) -> str | None:
     tail_text = "\n".join(tail)
     for item in reversed(run.result.network_lines):
         if item.line and item.line in tail_text:
-            host = f" {item.host}" if item.host else ""
+            host = item.host or _last_host(run)
+            what = f"could not reach {host}" if host else "failed to use the network"
             return (
-                f"Likely cause: the task could not reach{host} just before it exited (log: "
-                f"{item.line}); MedPerf runs every task with no network, so ship what it "
-                "downloads in the image or in additional_files."
+                f"Likely cause: the task {what} just before it exited (log: {item.line}); "
+                "MedPerf runs every task with no network, so ship what it downloads in the "
+                "image or in additional_files."
             )
     for denied in run.result.denied:
         if denied.line and denied.line in tail_text:
@@ -49,3 +50,10 @@ def likely_cause(run: FinishedRun) -> str | None:
                 "write only to the output mounts and /tmp."
             )
     return None
+
+
+def _last_host(run: FinishedRun) -> str | None:
+    """The last host name the network watch saw the task look up (None: none seen)."""
+    seen = run.result.network
+    names = [a.target for a in seen.attempts if a.kind == "dns"] if seen is not None else []
+    return names[-1] if names else None
