@@ -40,10 +40,12 @@ class Cell:
         parts = []
         if self.failed:
             parts.append(f"FAIL {len(self.failed)}: " + ", ".join(self.failed))
-        if self.evaluator_failed:
-            parts.append(
-                f"evaluator FAIL {len(self.evaluator_failed)}: " + ", ".join(self.evaluator_failed)
-            )
+        by_evaluator: dict[str, list[str]] = {}
+        for name in self.evaluator_failed:
+            config, _, rule = name.rpartition(": ")
+            by_evaluator.setdefault(config, []).append(rule)
+        for config, rules in by_evaluator.items():
+            parts.append(f"evaluator {config} FAIL {len(rules)}: " + ", ".join(rules))
         if parts:
             return "; ".join(parts)
         every = (*self.outcomes.values(), *self.evaluator_outcomes.values())
