@@ -11,7 +11,7 @@ from .basic import log_evidence, outputs_problems, stray_writes
 
 if TYPE_CHECKING:
     from ..engine.runs import FinishedRun
-    from ..runtimes.base import DeniedAccess
+    from ..runtimes.base import DeniedAccess, FsChange
     from .base import CheckContext
 
 
@@ -94,12 +94,7 @@ def no_writes_outside(run: FinishedRun, ctx: CheckContext) -> Verdict:
     else:
         first = "Beside the run's failure (see exit-status), "
     did = "wrote" if written else "tried to write"
-    after = (
-        " Under Singularity/Apptainer the image is read-only, so a site running it there may "
-        "fail where Docker let the write through."
-        if written
-        else " The write was refused here."
-    )
+    after = _where_it_fails(written) if written else " The write was refused here."
     return Verdict.failed(
         Finding(
             "no-writes-outside",
@@ -110,6 +105,22 @@ def no_writes_outside(run: FinishedRun, ctx: CheckContext) -> Verdict:
             "write only to the output mounts and /tmp: point HOME, caches and temp files at "
             "/tmp (e.g. ENV HOME=/tmp, XDG_CACHE_HOME=/tmp/.cache, MPLCONFIGDIR=/tmp).",
         )
+    )
+
+
+def _where_it_fails(written: list[FsChange]) -> str:
+    """What a write that Docker let through does at a Singularity site: Apptainer's
+    --containall gives /var/tmp (like /tmp) a private writable folder, discarded at exit;
+    elsewhere the image is read-only."""
+    elsewhere = [c.path for c in written if not is_under(c.path, "/var/tmp")]
+    if not elsewhere:
+        return (
+            " Under Singularity/Apptainer (--containall) /var/tmp is a private folder, "
+            "discarded at exit, so the write works there too."
+        )
+    return (
+        " Under Singularity/Apptainer the image is read-only, so at a site running it there "
+        f"this write ({elsewhere[0]}) is refused, where Docker let it through."
     )
 
 

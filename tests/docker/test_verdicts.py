@@ -110,6 +110,9 @@ def test_var_tmp_write_claims_no_failure_that_did_not_happen(run_kit) -> None:
     assert "fails with" not in message
     assert "Consequence: forbidden" in message
     assert "added: /var/tmp/features.cache" in message
+    assert (
+        "/var/tmp is a private folder, discarded at exit, so the write works there too" in message
+    )
     assert "Fix: write only to the output mounts and /tmp" in message
 
 
