@@ -221,8 +221,7 @@ class KitItem(pytest.Item):
     def _advise(self, finding: Finding) -> None:
         step = f"{self.step()}: " if self.step() else ""
         warnings.warn_explicit(
-            f"[{self.rule_id}] {step}advice (MedPerf accepts this; --medperf-strict fails "
-            f"it): {finding.summary}",
+            f"[{self.rule_id}] {step}advice, --medperf-strict fails it: {finding.summary}",
             MedPerfAdviceWarning,
             filename=str(self.path),
             lineno=1,
