@@ -8,6 +8,7 @@ from .plugin.warning_types import (
     MedPerfAdviceWarning,
     MedPerfDataWarning,
     MedPerfFormatWarning,
+    MedPerfTaskWarning,
     MedPerfWarning,
 )
 from .version import __version__
@@ -20,6 +21,7 @@ __all__ = [
     "MedPerfAdviceWarning",
     "MedPerfDataWarning",
     "MedPerfFormatWarning",
+    "MedPerfTaskWarning",
     "MedPerfWarning",
     "RuleFailed",
     "TaskRun",

@@ -15,7 +15,14 @@ from typing import Any
 from ..errors import ConfigError, ConfigErrors
 from .medperf_rules import medperf_rule_errors
 from .mlcube import load_mlcube, looks_like_mlcube
-from .model import ContainerConfig, RunArgs, TaskSpec, Volume
+from .model import (
+    OTHER_MEDPERF_TASKS,
+    TASK_ORDER,
+    ContainerConfig,
+    RunArgs,
+    TaskSpec,
+    Volume,
+)
 from .runargs import gpus_text, normalize_gpus
 from .schema import dotted, schema_errors
 from .yamlsafe import LoadedYaml, read_yaml
@@ -57,12 +64,21 @@ def _error(
 
 
 def _build(path: Path, data: dict[str, Any]) -> ContainerConfig:
-    tasks = {name: _build_task(name, body or {}) for name, body in data["tasks"].items()}
+    """The classic five tasks become TaskSpecs the kit runs; other tasks MedPerf runs are
+    kept by name and kind; a name MedPerf never runs is kept only to be named."""
+    names = list(data["tasks"])
+    tasks = {
+        name: _build_task(name, data["tasks"][name] or {}) for name in names if name in TASK_ORDER
+    }
     return ContainerConfig(
         path=path,
         container_type=data["container_type"],
         image=data["image"],
         tasks=tasks,
+        other_tasks={n: OTHER_MEDPERF_TASKS[n] for n in names if n in OTHER_MEDPERF_TASKS},
+        ignored_tasks=tuple(
+            n for n in names if n not in TASK_ORDER and n not in OTHER_MEDPERF_TASKS
+        ),
     )
 
 

@@ -67,9 +67,10 @@ def plan_migration(mlcube_path: Path, output: Path | None = None) -> Migration:
     unknown = [name for name in raw["tasks"] if name not in TASK_ORDER]
     if unknown:
         raise MigrationRefused(
-            f"{shown}, key tasks.{unknown[0]}: {unknown[0]!r} is not a MedPerf task (MedPerf "
-            f"runs only {', '.join(TASK_ORDER)}), so it has no place in a container_config.yaml; "
-            "migrate a copy of mlcube.yaml without it."
+            f"{shown}, key tasks.{unknown[0]}: the migration converts the tasks of a "
+            f"benchmark's three containers ({', '.join(TASK_ORDER)}), not {unknown[0]!r}; "
+            "migrate a copy of mlcube.yaml without it, and write that task into "
+            "container_config.yaml by hand."
         )
     output = (output or default_output(mlcube_path)).absolute()
     if output.is_dir():

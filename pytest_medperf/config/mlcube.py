@@ -16,6 +16,7 @@ from typing import Any, Literal
 from ..errors import ConfigError, ConfigErrors
 from .model import (
     INPUT_KEYS,
+    OTHER_MEDPERF_TASKS,
     OUTPUT_KEYS,
     REQUIRED_INPUT_KEYS,
     REQUIRED_OUTPUT_KEYS,
@@ -116,11 +117,14 @@ def load_mlcube(path: Path, shown: str, loaded: LoadedYaml) -> ContainerConfig:
                 shm_size=extra.get("shm_size"),
             )
             tasks[name] = replace(task, run_args=run_args)
-    if not tasks and not problems:
+    names = list(data["tasks"])
+    other = {n: OTHER_MEDPERF_TASKS[n] for n in names if n in OTHER_MEDPERF_TASKS}
+    if not tasks and not other and not problems:
         problems.append(
             error(
                 ("tasks",),
-                "no MedPerf task here (prepare, sanity_check, statistics, infer, evaluate).",
+                "no task MedPerf runs here (prepare, sanity_check, statistics, infer, "
+                "evaluate, run_script, or the FL and CA tasks).",
                 "name the tasks as MedPerf calls them.",
             )
         )
@@ -133,6 +137,8 @@ def load_mlcube(path: Path, shown: str, loaded: LoadedYaml) -> ContainerConfig:
         tasks=tasks,
         format="mlcube",
         workspace=workspace,
+        other_tasks=other,
+        ignored_tasks=tuple(n for n in names if n not in {*TASK_ORDER, *OTHER_MEDPERF_TASKS}),
     )
 
 

@@ -16,6 +16,31 @@ VolumeType = Literal["file", "directory"]
 # MedPerf task names, in the order a benchmark runs them.
 TASK_ORDER: tuple[str, ...] = ("prepare", "sanity_check", "statistics", "infer", "evaluate")
 
+# Tasks current MedPerf runs besides those five (contract.md section 7), with the kind of
+# container MedPerf infers from them: the kit checks such a config and its image, and
+# does not run these tasks yet.
+OTHER_MEDPERF_TASKS: dict[str, str] = {
+    "run_script": "script",
+    "generate_plan": "fl",
+    "start_aggregator": "fl",
+    "train": "fl",
+    "get_experiment_status": "fl_admin",
+    "update_plan": "fl_admin",
+    "trust": "ca",
+    "get_client_cert": "ca",
+    "get_server_cert": "ca",
+    "verify_cert": "ca",
+}
+KIND_WORDS = {
+    "data_preparator": "data preparator",
+    "model": "model",
+    "metrics": "metrics",
+    "script": "script",
+    "fl": "FL",
+    "fl_admin": "FL admin",
+    "ca": "CA",
+}
+
 DATA_PREPARATOR_TASKS = ("prepare", "sanity_check", "statistics")
 KIND_OF_TASK: dict[str, str] = {
     "prepare": "data_preparator",
@@ -126,13 +151,18 @@ class ContainerConfig:
     tasks: Mapping[str, TaskSpec]
     format: Literal["container_config", "mlcube"] = "container_config"
     workspace: Path | None = None  # mlcube.yaml: <folder of mlcube.yaml>/workspace
+    # Tasks MedPerf runs that the kit does not run yet (name -> kind), and names MedPerf
+    # never runs (it ignores them; so does the kit, with a warning).
+    other_tasks: Mapping[str, str] = field(default_factory=dict)
+    ignored_tasks: tuple[str, ...] = ()
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        """The MedPerf roles this config plays, from the tasks it offers."""
+        """The MedPerf roles this config plays, from the tasks it offers, as MedPerf
+        infers them (containers/parsers/simple_container.py: a task names the kind)."""
         seen: list[str] = []
-        for name in self.ordered_task_names():
-            kind = KIND_OF_TASK[name]
+        found = [KIND_OF_TASK[name] for name in self.ordered_task_names()]
+        for kind in [*found, *self.other_tasks.values()]:
             if kind not in seen:
                 seen.append(kind)
         return tuple(seen)

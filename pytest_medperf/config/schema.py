@@ -82,15 +82,6 @@ def _describe(error: ValidationError) -> list[Problem]:
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return [((*path, missing), f"the required key '{missing}' is missing.", f"add {missing}.")]
-    if kind == "propertyNames" or "propertyNames" in error.schema_path:
-        name = instance
-        return [
-            (
-                (*path, name),
-                f"'{name}' is not a MedPerf task.",
-                "MedPerf runs only prepare, sanity_check, statistics, infer and evaluate.",
-            )
-        ]
     if kind == "enum":
         options = ", ".join(str(o) for o in expected_value)
         return [(path, f"{instance!r} is not allowed here.", f"use one of {options}.")]

@@ -103,6 +103,13 @@ def read_yaml(path: Path, *, what: str = "YAML file", shown: str | None = None) 
         raise ConfigError(
             shown, f"byte {exc.start} is not valid UTF-8.", line=line, fix="save the file as UTF-8."
         ) from None
+    if "{{cookiecutter." in text.replace(" ", ""):
+        raise ConfigError(
+            shown,
+            f"this {what} is a cookiecutter template, not YAML until it is rendered.",
+            fix="render it first (`medperf container create` or `cookiecutter TEMPLATE_FOLDER`), "
+            "then give the rendered file.",
+        )
     root: yaml.Node | None = None
     try:
         loader = _StrictLoader(text)

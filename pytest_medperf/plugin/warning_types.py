@@ -25,3 +25,7 @@ class MedPerfFormatWarning(MedPerfWarning):
     """A config the kit still runs but current MedPerf no longer loads (a legacy
     mlcube.yaml); `-W error::pytest_medperf.MedPerfFormatWarning` makes it a config-valid
     failure."""
+
+
+class MedPerfTaskWarning(MedPerfWarning):
+    """A config names a task MedPerf never runs: MedPerf ignores it, and so does the kit."""

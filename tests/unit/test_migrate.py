@@ -160,7 +160,7 @@ def _with(**changes: object) -> dict:
             _with(tasks__infer__parameters__inputs={"data_path": "data/", "model": "model.pt"}),
             "outside additional_files/",
         ),
-        (_with(tasks__download={"entrypoint": "get.sh"}), "'download' is not a MedPerf task"),
+        (_with(tasks__download={"entrypoint": "get.sh"}), "not 'download'"),
         (_with(docker__cpu_args="--ipc=host"), "cannot reproduce the docker flag '--ipc=host'"),
         (_with(docker__cpu_args="--gpus '\"device=0,1\"'"), "Invalid gpus argument"),
         (

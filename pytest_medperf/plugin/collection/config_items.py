@@ -4,14 +4,16 @@ gives it) and image-available (the image, got as a site gets it)."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 from ...checks import Finding
 from ...config.mlcube import LegacyFormatNotice
+from ...config.model import KIND_WORDS
 from ...errors import ConfigErrors
 from ...runtimes.base import ImageInfo
 from ..kit import KIT_KEY
-from ..warning_types import MedPerfFormatWarning
+from ..warning_types import MedPerfFormatWarning, MedPerfTaskWarning
 from .items import CheckFailed, KitItem, skip_here
 
 
@@ -31,6 +33,7 @@ class ConfigValidItem(KitItem):
         else:
             if loaded.format == "mlcube":
                 self._warn_legacy()
+            self._tell_tasks(loaded.other_tasks, loaded.ignored_tasks)
             errors = self.kit_session.inputs.input_problems(self.config_path)
             summary = "cannot run in MedPerf with the inputs of this session"
             fix = (
@@ -52,6 +55,27 @@ class ConfigValidItem(KitItem):
             fix,
         )
         raise CheckFailed(self.finding)
+
+    def _tell_tasks(self, other: Mapping[str, str], ignored: tuple[str, ...]) -> None:
+        """Tasks MedPerf runs that the kit does not run yet: a note in the header; names
+        MedPerf never runs: a warning (MedPerf ignores them, the config stays valid)."""
+        notes = [
+            f"{name} is a {KIND_WORDS[kind]} task MedPerf runs; the kit checked this config "
+            "and its image, and does not run this task yet."
+            for name, kind in other.items()
+        ]
+        self.notes = (*self.notes, *notes)
+        for name in ignored:
+            warnings.warn_explicit(
+                MedPerfTaskWarning(
+                    f"{self.config.stash[KIT_KEY].shown[self.config_path]}, key tasks.{name}: "
+                    f"MedPerf never runs a task named {name!r} and ignores it; so does the kit. "
+                    "Remove it, or correct its spelling if it was meant to be one MedPerf runs."
+                ),
+                MedPerfTaskWarning,
+                str(self.config_path),
+                1,
+            )
 
     def _warn_legacy(self) -> None:
         """A warning pytest shows in its summary; under -W error::...MedPerfFormatWarning a
