@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .plugin.warning_types import (
+    MedPerfAdviceWarning,
     MedPerfDataWarning,
     MedPerfFormatWarning,
     MedPerfTaskWarning,
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BenchmarkRule",
+    "MedPerfAdviceWarning",
     "MedPerfDataWarning",
     "MedPerfFormatWarning",
     "MedPerfTaskWarning",

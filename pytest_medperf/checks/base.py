@@ -7,13 +7,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .catalogue import rule
+from .catalogue import ADVICE, FAILS_AT_SITES, FORBIDDEN, MEDPERF_FAILS, RULES_BY_ID, rule
 
 if TYPE_CHECKING:
     from ..engine.runs import FinishedRun
     from .baseline_store import BaselineSettings
 
 Status = Literal["passed", "failed", "skipped"]
+
+
+# What each consequence means, as a finding's "Consequence:" line says it.
+MEANING = {
+    MEDPERF_FAILS: "MedPerf's own run fails, or its checks refuse the output",
+    FAILS_AT_SITES: "MedPerf here accepts it; it fails at sites that differ as the message says",
+    FORBIDDEN: "nothing fails, but the container does what a benchmark forbids",
+    ADVICE: "a quality check beyond MedPerf: a warning, a failure only with --medperf-strict",
+}
 
 
 @dataclass(frozen=True)
@@ -26,9 +35,17 @@ class Finding:
     evidence: tuple[str, ...] = ()
     fix: str | None = None
 
+    @property
+    def consequence(self) -> str | None:
+        """The rule's consequence (catalogue.py); None for a benchmark owner's rule."""
+        entry = RULES_BY_ID.get(self.rule)
+        return entry.consequence if entry is not None else None
+
     def render(self) -> str:
         subject = f"{self.task}: " if self.task else ""
         lines = [f"[{self.rule}] {subject}{self.summary}"]
+        if self.consequence is not None:
+            lines.append(f"Consequence: {self.consequence} ({MEANING[self.consequence]}).")
         if self.evidence:
             lines.append("Evidence:")
             lines += [f"  {line}" for line in self.evidence]

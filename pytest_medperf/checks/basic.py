@@ -13,6 +13,7 @@ from ..observe.links import link_problems, regular_files
 from ..runtimes.gpu import NO_GPU, NO_GPU_FIX
 from .at_site import site_explanation
 from .base import Finding, Verdict, task_check
+from .causes import likely_cause, medperf_says
 
 if TYPE_CHECKING:
     from ..engine.runs import FinishedRun
@@ -52,7 +53,8 @@ def exit_status(run: FinishedRun, ctx: CheckContext | None = None) -> Verdict:
                 "exit-status",
                 task,
                 f"the task printed nothing for {run.spec.timeout:g} s (--medperf-timeout) and "
-                "was killed; MedPerf's timeout fires on such silence too.",
+                "was killed; MedPerf's timeout, when one is set, fires on such silence too and "
+                f"prints: {medperf_says(task, timed_out=True)}",
                 log_evidence(run),
                 "print progress while the task works (MedPerf then waits), make it finish "
                 "sooner, or raise --medperf-timeout to the benchmark's timeout.",
@@ -82,6 +84,9 @@ def exit_status(run: FinishedRun, ctx: CheckContext | None = None) -> Verdict:
         else:
             summary = f"the task exited with status {result.exit_code}{_signal(result.exit_code)}."
             fix = "fix the error the log shows; the task must exit 0 when it succeeds"
+        summary += f" MedPerf prints: {medperf_says(task)}"
+        cause = likely_cause(run)
+        summary += f" {cause}" if cause else ""
         evidence = log_evidence(run)
         site = site_explanation(run) if task != "sanity_check" and not result.oom_killed else None
         if site is not None:  # why it fails at a site: passwd, WORKDIR (at_site.py)

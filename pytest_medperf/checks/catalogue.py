@@ -17,6 +17,13 @@ if TYPE_CHECKING:
 CONFIG_LEVEL = "config"
 EVERY_TASK = "every task"
 
+# What a rule's failure means for a MedPerf user (docs/consequences.md):
+MEDPERF_FAILS = "medperf-fails"  # MedPerf's own run fails, or its checks refuse the output
+FAILS_AT_SITES = "fails-at-sites"  # MedPerf here accepts it; a site that differs fails it
+FORBIDDEN = "forbidden"  # nothing fails, but the container does what a benchmark forbids
+ADVICE = "advice"  # a quality check beyond MedPerf: a warning unless --medperf-strict
+CONSEQUENCES = (MEDPERF_FAILS, FAILS_AT_SITES, FORBIDDEN, ADVICE)
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -25,6 +32,7 @@ class Rule:
     fails_when: str
     fix: str
     extra_runs: ExtraRuns | None = None  # runs beyond the step's own the rule asks for
+    consequence: str = MEDPERF_FAILS  # one of CONSEQUENCES
 
 
 def _failed_by_itself(result: RunResult) -> bool:
@@ -71,6 +79,7 @@ RULES: tuple[Rule, ...] = (
         "command or entrypoint relative to the image's WORKDIR, shm_size, reliance on USER)",
         "quote environment values, ask for GPUs as \"all\" or \"device=N\", use absolute "
         "paths in command and entrypoint, and rely on no user, WORKDIR or shm_size of the image",
+        consequence=FAILS_AT_SITES,
     ),
     Rule(
         "exit-status",
@@ -91,18 +100,21 @@ RULES: tuple[Rule, ...] = (
         "the task tried to use the network (it runs with none; the kit names the attempt)",
         "ship weights in the image or in additional_files and remove downloads, "
         "telemetry and uploads",
+        consequence=FORBIDDEN,
     ),
     Rule(
         "no-writes-outside",
         EVERY_TASK,
         "the task wrote, or tried to write, outside its output mounts and /tmp",
         "write only to the output mounts and /tmp (set HOME, caches and temp dirs to /tmp)",
+        consequence=FORBIDDEN,
     ),
     Rule(
         "inputs-untouched",
         EVERY_TASK,
         "any input (data, labels, parameters, additional files) differs after the run",
         "treat inputs as read-only; copy to /tmp what you must change",
+        consequence=FORBIDDEN,
     ),
     Rule(
         "non-root",
@@ -111,6 +123,7 @@ RULES: tuple[Rule, ...] = (
         "make what the task reads world-readable and what it writes live under /tmp or "
         "an output mount",
         ExtraRuns(Purpose.AS_ROOT, _failed_by_itself),
+        consequence=FAILS_AT_SITES,
     ),
     Rule(
         "statistics-valid",
@@ -132,6 +145,7 @@ RULES: tuple[Rule, ...] = (
         "sanity_check exits 0 on prepared data the kit has emptied or corrupted",
         "make sanity_check exit non-zero when cases are missing, empty or unreadable",
         ExtraRuns(Purpose.CORRUPTED, _succeeded, tuple(name for name, _ in CORRUPTIONS)),
+        consequence=ADVICE,
     ),
     Rule(
         "matches-baseline",
@@ -141,6 +155,7 @@ RULES: tuple[Rule, ...] = (
         "stored",
         "if the change is intended, record it with --medperf-update-baseline and review the "
         "baseline file's diff",
+        consequence=ADVICE,
     ),
     Rule(
         "deterministic",
@@ -148,10 +163,23 @@ RULES: tuple[Rule, ...] = (
         "two runs on the same input give different outputs",
         "seed every random generator and sort what you list from disk",
         ExtraRuns(Purpose.AGAIN, _succeeded),
+        consequence=ADVICE,
     ),
 )
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
+
+# Rules that judge what a task should have written: when the task did not finish well
+# they are skipped (one cause, one failure: exit-status names it). Rules that judge
+# behaviour (no-network, no-writes-outside, inputs-untouched) still judge.
+JUDGES_OUTPUTS = frozenset(
+    {"outputs-present", "statistics-valid", "results-valid", "matches-baseline"}
+)
+NOT_JUDGED = "not judged: the task failed (see exit-status)"
+
+# Opt-in advice: asking for the rule (--medperf-determinism, --medperf-baseline) is
+# asking to gate on it, so its failure fails without --medperf-strict.
+OPT_IN = frozenset({"deterministic", "matches-baseline"})
 
 
 def rule(rule_id: str) -> Rule:

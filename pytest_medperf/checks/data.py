@@ -72,6 +72,13 @@ class _Document:
     what: str  # file name shown to the author
     medperf_name: str  # "Statistics" / "Results", as MedPerf's messages say
     fix: str
+    missing: str  # what MedPerf does when the file is not there after the task
+
+    @property
+    def empty_says(self) -> str:
+        """MedPerf's exact words (get_results has no final period, run_statistics has)."""
+        end = "." if self.kind == "statistics" else ""
+        return f"{self.medperf_name} file is empty{end}"
 
 
 STATISTICS = _Document(
@@ -81,6 +88,7 @@ STATISTICS = _Document(
     "Statistics",
     "write statistics.yaml with yaml.safe_dump of a mapping of plain numbers, strings, "
     "lists and mappings (convert numpy values with float() / int() first).",
+    "MedPerf has no message for it and stops with a Python traceback (FileNotFoundError)",
 )
 RESULTS = _Document(
     "results-valid",
@@ -89,12 +97,14 @@ RESULTS = _Document(
     "Results",
     "write results.yaml with yaml.safe_dump of a mapping of metric name to number "
     "(nested mappings and lists allowed; convert numpy values with float() first).",
+    "MedPerf reports 'Results file does not exist'",
 )
 
 
 def _validate_document(run: FinishedRun, ctx: CheckContext, doc: _Document) -> Verdict:
-    """Judge the file as MedPerf does after the task (yaml.safe_load, then json.dumps),
-    whatever the task's exit status: a missing or empty file fails here too."""
+    """Judge the file as MedPerf does after a task that exited 0 (yaml.safe_load, then
+    json.dumps); after a failed task the item is skipped (step_items.py: one cause, one
+    failure), as MedPerf never reads the file then."""
     output = run.task.output("output_path")
     if output is None:  # config-valid requires it; nothing to judge without it
         return Verdict.skipped(f"{run.task.name} declares no output_path")
@@ -110,16 +120,14 @@ def _validate_document(run: FinishedRun, ctx: CheckContext, doc: _Document) -> V
             "container's link (outputs-present names its target)."
         )
     if not host.exists():
-        return fail(
-            f"{shown} does not exist after the run; MedPerf reports "
-            f"'{doc.medperf_name} file does not exist'."
-        )
+        return fail(f"{shown} does not exist after the run; {doc.missing}.")
     if not host.is_file():
         return fail(f"{shown} is not a regular file after the run.")
     if host.stat().st_size == 0:
         return fail(
-            f"{shown} is empty (0 bytes): the task wrote nothing there, and MedPerf reports "
-            f"'{doc.medperf_name} file is empty'.",
+            f"{shown} is empty (0 bytes): the task wrote nothing there (MedPerf creates the "
+            f"file empty before the run), and MedPerf reports "
+            f"'{doc.empty_says}'.",
             (f"the run's exit status was {run.result.exit_code}",)
             if run.result.exit_code not in (0, None)
             else (),
@@ -136,10 +144,7 @@ def _validate_document(run: FinishedRun, ctx: CheckContext, doc: _Document) -> V
             exc.fix or doc.fix,
         )
     if data is None:
-        return fail(
-            f"{shown} is empty (it loads as null); MedPerf reports "
-            f"'{doc.medperf_name} file is empty'."
-        )
+        return fail(f"{shown} is empty (it loads as null); MedPerf reports '{doc.empty_says}'.")
     if not isinstance(data, dict):
         return fail(
             f"{shown} is a {type(data).__name__}, not a mapping; MedPerf stores a mapping.",
@@ -236,9 +241,10 @@ def sanity_check_rejects_bad_data(run: FinishedRun, ctx: CheckContext) -> Verdic
         Finding(
             "sanity-check-rejects-bad-data",
             run.task.name,
-            f"sanity_check exited 0 on data the kit broke on purpose ({len(accepted)} of "
-            f"{len(ctx.corrupted_sanity_runs())} corruptions got through), so MedPerf would "
-            "register a broken dataset.",
+            "MedPerf accepts this sanity_check (it only runs it on prepare's output and never "
+            "feeds it broken data), but it exited 0 on data the kit broke on purpose "
+            f"({len(accepted)} of {len(ctx.corrupted_sanity_runs())} corruptions got through): "
+            "a site's broken dataset would pass it too.",
             tuple(f"accepted: {c}" for c in accepted),
             "make sanity_check exit non-zero when cases are missing, when labels are missing, "
             "and when a case file is empty or unreadable.",

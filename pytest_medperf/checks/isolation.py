@@ -13,7 +13,7 @@ from .basic import log_evidence, outputs_problems, stray_writes
 
 if TYPE_CHECKING:
     from ..engine.runs import FinishedRun
-    from ..runtimes.base import DeniedAccess
+    from ..runtimes.base import DeniedAccess, FsChange
     from .base import CheckContext
 
 
@@ -29,12 +29,13 @@ def no_network(run: FinishedRun, ctx: CheckContext) -> Verdict:
         evidence = tuple(
             f"{what}" + (f" ({n} times)" if n > 1 else "") for what, n in counts.items()
         )
+        targets = sorted({a.target for a in seen.attempts})
         return Verdict.failed(
             Finding(
                 "no-network",
                 run.task.name,
-                "the task tried to use the network, which MedPerf never gives it; at a data "
-                "owner's site this fails, and a data owner must know what was tried.",
+                _network_summary(run, targets) + " A benchmark forbids the attempt: a data "
+                "owner must be able to trust that nothing tries to leave.",
                 evidence + log_lines,
                 "remove downloads, telemetry and uploads; ship weights in the image or in "
                 "additional_files, and set libraries offline (e.g. HF_HUB_OFFLINE=1).",
@@ -44,17 +45,32 @@ def no_network(run: FinishedRun, ctx: CheckContext) -> Verdict:
     if not from_log:
         return Verdict.passed(f"observation partial ({why}); the log shows no network error")
     hosts = sorted({item.host for item in from_log if item.host})
-    named = f" (host: {', '.join(hosts)})" if hosts else ""
     return Verdict.failed(
         Finding(
             "no-network",
             run.task.name,
-            f"the log shows a failed network use{named}. Observation was partial ({why}), so "
-            "this rests on the log alone.",
+            _network_summary(run, hosts, "the log shows that")
+            + f" Observation was partial ({why}), so this rests on the log alone.",
             log_lines,
             "remove downloads, telemetry and uploads; ship weights in the image or in "
             "additional_files.",
         )
+    )
+
+
+def _network_summary(run: FinishedRun, targets: list[str], seen: str = "the kit saw that") -> str:
+    """The truth about MedPerf first: it runs every task with no network and checks
+    nothing about it, so a caught attempt leaves MedPerf's run as it was."""
+    what = f"tried to reach {', '.join(targets[:4])}" if targets else "tried to use the network"
+    if run.result.succeeded:
+        return (
+            f"MedPerf accepts this run (it exits 0; MedPerf runs tasks with no network and "
+            f"checks nothing about network use), but {seen} the task {what}; the network "
+            "is off, so nothing left."
+        )
+    return (
+        f"{seen.capitalize()} the task {what}; MedPerf runs tasks with no network, so the "
+        "attempt failed (the run's failure is exit-status's)."
     )
 
 
@@ -79,17 +95,38 @@ def no_writes_outside(run: FinishedRun, ctx: CheckContext) -> Verdict:
     evidence = tuple(f"{c.kind}: {c.path}" for c in written[:10])
     evidence += tuple(f"denied: {d.path} (log: {d.line})" for d in tried[:5])
     allowed = ", ".join(_outputs_and_tmp(run))
+    if run.result.succeeded:
+        first = "MedPerf accepts this run (it exits 0; MedPerf checks nothing about writes), but "
+    else:
+        first = "Beside the run's failure (see exit-status), "
+    did = "wrote" if written else "tried to write"
+    after = _where_it_fails(written) if written else " The write was refused here."
     return Verdict.failed(
         Finding(
             "no-writes-outside",
             run.task.name,
-            f"the task wrote, or tried to write, outside its output mounts and /tmp ({allowed}). "
-            "As MedPerf's non-root user this fails with 'Permission denied', and under "
-            "Singularity the image is read-only even where Docker let it through.",
+            f"{first}the task {did} outside its output mounts and /tmp ({allowed}), which a "
+            f"benchmark forbids.{after}",
             evidence,
             "write only to the output mounts and /tmp: point HOME, caches and temp files at "
             "/tmp (e.g. ENV HOME=/tmp, XDG_CACHE_HOME=/tmp/.cache, MPLCONFIGDIR=/tmp).",
         )
+    )
+
+
+def _where_it_fails(written: list[FsChange]) -> str:
+    """What a write that Docker let through does at a Singularity site: Apptainer's
+    --containall gives /var/tmp (like /tmp) a private writable folder, discarded at exit;
+    elsewhere the image is read-only."""
+    elsewhere = [c.path for c in written if not is_under(c.path, "/var/tmp")]
+    if not elsewhere:
+        return (
+            " Under Singularity/Apptainer (--containall) /var/tmp is a private folder, "
+            "discarded at exit, so the write works there too."
+        )
+    return (
+        " Under Singularity/Apptainer the image is read-only, so at a site running it there "
+        f"this write ({elsewhere[0]}) is refused, where Docker let it through."
     )
 
 
@@ -112,10 +149,12 @@ def inputs_untouched(run: FinishedRun, ctx: CheckContext) -> Verdict:
     summary = (
         "an input differs after the run."
         if changed
-        else "the task tried to change its read-only inputs; MedPerf mounts them read-only, so "
-        "this fails at a data owner's site (here the error was caught and the task went on)."
+        else "MedPerf accepts this run (it exits 0), but the task tried to change its inputs, "
+        "which a benchmark forbids: MedPerf mounts them read-only, the write was refused and "
+        "the task went on."
         if run.result.succeeded
-        else "the task tried to change its read-only inputs; MedPerf mounts them read-only."
+        else "the task tried to change its read-only inputs; MedPerf mounts them read-only, so "
+        "the write was refused (the run's failure is exit-status's)."
     )
     return Verdict.failed(
         Finding(
@@ -127,6 +166,21 @@ def inputs_untouched(run: FinishedRun, ctx: CheckContext) -> Verdict:
             "must change to /tmp and work there.",
         )
     )
+
+
+def _non_root_fix(denied: list[DeniedAccess]) -> str:
+    """The fix the evidence asks for: a denied write (a path that still does not exist
+    was a create), a denied read (an existing path), or both when the log says nothing."""
+    wrote = [d for d in denied if not d.exists]
+    read = [d for d in denied if d.exists]
+    fixes = []
+    if wrote or not read:
+        fixes.append(
+            "write only to the output mounts and /tmp (point HOME, caches and temp files at /tmp)"
+        )
+    if read or not wrote:
+        fixes.append("make what the task reads in the image readable (chmod a+rX)")
+    return "; ".join(fixes) + "."
 
 
 @task_check("non-root")
@@ -166,7 +220,6 @@ def non_root(run: FinishedRun, ctx: CheckContext) -> Verdict:
             f"the task works as root but fails as uid {result.user}, the non-root user MedPerf "
             "runs it as.",
             evidence,
-            "make files the task reads world-readable in the image (chmod a+rX), and write only "
-            "to output mounts and /tmp.",
+            _non_root_fix(denied),
         )
     )

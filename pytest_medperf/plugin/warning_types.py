@@ -16,6 +16,11 @@ class MedPerfDataWarning(MedPerfWarning):
     (NaN and Infinity become strings), or holds nothing."""
 
 
+class MedPerfAdviceWarning(MedPerfWarning):
+    """An advice rule found something (a quality check MedPerf never runs, e.g.
+    sanity-check-rejects-bad-data): the item passes; `--medperf-strict` makes it fail."""
+
+
 class MedPerfFormatWarning(MedPerfWarning):
     """A config the kit still runs but current MedPerf no longer loads (a legacy
     mlcube.yaml); `-W error::pytest_medperf.MedPerfFormatWarning` makes it a config-valid

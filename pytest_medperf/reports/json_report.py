@@ -35,6 +35,7 @@ def _check_dict(record: ItemRecord) -> dict[str, Any]:
     check: dict[str, Any] = {
         "id": record.rule,
         "outcome": record.outcome,
+        "consequence": record.consequence,
         "message": record.message,
         "evidence": list(record.evidence),
         "notes": list(record.notes),

@@ -7,10 +7,15 @@ from .record import ItemRecord
 
 
 def junit_properties(record: ItemRecord) -> list[tuple[str, object]]:
-    """rule, and for an owner's rule its source; image-available: the image's id and
+    """rule and its consequence (and an advice item's finding), for an owner's rule its
+    source; image-available: the image's id and
     registered hash; for a step that ran: task, the config's image and (the kit's
     rules) exit_code."""
     properties: list[tuple[str, object]] = [("rule", record.rule)]
+    if record.consequence is not None:
+        properties.append(("consequence", record.consequence))
+    if record.advice:
+        properties.append(("advice", record.message))
     if record.source is not None:
         properties.append(("source", record.source))
     info = record.config_info

@@ -23,15 +23,33 @@ class Cell:
     dataset: str
     metrics: dict[str, Any] = field(default_factory=dict)
     outcomes: dict[str, str] = field(default_factory=dict)  # "infer::no-network" -> outcome
+    # The evaluator's rules on this model's predictions, by "<evaluator config>: evaluate::rule":
+    # its failures are the evaluator's, never the model's.
+    evaluator_outcomes: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[str]:
+        """The model's own failures (its infer steps)."""
         return [name for name, outcome in self.outcomes.items() if outcome == "failed"]
 
+    @property
+    def evaluator_failed(self) -> list[str]:
+        return [n for n, outcome in self.evaluator_outcomes.items() if outcome == "failed"]
+
     def verdict(self) -> str:
+        parts = []
         if self.failed:
-            return f"FAIL {len(self.failed)}: " + ", ".join(self.failed)
-        if any(outcome == "passed" for outcome in self.outcomes.values()):
+            parts.append(f"FAIL {len(self.failed)}: " + ", ".join(self.failed))
+        by_evaluator: dict[str, list[str]] = {}
+        for name in self.evaluator_failed:
+            config, _, rule = name.rpartition(": ")
+            by_evaluator.setdefault(config, []).append(rule)
+        for config, rules in by_evaluator.items():
+            parts.append(f"evaluator {config} FAIL {len(rules)}: " + ", ".join(rules))
+        if parts:
+            return "; ".join(parts)
+        every = (*self.outcomes.values(), *self.evaluator_outcomes.values())
+        if any(outcome == "passed" for outcome in every):
             return "pass"
         return "not run"
 
@@ -46,8 +64,12 @@ def build(report: SessionReport) -> list[Cell]:
                 continue
             dataset = task.run.dataset or NO_DATASET
             cell = cells.setdefault((model, dataset), Cell(model, dataset))
+            step = task.name.partition("[")[0]
             for rule, check in task.checks.items():
-                cell.outcomes[f"{task.name.partition('[')[0]}::{rule}"] = check.outcome
+                if step == "evaluate":
+                    cell.evaluator_outcomes[f"{config.path}: {step}::{rule}"] = check.outcome
+                else:
+                    cell.outcomes[f"{step}::{rule}"] = check.outcome
             for name, value in _flat(task.run.metrics or {}).items():
                 cell.metrics[name] = value
     return [cells[key] for key in sorted(cells)]
@@ -60,6 +82,7 @@ def to_dict(cells: list[Cell]) -> list[dict[str, Any]]:
             "dataset": c.dataset,
             "metrics": c.metrics,
             "failed": c.failed,
+            "evaluator_failed": c.evaluator_failed,
             "verdict": c.verdict(),
         }
         for c in cells

@@ -76,6 +76,12 @@ class ItemRecord:
     warnings: tuple[str, ...] = ()
     run: RunInfo | None = None  # None for config-level items
     source: str | None = None  # a benchmark owner's rule: where it is defined
+    consequence: str | None = None  # the kit's rules: checks/catalogue.py's consequence
+
+    @property
+    def advice(self) -> bool:
+        """An advice rule that found something and passed (without --medperf-strict)."""
+        return self.consequence == "advice" and self.outcome == "passed" and bool(self.message)
 
     # -- across xdist's wire -----------------------------------------------------------
     def to_wire(self) -> dict[str, Any]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from ..checks.catalogue import RULES, RULES_BY_ID
 from . import matrix
+from .record import ItemRecord
 from .session_report import ConfigFindings, SessionReport
 
 CONFIG_RULES = ("config-valid", "image-available", "singularity-portable")
-MARK = {"passed": "pass", "failed": "FAIL", "skipped": "skip", "not run": "-"}
+MARK = {"passed": "pass", "failed": "FAIL", "skipped": "skip", "not run": "-", "advice": "advc"}
 
 
 def summary_lines(report: SessionReport, *, verbose: bool, engines: bool) -> list[str]:
@@ -16,6 +17,7 @@ def summary_lines(report: SessionReport, *, verbose: bool, engines: bool) -> lis
     lines = table_lines(report, verbose=verbose, engines=engines)
     if not lines:
         return []
+    lines += advice_lines(report)
     by_model = matrix.text_lines(matrix.build(report))
     if by_model:
         lines += ["model x dataset", *by_model]
@@ -45,6 +47,19 @@ def table_lines(report: SessionReport, verbose: bool = False, engines: bool = Fa
     return lines
 
 
+def advice_lines(report: SessionReport) -> list[str]:
+    """Advice that passed: a short section of its own, one line per finding."""
+    found = [
+        f"  {config.path}::{where}: {check.message.splitlines()[0]}"
+        for config in report.configs.values()
+        for where, check in config.records()
+        if check.advice and check.message
+    ]
+    if not found:
+        return []
+    return ["advice (MedPerf accepts these; --medperf-strict fails them)", *found]
+
+
 def _step_table(config: ConfigFindings, verbose: bool) -> list[str]:
     rules = [r.id for r in RULES if any(r.id in t.checks for t in config.tasks.values())]
     for task in config.tasks.values():  # owners' rules after the built-in ones
@@ -58,7 +73,7 @@ def _step_table(config: ConfigFindings, verbose: bool) -> list[str]:
         head += "  exit  seconds"
     lines = [head]
     for task in config.tasks.values():
-        cells = [MARK[task.checks[r].outcome] if r in task.checks else "-" for r in rules]
+        cells = [_mark(task.checks[r]) if r in task.checks else "-" for r in rules]
         row = (
             "  "
             + task.name.ljust(width)
@@ -70,6 +85,10 @@ def _step_table(config: ConfigFindings, verbose: bool) -> list[str]:
             row += f"  {duration:7.1f}" if duration is not None else "        -"
         lines.append(row)
     return lines
+
+
+def _mark(record: ItemRecord) -> str:
+    return MARK["advice"] if record.advice else MARK[record.outcome]
 
 
 def _short(rule_id: str) -> str:

@@ -286,27 +286,28 @@ def test_sessions_in_other_pid_namespaces_leave_each_other_alone(tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    ("mode", "args", "said", "outputs"),
+    ("mode", "args", "said"),
     [
-        ("segfault", (), "status 139 (died of SIGSEGV: a segmentation fault", "passed"),
+        ("segfault", (), "status 139 (died of SIGSEGV: a segmentation fault"),
         (
             "hoard-memory",
             ("--medperf-memory", "200m"),
             "killed by the memory cap (OOMKilled, exit status 137): it needed more than the 200m",
-            "failed",
         ),
     ],
 )
 def test_a_task_killed_by_a_fault_or_the_memory_cap_is_told_apart(
-    run_kit, tmp_path: Path, mode: str, args: tuple[str, ...], said: str, outputs: str
+    run_kit, tmp_path: Path, mode: str, args: tuple[str, ...], said: str
 ) -> None:
     config = hostile_config(tmp_path, mode, f"python3 /project/hostile.py {mode}")
     run = run_kit(config, args=("--medperf-data", str(DATA["prepared"]), *args)).only(mode)
     assert run.outcomes["infer::exit-status"] == "failed"
     assert said in run.messages["infer::exit-status"]
     assert "What it did before counts for the other rules" in run.messages["infer::exit-status"]
-    # The evidence of what it did before it died still counts.
-    assert run.outcomes["infer::outputs-present"] == outputs
+    # One cause, one failure: its outputs are not judged; what it did before it died
+    # (its network attempt) still counts.
+    assert run.outcomes["infer::outputs-present"] == "skipped"
+    assert "not judged: the task failed (see exit-status)" in run.messages["infer::outputs-present"]
     if observation_blocker() is None:
         assert run.outcomes["infer::no-network"] == "failed"
         assert "opened a TCP connection to 203.0.113.9:8443" in run.messages["infer::no-network"]

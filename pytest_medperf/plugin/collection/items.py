@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ...checks import Finding, Verdict
+from ...checks.catalogue import ADVICE, OPT_IN, RULES_BY_ID
 from ...config.yamlsafe import read_yaml
 from ...engine.runs import FinishedRun
 from ...engine.session import KitSession
@@ -20,7 +21,7 @@ from ...errors import ConfigError, ConfigErrors, KitError
 from ...reports.record import ConfigInfo, ItemRecord, RunInfo
 from ...runtimes.base import ImageInfo
 from ..kit import KIT_KEY
-from ..warning_types import MedPerfDataWarning
+from ..warning_types import MedPerfAdviceWarning, MedPerfDataWarning
 
 
 def skip_here(reason: str) -> None:
@@ -108,7 +109,14 @@ class KitItem(pytest.Item):
             notes=tuple(self.notes),
             warnings=tuple(self.warned),
             run=self._run_info(),
+            consequence=self.consequence,
         )
+
+    @property
+    def consequence(self) -> str | None:
+        """The rule's consequence (checks/catalogue.py); None for an owner's rule."""
+        entry = RULES_BY_ID.get(self.rule_id)
+        return entry.consequence if entry is not None else None
 
     def _config_info(self, engine: str | None) -> ConfigInfo:
         configs = self.kit_session.configs
@@ -177,9 +185,11 @@ class KitItem(pytest.Item):
         return ("\n" + "\n".join(lines)) if lines else ""
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        # The domain is the part after the file: "infer::exit-status" (no dots, which
-        # the terminal would turn into "::").
-        return self.path, 0, self.nodeid.split("::", 1)[1]
+        # The FAILURES header: the config as the session shows it, then the part after the
+        # file ("model/container_config.yaml: infer::exit-status"), so that several configs
+        # in one session are told apart; node ids are unchanged.
+        shown = self.config.stash[KIT_KEY].shown.get(self.config_path, self.path.name)
+        return self.path, 0, f"{shown}: {self.nodeid.split('::', 1)[1]}"
 
     def apply(self, outcome: Verdict) -> None:
         self.notes, self.warned = outcome.notes, outcome.warnings
@@ -195,9 +205,28 @@ class KitItem(pytest.Item):
             )
         if outcome.status == "failed" and outcome.finding is not None:
             self.finding = outcome.finding
+            if self.is_advice():
+                self._advise(outcome.finding)
+                return
             raise CheckFailed(outcome.finding)
         if outcome.status == "skipped":
             skip_here(outcome.reason or "not applicable")
+
+    def is_advice(self) -> bool:
+        """An advice rule's finding passes with a warning, unless --medperf-strict asks to
+        gate on advice or the rule is opt-in (asking for it is asking to gate on it)."""
+        if self.consequence != ADVICE or self.rule_id in OPT_IN:
+            return False
+        return not self.config.stash[KIT_KEY].settings.strict
+
+    def _advise(self, finding: Finding) -> None:
+        step = f"{self.step()}: " if self.step() else ""
+        warnings.warn_explicit(
+            f"[{self.rule_id}] {step}advice, --medperf-strict fails it: {finding.summary}",
+            MedPerfAdviceWarning,
+            filename=str(self.path),
+            lineno=1,
+        )
 
 
 def metrics_of(run: FinishedRun) -> dict[str, Any] | None:

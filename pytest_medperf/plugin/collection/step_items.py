@@ -12,7 +12,7 @@ import pytest
 from ...benchmark_rules.api import RuleFailed, view_of
 from ...benchmark_rules.finder import FoundRule
 from ...checks import CheckContext, Finding, StepIdentity, TaskCheck, checks_for_task
-from ...checks.catalogue import RULES_BY_ID
+from ...checks.catalogue import JUDGES_OUTPUTS, NOT_JUDGED, RULES_BY_ID
 from ...engine.runs import FinishedRun, NotRun
 from ...engine.steps import ExtraRuns, Step
 from ...reports.record import ItemRecord
@@ -70,6 +70,8 @@ class TaskCheckItem(StepItem):
         if isinstance(outcome, NotRun):
             self._not_run(outcome)
             return
+        if self.rule_id in JUDGES_OUTPUTS and not outcome.result.succeeded:
+            skip_here(NOT_JUDGED)  # one cause, one failure: exit-status fails for it
         settings = self.config.stash[KIT_KEY].settings
         session, path, step = self.kit_session, self.config_path, self.task_step
         context = CheckContext(
@@ -118,6 +120,10 @@ class BenchmarkRuleItem(StepItem):
         self.found = found
         super().__init__(**kwargs)
         self.user_properties.append(("source", found.source))
+
+    @property
+    def consequence(self) -> str | None:
+        return None  # the owner's rule: the kit's catalogue does not know what it means
 
     def record(self, report: pytest.TestReport) -> ItemRecord:
         return replace(super().record(report), source=self.found.source)

@@ -133,7 +133,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "strict",
         "also fail what MedPerf accepts: NaN/Infinity in statistics.yaml or results.yaml, "
-        "empty ones, and results whose metrics are not numbers.",
+        "empty ones, results whose metrics are not numbers, and advice rules' findings "
+        "(sanity-check-rejects-bad-data).",
         kind="flag",
     ),
     Option(
