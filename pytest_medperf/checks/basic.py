@@ -89,6 +89,8 @@ def exit_status(run: FinishedRun, ctx: CheckContext | None = None) -> Verdict:
         summary += f" {cause}" if cause else ""
         evidence = log_evidence(run)
         site = site_explanation(run) if task != "sanity_check" and not result.oom_killed else None
+        if site is not None and not site.evidence and cause:
+            site = None  # an unproven passwd aside would point away from the cause the log shows
         if site is not None:  # why it fails at a site: passwd, WORKDIR (at_site.py)
             summary, evidence = f"{summary} {site.summary}", site.evidence + evidence
             fix = site.fix or fix

@@ -147,6 +147,7 @@ def test_uncaught_download_is_one_cause_one_failure(run_kit) -> None:
         "container." in exit_message
     )
     assert "Likely cause: the task could not reach weights.example.org" in exit_message
+    assert "If that is the cause" not in exit_message  # no unproven passwd aside beside it
     assert "Results file is empty" not in "\n".join(run.messages.values())
 
 
