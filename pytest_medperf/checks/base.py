@@ -101,6 +101,8 @@ class CheckContext:
     strict: bool = False  # --medperf-strict: fail what MedPerf accepts but an owner may not
     baseline: BaselineSettings | None = None  # --medperf-baseline DIR
     identity: StepIdentity | None = None
+    # verify_cert once more, on a certificate a CA the container never saw signed
+    foreign_cert_run: Callable[[], FinishedRun | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,11 @@ class TaskCheck:
 
 
 TASK_CHECKS: dict[str, TaskCheck] = {}
-ALL_TASKS = frozenset({"prepare", "sanity_check", "statistics", "infer", "evaluate"})
+# The tasks MedPerf runs without network (contract.md section 7); a CA's tasks get it.
+OFFLINE_TASKS = frozenset(
+    {"prepare", "sanity_check", "statistics", "infer", "evaluate", "run_script"}
+)
+ALL_TASKS = OFFLINE_TASKS | {"trust", "get_client_cert", "get_server_cert", "verify_cert"}
 
 
 def task_check(

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..runtimes.base import FsChange
     from .base import CheckContext
 
-OUTPUT_TASKS = frozenset({"prepare", "statistics", "infer", "evaluate"})
+OUTPUT_TASKS = frozenset({"prepare", "statistics", "infer", "evaluate", "run_script"})
 
 
 def log_evidence(run: FinishedRun, lines: int = 12) -> tuple[str, ...]:
@@ -139,8 +139,9 @@ def _start_fix(run: FinishedRun) -> str:
 
 
 # Outputs MedPerf is content to find empty: it gives a dataset submitted as prepared
-# without metadata an empty metadata folder itself.
-MAY_BE_EMPTY = frozenset({"metadata_path"})
+# without metadata an empty metadata folder itself; run_script's results folder without
+# results.yaml is "no results" (results-valid says so).
+MAY_BE_EMPTY = frozenset({"metadata_path", "results_path"})
 EMPTY_DIRECTORY = "the directory holds no file"
 
 

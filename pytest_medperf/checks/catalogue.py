@@ -134,9 +134,10 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "results-valid",
-        "evaluate",
-        "results.yaml is missing, empty, not a mapping, unreadable by a safe loader, not "
-        "storable as JSON (or breaks a given schema); NaN/Inf pass with a warning",
+        "evaluate, run_script",
+        "results.yaml (run_script: in results_path) is missing, empty, not a mapping, "
+        "unreadable by a safe loader, not storable as JSON (or breaks a given schema); "
+        "NaN/Inf pass with a warning",
         "write a YAML mapping of metric name to number (nested mappings allowed)",
     ),
     Rule(
@@ -158,8 +159,24 @@ RULES: tuple[Rule, ...] = (
         consequence=ADVICE,
     ),
     Rule(
+        "cert-files-present",
+        "get_client_cert, get_server_cert, trust",
+        "get_client_cert or get_server_cert leaves no key.key or crt.crt (PEM) in pki_assets "
+        "(MedPerf then deletes the folder); trust leaves no CA root certificate (*.crt)",
+        "write key.key and crt.crt (trust: the root certificate) directly in pki_assets",
+    ),
+    Rule(
+        "verify-cert-works",
+        "verify_cert",
+        "verify_cert exits 0 on a certificate its CA did not sign (the kit's own throwaway "
+        "CA's); its refusal of the CA's own certificate is exit-status",
+        "verify the signature against the CA's root and exit non-zero when it fails",
+        ExtraRuns(Purpose.FOREIGN_CERT, _succeeded),
+        consequence=FORBIDDEN,
+    ),
+    Rule(
         "deterministic",
-        "infer, evaluate (opt-in)",
+        "infer, evaluate, run_script (opt-in)",
         "two runs on the same input give different outputs",
         "seed every random generator and sort what you list from disk",
         ExtraRuns(Purpose.AGAIN, _succeeded),
@@ -173,7 +190,14 @@ RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 # they are skipped (one cause, one failure: exit-status names it). Rules that judge
 # behaviour (no-network, no-writes-outside, inputs-untouched) still judge.
 JUDGES_OUTPUTS = frozenset(
-    {"outputs-present", "statistics-valid", "results-valid", "matches-baseline"}
+    {
+        "outputs-present",
+        "statistics-valid",
+        "results-valid",
+        "matches-baseline",
+        "cert-files-present",
+        "verify-cert-works",
+    }
 )
 NOT_JUDGED = "not judged: the task failed (see exit-status)"
 

@@ -16,7 +16,11 @@ SANITY = (
     "ready.')"
 )
 # How each task's caller wraps MedPerf's ExecutionError (printed with ❌ and a final '.').
-WRAPPED = {"infer": "Model Execution failed: ", "evaluate": "Metrics calculation failed: "}
+WRAPPED = {
+    "infer": "Model Execution failed: ",
+    "evaluate": "Metrics calculation failed: ",
+    "run_script": "Script run failed: ",
+}
 NEAR_THE_END = 5  # log lines before the exit in which a network error counts as the cause
 
 

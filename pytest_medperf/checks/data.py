@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +73,7 @@ class _Document:
     medperf_name: str  # "Statistics" / "Results", as MedPerf's messages say
     fix: str
     missing: str  # what MedPerf does when the file is not there after the task
+    no_results_when_empty: bool = False  # run_script: empty is no results, no error
 
     @property
     def empty_says(self) -> str:
@@ -109,7 +110,13 @@ def _validate_document(run: FinishedRun, ctx: CheckContext, doc: _Document) -> V
     if output is None:  # config-valid requires it; nothing to judge without it
         return Verdict.skipped(f"{run.task.name} declares no output_path")
     host = run.outputs["output_path"]
-    shown = f"{doc.what} ({output.mount_path})"
+    return _judge_file(run, ctx, doc, host, f"{doc.what} ({output.mount_path})")
+
+
+def _judge_file(
+    run: FinishedRun, ctx: CheckContext, doc: _Document, host: Path, shown: str
+) -> Verdict:
+    """The file as MedPerf reads it: a safe YAML mapping it can send as JSON."""
 
     def fail(summary: str, evidence: tuple[str, ...] = (), fix: str = doc.fix) -> Verdict:
         return Verdict.failed(Finding(doc.rule_id, run.task.name, summary, evidence, fix))
@@ -144,6 +151,8 @@ def _validate_document(run: FinishedRun, ctx: CheckContext, doc: _Document) -> V
             exc.fix or doc.fix,
         )
     if data is None:
+        if doc.no_results_when_empty:
+            return fail(f"{shown} is empty (it loads as null): {NO_RESULTS}")
         return fail(f"{shown} is empty (it loads as null); MedPerf reports '{doc.empty_says}'.")
     if not isinstance(data, dict):
         return fail(
@@ -220,9 +229,41 @@ def statistics_valid(run: FinishedRun, ctx: CheckContext) -> Verdict:
     return _validate_document(run, ctx, STATISTICS)
 
 
-@task_check("results-valid", frozenset({"evaluate"}))
+@task_check("results-valid", frozenset({"evaluate", "run_script"}))
 def results_valid(run: FinishedRun, ctx: CheckContext) -> Verdict:
+    if run.task.name == "run_script":
+        return _script_results(run, ctx)
     return _validate_document(run, ctx, RESULTS)
+
+
+NO_RESULTS = (
+    "MedPerf would record no results for this run, without an error (script_execution.py "
+    "reads a missing or empty results.yaml as no results)."
+)
+SCRIPT_RESULTS = replace(RESULTS, no_results_when_empty=True)
+
+
+def _script_results(run: FinishedRun, ctx: CheckContext) -> Verdict:
+    """run_script leaves results.yaml in results_path, the folder MedPerf creates before
+    the run; a missing or empty file is no results to MedPerf, never an error."""
+    output = run.task.output("results_path")
+
+    def fail(summary: str) -> Verdict:
+        return Verdict.failed(Finding("results-valid", run.task.name, summary, (), RESULTS.fix))
+
+    if output is None:
+        return fail(
+            "run_script declares no results_path output, so MedPerf mounts no results folder "
+            "and stops after the run with 'Results folder does not exist'."
+        )
+    shown = f"results.yaml ({output.mount_path}/results.yaml)"
+    host = run.outputs["results_path"] / "results.yaml"
+    if not host.is_symlink():  # a link: _judge_file names it, never follows it
+        if not host.exists():
+            return fail(f"{shown} does not exist after the run: {NO_RESULTS}")
+        if host.is_file() and host.stat().st_size == 0:
+            return fail(f"{shown} is empty (0 bytes): {NO_RESULTS}")
+    return _judge_file(run, ctx, SCRIPT_RESULTS, host, shown)
 
 
 @task_check("sanity-check-rejects-bad-data", frozenset({"sanity_check"}))
@@ -252,10 +293,12 @@ def sanity_check_rejects_bad_data(run: FinishedRun, ctx: CheckContext) -> Verdic
     )
 
 
-@task_check("deterministic", frozenset({"infer", "evaluate"}))
+@task_check("deterministic", frozenset({"infer", "evaluate", "run_script"}))
 def deterministic(run: FinishedRun, ctx: CheckContext) -> Verdict:
     if not ctx.determinism:
-        return Verdict.skipped("opt-in: give --medperf-determinism to run infer and evaluate twice")
+        return Verdict.skipped(
+            "opt-in: give --medperf-determinism to run infer, evaluate and run_script twice"
+        )
     if not run.result.succeeded:
         return Verdict.skipped("the first run did not succeed (see exit-status)")
     again = ctx.second_run()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ..observe.digests import is_under
 from ..runtimes.base import is_singularity
 from .at_site import homeless_write, passwd_signs
-from .base import Finding, Verdict, task_check
+from .base import OFFLINE_TASKS, Finding, Verdict, task_check
 from .basic import log_evidence, outputs_problems, stray_writes
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .base import CheckContext
 
 
-@task_check("no-network")
+@task_check("no-network", OFFLINE_TASKS)
 def no_network(run: FinishedRun, ctx: CheckContext) -> Verdict:
     seen = run.result.network
     from_log = run.result.network_lines

@@ -41,7 +41,7 @@ def plain_docker_image(path: Path) -> str | None:
 
 def task_names_of_broken(path: Path) -> list[str]:
     """Task names readable from a config that failed validation (for item names only)."""
-    from .model import TASK_ORDER
+    from .model import KIT_TASKS
     from .yamlsafe import read_yaml
 
     try:
@@ -51,4 +51,4 @@ def task_names_of_broken(path: Path) -> list[str]:
     tasks = data.get("tasks") if isinstance(data, dict) else None
     if not isinstance(tasks, dict):
         return []
-    return [name for name in TASK_ORDER if name in tasks]
+    return [name for name in KIT_TASKS if name in tasks]

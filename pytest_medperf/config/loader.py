@@ -16,8 +16,8 @@ from ..errors import ConfigError, ConfigErrors
 from .medperf_rules import medperf_rule_errors
 from .mlcube import load_mlcube, looks_like_mlcube
 from .model import (
+    KIT_TASKS,
     OTHER_MEDPERF_TASKS,
-    TASK_ORDER,
     ContainerConfig,
     RunArgs,
     TaskSpec,
@@ -64,20 +64,24 @@ def _error(
 
 
 def _build(path: Path, data: dict[str, Any]) -> ContainerConfig:
-    """The classic five tasks become TaskSpecs the kit runs; other tasks MedPerf runs are
-    kept by name and kind; a name MedPerf never runs is kept only to be named."""
+    """The tasks the kit runs become TaskSpecs; other tasks MedPerf runs (FL) are kept by
+    name and kind; a name MedPerf never runs is kept only to be named."""
     names = list(data["tasks"])
     tasks = {
-        name: _build_task(name, data["tasks"][name] or {}) for name in names if name in TASK_ORDER
+        name: _build_task(name, data["tasks"][name] or {}) for name in names if name in KIT_TASKS
     }
     return ContainerConfig(
         path=path,
         container_type=data["container_type"],
         image=data["image"],
         tasks=tasks,
-        other_tasks={n: OTHER_MEDPERF_TASKS[n] for n in names if n in OTHER_MEDPERF_TASKS},
+        other_tasks={
+            n: OTHER_MEDPERF_TASKS[n]
+            for n in names
+            if n in OTHER_MEDPERF_TASKS and n not in KIT_TASKS
+        },
         ignored_tasks=tuple(
-            n for n in names if n not in TASK_ORDER and n not in OTHER_MEDPERF_TASKS
+            n for n in names if n not in KIT_TASKS and n not in OTHER_MEDPERF_TASKS
         ),
     )
 

@@ -15,10 +15,15 @@ VolumeType = Literal["file", "directory"]
 
 # MedPerf task names, in the order a benchmark runs them.
 TASK_ORDER: tuple[str, ...] = ("prepare", "sanity_check", "statistics", "infer", "evaluate")
+# Other tasks the kit runs (contract.md section 7): a script container's run_script, a
+# certificate authority's four tasks (get_client_cert before verify_cert, which checks it).
+SCRIPT_TASKS: tuple[str, ...] = ("run_script",)
+CA_TASKS: tuple[str, ...] = ("trust", "get_client_cert", "get_server_cert", "verify_cert")
+KIT_TASKS: tuple[str, ...] = TASK_ORDER + SCRIPT_TASKS + CA_TASKS
 
 # Tasks current MedPerf runs besides those five (contract.md section 7), with the kind of
-# container MedPerf infers from them: the kit checks such a config and its image, and
-# does not run these tasks yet.
+# container MedPerf infers from them; those not in KIT_TASKS the kit checks with their
+# config and image, and does not run yet.
 OTHER_MEDPERF_TASKS: dict[str, str] = {
     "run_script": "script",
     "generate_plan": "fl",
@@ -48,6 +53,8 @@ KIND_OF_TASK: dict[str, str] = {
     "statistics": "data_preparator",
     "infer": "model",
     "evaluate": "metrics",
+    "run_script": "script",
+    **{name: "ca" for name in CA_TASKS},
 }
 
 # Volume keys MedPerf supplies per task (contract.md section 2), by direction.
@@ -58,6 +65,7 @@ INPUT_KEYS: dict[str, frozenset[str]] = {
     "statistics": frozenset({"data_path", "labels_path", "metadata_path"}) | COMMON_INPUT_KEYS,
     "infer": frozenset({"data_path"}) | COMMON_INPUT_KEYS,
     "evaluate": frozenset({"predictions", "labels"}) | COMMON_INPUT_KEYS,
+    "run_script": frozenset({"data_path", "labels_path", "model_files"}) | COMMON_INPUT_KEYS,
 }
 OUTPUT_KEYS: dict[str, frozenset[str]] = {
     "prepare": frozenset({"output_path", "output_labels_path", "metadata_path", "report_file"}),
@@ -65,6 +73,7 @@ OUTPUT_KEYS: dict[str, frozenset[str]] = {
     "statistics": frozenset({"output_path"}),
     "infer": frozenset({"output_path"}),
     "evaluate": frozenset({"output_path", "local_outputs_path"}),
+    "run_script": frozenset({"results_path"}),
 }
 # Keys MedPerf always supplies for the task: a config that leaves one out still
 # runs, but the kit needs the required ones to know where data goes.
@@ -74,6 +83,7 @@ REQUIRED_INPUT_KEYS: dict[str, frozenset[str]] = {
     "statistics": frozenset({"data_path"}),
     "infer": frozenset({"data_path"}),
     "evaluate": frozenset({"predictions", "labels"}),
+    "run_script": frozenset(),
 }
 REQUIRED_OUTPUT_KEYS: dict[str, frozenset[str]] = {
     "prepare": frozenset({"output_path", "output_labels_path"}),
@@ -81,6 +91,7 @@ REQUIRED_OUTPUT_KEYS: dict[str, frozenset[str]] = {
     "statistics": frozenset({"output_path"}),
     "infer": frozenset({"output_path"}),
     "evaluate": frozenset({"output_path"}),
+    "run_script": frozenset(),
 }
 
 CONTAINER_TYPES = (
@@ -151,7 +162,7 @@ class ContainerConfig:
     tasks: Mapping[str, TaskSpec]
     format: Literal["container_config", "mlcube"] = "container_config"
     workspace: Path | None = None  # mlcube.yaml: <folder of mlcube.yaml>/workspace
-    # Tasks MedPerf runs that the kit does not run yet (name -> kind), and names MedPerf
+    # Tasks MedPerf runs that the kit does not run yet (name -> kind: FL), and names MedPerf
     # never runs (it ignores them; so does the kit, with a warning).
     other_tasks: Mapping[str, str] = field(default_factory=dict)
     ignored_tasks: tuple[str, ...] = ()
@@ -168,4 +179,4 @@ class ContainerConfig:
         return tuple(seen)
 
     def ordered_task_names(self) -> list[str]:
-        return [name for name in TASK_ORDER if name in self.tasks]
+        return [name for name in KIT_TASKS if name in self.tasks]

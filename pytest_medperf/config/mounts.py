@@ -14,6 +14,7 @@ INPUT_MOUNTS = {
     "labels": f"{VOLUMES}/labels",
     "parameters_file": f"{VOLUMES}/parameters/parameters.yaml",
     "additional_files": f"{VOLUMES}/additional_files",
+    "model_files": f"{VOLUMES}/model_files",
 }
 PREPARE_INPUT_MOUNTS = {"data_path": f"{VOLUMES}/raw_data", "labels_path": f"{VOLUMES}/raw_labels"}
 OUTPUT_MOUNTS = {
@@ -30,7 +31,7 @@ OUTPUT_MOUNTS = {
         "local_outputs_path": f"{VOLUMES}/local_outputs",
     },
 }
-FILE_VOLUMES = {"parameters_file", "report_file"}
+FILE_VOLUMES = {"parameters_file", "report_file", "ca_config"}
 FILE_OUTPUT_OF = {"statistics": "output_path", "evaluate": "output_path"}
 
 

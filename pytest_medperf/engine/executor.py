@@ -3,8 +3,11 @@ extra run a check asked for (as root, once more, on corrupted data)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..errors import EngineUnavailable, InputMissing
 from .configs import Configs
+from .inputs.ca_inputs import foreign_certificate
 from .inputs.corruptions import applies, corrupted_inputs
 from .inputs.resolve import Inputs, Upstream
 from .launch import Launcher
@@ -53,25 +56,34 @@ class StepExecutor:
             return NotRun("image", f"the image is not available: {image.reason}")
         try:
             inputs = self.inputs.resolve(config, step)
+            seeds = self.inputs.seeds(config, step)
         except InputMissing as exc:
             return NotRun("input", str(exc))
         except Upstream as exc:
             return NotRun("upstream", str(exc))
         try:
             return self.launcher.launch(
-                state.shown, config, state.image, config.tasks[step.task], inputs, label=step.label
+                state.shown,
+                config,
+                state.image,
+                config.tasks[step.task],
+                inputs,
+                label=step.label,
+                seeds=seeds,
             )
         except EngineUnavailable as exc:
             return NotRun("engine", str(exc))
 
     def _extra_run(self, node: ConfigStep) -> StepOutcome:
-        """The first run's task once more: as root, again, or on corrupted copies."""
+        """The first run's task once more: as root, again, on corrupted copies, or (for
+        verify_cert) on a certificate another CA signed."""
         first = self.results.require(node.first)
         state = self.configs.state(node.config)
         if isinstance(first, NotRun) or state.config is None:
             return NotRun("upstream", f"{node.step.first.name} did not run")
         step = node.step
         inputs = dict(first.inputs)
+        seeds: dict[str, Path] = {}
         user = None
         if step.purpose is Purpose.AS_ROOT:
             user = "0:0"
@@ -79,6 +91,12 @@ class StepExecutor:
             if not applies(step.corruption, first.inputs):
                 return NotRun("input", f"{step.task} reads no data that {step.corruption!r} breaks")
             inputs = corrupted_inputs(self._sandbox.get(), first.inputs, step.corruption)
+        elif step.purpose is Purpose.FOREIGN_CERT:
+            foreign = foreign_certificate(self._sandbox.get())
+            if "pki_assets" in inputs:
+                inputs["pki_assets"] = foreign
+            else:
+                seeds["pki_assets"] = foreign
         try:
             return self.launcher.launch(
                 state.shown,
@@ -88,6 +106,7 @@ class StepExecutor:
                 inputs,
                 user=user,
                 label=step.label,
+                seeds=seeds,
             )
         except EngineUnavailable as exc:
             return NotRun("engine", str(exc))

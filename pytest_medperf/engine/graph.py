@@ -2,9 +2,10 @@
 each step needs to have run first, and which configs form one chain.
 
 prepare feeds sanity_check and statistics of its own config and, without --medperf-data,
-infer and evaluate of every config; a model's infer feeds evaluate (without
---medperf-predictions); an extra run (as root, again, on corrupted data) repeats its
-step's first run. The graph only names steps; the scheduler runs them.
+infer, evaluate and run_script of every config; a model's infer feeds evaluate (without
+--medperf-predictions); a CA's get_client_cert feeds its verify_cert; an extra run (as
+root, again, on corrupted data, on a foreign certificate) repeats its step's first
+run. The graph only names steps; the scheduler runs them.
 
 Each task runs once per dataset of its axis: a preparator's tasks per demo dataset (per
 prepared dataset for sanity_check and statistics without demo data), a model's infer and
@@ -18,12 +19,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..config.model import CA_TASKS
 from .configs import Configs
 from .kit_options import KitOptions
 from .steps import ConfigStep, Purpose, Step
 
 PREPARED_BY_OWN_PREPARE = ("sanity_check", "statistics")
-PREPARED_BY_A_PREPARATOR = ("infer", "evaluate")
+PREPARED_BY_A_PREPARATOR = ("infer", "evaluate", "run_script")
 
 
 class StepGraph:
@@ -57,6 +59,8 @@ class StepGraph:
         data = tuple(d.name for d in self.options.data)
         if task == "prepare":
             return demo
+        if task in CA_TASKS:
+            return ()  # a CA reads no dataset
         if task in PREPARED_BY_OWN_PREPARE:
             return demo if self.reads_own_prepare(path) else data
         return data or demo
@@ -100,6 +104,8 @@ class StepGraph:
             preparators = self.configs.offering("prepare")
             if preparators:
                 found.append(ConfigStep(preparators[0], Step("prepare", dataset=step.dataset)))
+        if step.task == "verify_cert" and "get_client_cert" in config.tasks:
+            found.append(ConfigStep(node.config, Step("get_client_cert")))
         if step.task == "evaluate" and options.predictions is None:
             models = self.configs.models()
             if step.model:
@@ -150,7 +156,7 @@ class StepGraph:
         models = self.configs.models()
         for path in paths:
             offers = self.configs.offers
-            needs_prepared = offers(path, "infer") or offers(path, "evaluate")
+            needs_prepared = any(offers(path, t) for t in PREPARED_BY_A_PREPARATOR)
             if needs_prepared and not self.options.data and preparators:
                 join(path, preparators[0])
             if offers(path, "evaluate") and self.options.predictions is None:

@@ -38,6 +38,7 @@ class KitOptions:
     demo_data: tuple[GivenDataset, ...] = ()
     data: tuple[GivenDataset, ...] = ()
     predictions: Path | None = None
+    model_files: Path | None = None  # run_script's model asset (--medperf-model-files)
     parameters: PerConfig[Path] = field(default_factory=PerConfig)  # a config's own wins
     additional_files: PerConfig[Path] = field(default_factory=PerConfig)
     container_loglevel: str | None = None  # MEDPERF_LOGLEVEL, as MedPerf's --container-loglevel

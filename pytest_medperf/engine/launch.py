@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 import shlex
+import shutil
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
@@ -14,6 +15,7 @@ from ..config.mlcube import plan_invocation
 from ..observe.digests import differences, fingerprint
 from ..runtimes.base import ImageInfo, Mount, Progress, Runner, RunResult, RunSpec
 from ..runtimes.gpu import gpu_refusal
+from .inputs.ca_inputs import ca_environment
 from .kit_options import KitOptions, parse_user
 from .runs import FinishedRun
 from .sandbox import LazySandbox
@@ -46,8 +48,10 @@ class Launcher:
         *,
         user: str | None = None,
         label: str | None = None,
+        seeds: Mapping[str, Path] | None = None,
     ) -> FinishedRun:
-        """Run the task on these inputs; EngineUnavailable when the engine stops answering."""
+        """Run the task on these inputs; EngineUnavailable when the engine stops answering.
+        seeds: folders whose files an output folder starts with (MedPerf wrote them)."""
         sandbox = self._sandbox.get()
         label = label or spec.name
         run_dir = sandbox.new_dir("runs", Path(shown).parent.name or "config", label)
@@ -60,7 +64,11 @@ class Launcher:
                 target.touch()
             else:
                 target = run_dir / "outputs" / volume.key
-                target.mkdir(parents=True)
+                seed = (seeds or {}).get(volume.key)
+                if seed is not None:
+                    shutil.copytree(seed, target)
+                else:
+                    target.mkdir(parents=True)
             outputs[volume.key] = target
         tmp = run_dir / "tmp"
         tmp.mkdir()
@@ -83,7 +91,7 @@ class Launcher:
             image=image.reference if image else config.image,
             command=command,
             entrypoint=entrypoint,
-            environment=self._environment(run_args.environment),
+            environment=self._environment(spec.name, run_args.environment),
             mounts=tuple(mounts),
             user=user,
             name=f"medperf-{spec.name.replace('_', '-')}-{secrets.token_hex(4)}",
@@ -128,10 +136,13 @@ class Launcher:
             image_facts=self.site.facts(image),
         )
 
-    def _environment(self, configured: Mapping[str, str]) -> dict[str, str]:
+    def _environment(self, task: str, configured: Mapping[str, str]) -> dict[str, str]:
         """The config's environment with MedPerf's own variables merged in, MedPerf's
-        winning (today only MEDPERF_LOGLEVEL, when a container log level is given)."""
-        environment = dict(configured)
+        winning: MEDPERF_LOGLEVEL when a container log level is given, MEDPERF_ON_PREM for
+        run_script (script_execution.py), a CA task's MEDPERF_INPUT_CN and key type."""
+        environment = {**configured, **ca_environment(task)}
+        if task == "run_script":
+            environment["MEDPERF_ON_PREM"] = "1"
         if self.options.container_loglevel:
             environment["MEDPERF_LOGLEVEL"] = self.options.container_loglevel.upper()
         return environment

@@ -121,6 +121,10 @@ class KitSession:
         """The same step once more on the same inputs (for the deterministic rule)."""
         return task_run(self.outcome(path, step.extra(Purpose.AGAIN)))
 
+    def foreign_cert_run(self, path: Path, step: Step) -> FinishedRun | None:
+        """verify_cert once more, on a certificate another CA signed (verify-cert-works)."""
+        return task_run(self.outcome(path, step.extra(Purpose.FOREIGN_CERT)))
+
     def corrupted_sanity_runs(
         self, path: Path, sanity: Step | None = None
     ) -> list[tuple[str, FinishedRun | None]]:

@@ -21,6 +21,7 @@ class Purpose(Enum):
     AS_ROOT = "as-root"  # the non-root rule: the same inputs, as uid 0
     AGAIN = "again"  # the deterministic rule: the same inputs once more
     CORRUPTED = "corrupted"  # sanity_check on data the kit broke on purpose
+    FOREIGN_CERT = "foreign-cert"  # verify_cert on a certificate another CA signed
 
 
 @dataclass(frozen=True)

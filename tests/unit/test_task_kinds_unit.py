@@ -36,34 +36,39 @@ FL = """  generate_plan:
 
 
 @pytest.mark.parametrize(
-    ("tasks", "kinds", "other"),
+    ("tasks", "kinds", "other", "runs"),
     [
         (
             "  run_script:\n    input_volumes:\n      data_path: " + VOLUME % "data" + "\n",
             ("script",),
-            {"run_script": "script"},
+            {},
+            ["run_script"],
         ),
-        (FL, ("fl",), {"generate_plan": "fl", "start_aggregator": "fl", "train": "fl"}),
+        (FL, ("fl",), {"generate_plan": "fl", "start_aggregator": "fl", "train": "fl"}, []),
         (
             "  get_experiment_status: {}\n  update_plan: {}\n",
             ("fl_admin",),
             {"get_experiment_status": "fl_admin", "update_plan": "fl_admin"},
+            [],
         ),
         (
-            "  trust: {}\n  get_client_cert: {}\n  get_server_cert: {}\n  verify_cert: {}\n",
+            "  verify_cert: {}\n  trust: {}\n  get_client_cert: {}\n  get_server_cert: {}\n",
             ("ca",),
-            {"trust": "ca", "get_client_cert": "ca", "get_server_cert": "ca", "verify_cert": "ca"},
+            {},
+            ["trust", "get_client_cert", "get_server_cert", "verify_cert"],
         ),
     ],
     ids=["script", "fl", "fl-admin", "ca"],
 )
 def test_every_task_medperf_runs_is_accepted_and_names_the_kind(
-    tmp_path: Path, tasks: str, kinds: tuple[str, ...], other: dict[str, str]
+    tmp_path: Path, tasks: str, kinds: tuple[str, ...], other: dict[str, str], runs: list[str]
 ) -> None:
+    """Script and CA tasks are run by the kit (issue #28 items 2 and 4), in the order it
+    runs them; FL tasks are named, not run."""
     config = load_container_config(write(tmp_path, tasks))
     assert config.kinds == kinds
     assert dict(config.other_tasks) == other
-    assert config.tasks == {} and config.ignored_tasks == ()
+    assert config.ordered_task_names() == runs and config.ignored_tasks == ()
 
 
 def test_a_name_medperf_never_runs_is_kept_only_to_be_named(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ...config import ContainerConfig
+from ...config.model import CA_TASKS
 from ...config.runargs import runtime_gpus_errors
 from ...errors import ConfigError, InputMissing, KitError
 from ...runtimes.base import RunResult
@@ -20,6 +21,8 @@ from ..runs import NotRun, StepOutcome
 from ..sandbox import LazySandbox, Sandbox
 from ..scheduling.once import OnceEach
 from ..steps import ConfigStep, Step
+from . import pki
+from .ca_inputs import signed_certificate, write_ca_config
 from .datasets import (
     DATA_OPTION,
     DEMO_OPTION,
@@ -57,6 +60,7 @@ class Inputs:
         self._demo: OnceEach[str, RawDataset | InputMissing] = OnceEach()
         self._prepared: OnceEach[str, PreparedDataset | InputMissing] = OnceEach()
         self._input_problems: OnceEach[Path, list[ConfigError]] = OnceEach()
+        self._ca_configs: OnceEach[Path, Path] = OnceEach()
         self.parameters = ParametersFiles(options, configs, sandbox)
         self.workspace = WorkspaceInputs(options, sandbox)
 
@@ -69,6 +73,14 @@ class Inputs:
         cannot be given."""
         spec = config.tasks[step.task]
         return {v.key: self._input_for(config, step, v.key) for v in spec.inputs}
+
+    def seeds(self, config: ContainerConfig, step: Step) -> dict[str, Path]:
+        """Folders whose files an output starts with: verify_cert's pki_assets declared as
+        an output still holds the certificate MedPerf writes there before the run."""
+        spec = config.tasks[step.task]
+        if step.task == "verify_cert" and spec.output("pki_assets") is not None:
+            return {"pki_assets": self._signed_certificate(config, step)}
+        return {}
 
     def _input_for(self, config: ContainerConfig, step: Step, key: str) -> Path:
         task = step.task
@@ -92,6 +104,17 @@ class Inputs:
             return _pick(prepared, key, task)
         if task == "infer" and key == "data_path":
             return self._prepared_for_consumer(step).data
+        if task == "run_script":
+            if key == "model_files":
+                return self._model_files()
+            return _pick(self._prepared_for_consumer(step), key, task)
+        if task in CA_TASKS:
+            if key == "ca_config":
+                return self._ca_configs.get(
+                    config.path, lambda: write_ca_config(self.sandbox, config)
+                )
+            if key == "pki_assets" and task == "verify_cert":
+                return self._signed_certificate(config, step)
         if task == "evaluate":
             if key == "labels":
                 return self._prepared_for_consumer(step).labels
@@ -209,6 +232,43 @@ class Inputs:
             )
         return outcome.outputs["output_path"]
 
+    def _model_files(self) -> Path:
+        """run_script's model asset: --medperf-model-files, mounted where it is."""
+        given = self.options.model_files
+        if given is None:
+            raise InputMissing(
+                "run_script needs the model asset's files: give --medperf-model-files DIR "
+                "(the folder MedPerf mounts as model_files)."
+            )
+        return self.sandbox.import_input(given, "model-files", option="--medperf-model-files")
+
+    def _signed_certificate(self, config: ContainerConfig, step: Step) -> Path:
+        """The crt.crt this config's get_client_cert wrote, alone in a folder."""
+        shown = self.configs.shown(config.path)
+        if "get_client_cert" not in config.tasks:
+            raise InputMissing(
+                "verify_cert needs a certificate this CA signed: the kit takes the one "
+                f"get_client_cert writes, and {shown} has no get_client_cert task."
+            )
+        outcome = self._upstream(ConfigStep(config.path, Step("get_client_cert")))
+        if isinstance(outcome, NotRun):
+            raise Upstream(
+                f"verify_cert needs a certificate this CA signed, but get_client_cert of "
+                f"{shown} did not run: {outcome.reason}"
+            )
+        folder = outcome.outputs.get("pki_assets")
+        if not outcome.result.succeeded or folder is None:
+            raise Upstream(
+                f"verify_cert needs a certificate this CA signed, but get_client_cert of "
+                f"{shown} did not succeed ({_verdict(outcome.result)})."
+            )
+        if not (folder / pki.CERT_FILE).is_file():
+            raise Upstream(
+                f"verify_cert needs a certificate this CA signed, but get_client_cert of "
+                f"{shown} wrote no {pki.CERT_FILE} (see cert-files-present)."
+            )
+        return signed_certificate(self.sandbox, folder)
+
     # -- parameters: judged before anything runs, as MedPerf refuses them -------------
     def input_problems(self, path: Path) -> list[ConfigError]:
         """What MedPerf would refuse in the inputs this session gives a config, found
@@ -241,6 +301,8 @@ def given_inputs(options: KitOptions) -> list[tuple[str, Path]]:
     ]
     if options.predictions is not None:
         found.append(("--medperf-predictions", options.predictions))
+    if options.model_files is not None:
+        found.append(("--medperf-model-files", options.model_files))
     return found
 
 

@@ -78,6 +78,7 @@ class TaskCheckItem(StepItem):
             rerun_as_root=lambda: session.root_rerun(path, step),
             second_run=lambda: session.second_run(path, step),
             corrupted_sanity_runs=lambda: session.corrupted_sanity_runs(path, step),
+            foreign_cert_run=lambda: session.foreign_cert_run(path, step),
             schemas=dict(settings.schemas),
             determinism=settings.determinism,
             strict=settings.strict,

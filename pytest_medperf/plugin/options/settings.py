@@ -156,6 +156,7 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         demo_data=demo,
         data=data,
         predictions=path_option(config, "predictions"),
+        model_files=path_option(config, "model_files"),
         parameters=parameters,
         additional_files=additional,
         container_loglevel=value(config, "container_loglevel"),

@@ -64,6 +64,12 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("predictions", "predictions for a metrics container run on its own.", "DIR"),
     Option(
+        "model_files",
+        "the model asset's files a script container's run_script reads (mounted as "
+        "model_files, read-only).",
+        "DIR",
+    ),
+    Option(
         "parameters",
         "parameters file for every config, or CONFIG=FILE for one (CONFIG: its path or "
         "folder name); repeatable (default: workspace/parameters.yaml beside the config).",
