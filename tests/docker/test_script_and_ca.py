@@ -110,3 +110,56 @@ def test_verify_cert_without_get_client_cert_is_not_run_and_says_why(
     assert outcomes["verify_cert::exit-status"] == "failed", run.messages
     message = next(m for k, m in run.messages.items() if k.endswith("verify_cert::exit-status"))
     assert "has no get_client_cert task" in message
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [("", "is empty (0 bytes)"), ("# no metrics", "is empty (it loads as null)")],
+    ids=["zero-bytes", "null"],
+)
+def test_an_empty_results_file_is_no_results_without_an_error(
+    run_kit, tmp_path: Path, content: str, says: str
+) -> None:
+    """script_execution.get_results: a missing, empty or null results.yaml is {}."""
+    config = tmp_path / "empty_results" / "container_config.yaml"
+    config.parent.mkdir()
+    write = f"open('/mlcommons/volumes/results/results.yaml', 'w').write({content!r})"
+    config.write_text(
+        SCRIPT.read_text().replace(
+            "command: [python3, /project/script.py]", f'command: [python3, -c, "{write}"]'
+        )
+    )
+    run = run_kit(
+        config,
+        args=("--medperf-data", str(DATA["prepared"]), "--medperf-model-files", str(MODEL_ASSET)),
+    ).only("empty_results")
+    assert run.with_outcome("failed") == {"run_script::results-valid"}, run.messages
+    message = run.messages["run_script::results-valid"]
+    assert (
+        says in message
+        and "MedPerf would record no results for this run, without an error" in message
+    )
+
+
+def test_the_json_report_names_the_script_and_ca_kinds(run_kit, tmp_path: Path) -> None:
+    import json
+
+    import jsonschema
+
+    from pytest_medperf.config.schema import load_schema
+
+    report = tmp_path / "report.json"
+    run_kit(
+        SCRIPT,
+        CA,
+        args=(
+            "--medperf-data", str(DATA["prepared"]), "--medperf-model-files", str(MODEL_ASSET),
+            "--medperf-report", str(report),
+        ),
+    )  # fmt: skip
+    data = json.loads(report.read_text())
+    jsonschema.validate(data, load_schema("report.schema.json"))
+    assert sorted(kind for config in data["configs"] for kind in config["kinds"]) == [
+        "ca",
+        "script",
+    ]
