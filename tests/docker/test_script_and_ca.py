@@ -163,3 +163,25 @@ def test_the_json_report_names_the_script_and_ca_kinds(run_kit, tmp_path: Path) 
         "ca",
         "script",
     ]
+
+
+def test_verify_cert_with_pki_assets_as_an_output_starts_with_the_certificate(
+    run_kit, tmp_path: Path
+) -> None:
+    """MedPerf's mock CA declares verify_cert's pki_assets among its outputs: MedPerf still
+    writes the certificate there before the run."""
+    text = CA.read_text()
+    head, verify = text.split("  verify_cert:")
+    verify = verify.replace(
+        "      pki_assets: {mount_path: /mlcommons/volumes/pki_assets, type: directory}\n", ""
+    )
+    verify += (
+        "    output_volumes:\n"
+        "      pki_assets: {mount_path: /mlcommons/volumes/pki_assets, type: directory}\n"
+    )
+    config = tmp_path / "ca_output" / "container_config.yaml"
+    config.parent.mkdir()
+    config.write_text(head + "  verify_cert:" + verify)
+    run = run_kit(config).only("ca_output")
+    assert run.outcomes["verify_cert::exit-status"] == "passed", run.messages
+    assert run.outcomes["verify_cert::verify-cert-works"] == "passed", run.messages
