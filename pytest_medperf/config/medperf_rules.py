@@ -33,7 +33,7 @@ def medperf_rule_errors(
     tasks: dict[str, Any] = data["tasks"]
     for task, body in tasks.items():
         body = body or {}
-        if task in INPUT_KEYS:  # the classic five; other tasks' keys are MedPerf's call
+        if task in INPUT_KEYS:  # the tasks the kit runs; FL tasks' keys are MedPerf's call
             found += _volume_key_errors(task, body)
         found += _mount_path_errors(task, body)
         found += _gpus_errors(task, body)

@@ -66,6 +66,8 @@ INPUT_KEYS: dict[str, frozenset[str]] = {
     "infer": frozenset({"data_path"}) | COMMON_INPUT_KEYS,
     "evaluate": frozenset({"predictions", "labels"}) | COMMON_INPUT_KEYS,
     "run_script": frozenset({"data_path", "labels_path", "model_files"}) | COMMON_INPUT_KEYS,
+    # a CA's tasks (certificates.py): MedPerf's own configs declare pki_assets either way
+    **{name: frozenset({"ca_config", "pki_assets"}) | COMMON_INPUT_KEYS for name in CA_TASKS},
 }
 OUTPUT_KEYS: dict[str, frozenset[str]] = {
     "prepare": frozenset({"output_path", "output_labels_path", "metadata_path", "report_file"}),
@@ -74,6 +76,7 @@ OUTPUT_KEYS: dict[str, frozenset[str]] = {
     "infer": frozenset({"output_path"}),
     "evaluate": frozenset({"output_path", "local_outputs_path"}),
     "run_script": frozenset({"results_path"}),
+    **{name: frozenset({"pki_assets"}) for name in CA_TASKS},
 }
 # Keys MedPerf always supplies for the task: a config that leaves one out still
 # runs, but the kit needs the required ones to know where data goes.
@@ -84,6 +87,7 @@ REQUIRED_INPUT_KEYS: dict[str, frozenset[str]] = {
     "infer": frozenset({"data_path"}),
     "evaluate": frozenset({"predictions", "labels"}),
     "run_script": frozenset(),
+    **{name: frozenset() for name in CA_TASKS},
 }
 REQUIRED_OUTPUT_KEYS: dict[str, frozenset[str]] = {
     "prepare": frozenset({"output_path", "output_labels_path"}),
@@ -92,6 +96,7 @@ REQUIRED_OUTPUT_KEYS: dict[str, frozenset[str]] = {
     "infer": frozenset({"output_path"}),
     "evaluate": frozenset({"output_path"}),
     "run_script": frozenset(),
+    **{name: frozenset() for name in CA_TASKS},
 }
 
 CONTAINER_TYPES = (

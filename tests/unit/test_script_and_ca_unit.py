@@ -92,3 +92,27 @@ def test_trust_must_leave_a_cas_certificate(tmp_path: Path) -> None:
     assert _root_problems(tmp_path) == ["leaf.crt: not a CA's certificate in PEM form"]
     ca.write_root(tmp_path)
     assert _root_problems(tmp_path) == []
+
+
+def test_a_volume_key_medperf_does_not_offer_a_script_or_ca_task_is_refused(
+    tmp_path: Path,
+) -> None:
+    """MedPerf mounts only the keys it offers; a declared other key is a KeyError there."""
+    import pytest
+
+    from pytest_medperf.config.loader import load_container_config
+    from pytest_medperf.errors import ConfigErrors
+
+    volume = "{mount_path: /mlcommons/volumes/x, type: directory}"
+    for task, key in (("run_script", "predictions"), ("get_client_cert", "node_cert_folder")):
+        path = tmp_path / task / "container_config.yaml"
+        path.parent.mkdir()
+        path.write_text(
+            "container_type: DockerImage\nimage: example/x:0.1\ntasks:\n"
+            f"  {task}:\n    input_volumes:\n      {key}: {volume}\n"
+        )
+        with pytest.raises(ConfigErrors) as caught:
+            load_container_config(path)
+        assert f"MedPerf supplies no volume '{key}' to {task}" in str(caught.value)
+    for config in (SCRIPT, CA):  # the samples, and MedPerf's own layouts, load
+        assert load_container_config(config).tasks

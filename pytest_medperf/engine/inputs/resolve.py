@@ -115,6 +115,12 @@ class Inputs:
                 )
             if key == "pki_assets" and task == "verify_cert":
                 return self._signed_certificate(config, step)
+            if key == "pki_assets":
+                raise InputMissing(
+                    f"{task} declares pki_assets among its inputs, but MedPerf gives {task} "
+                    "that folder to write its certificate files into: declare it under "
+                    "output_volumes."
+                )
         if task == "evaluate":
             if key == "labels":
                 return self._prepared_for_consumer(step).labels
