@@ -4,6 +4,7 @@ cert-files-present reads a certificate folder."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from test_graph import PREP, SAMPLES, at, graph, named
@@ -116,3 +117,29 @@ def test_a_volume_key_medperf_does_not_offer_a_script_or_ca_task_is_refused(
         assert f"MedPerf supplies no volume '{key}' to {task}" in str(caught.value)
     for config in (SCRIPT, CA):  # the samples, and MedPerf's own layouts, load
         assert load_container_config(config).tasks
+
+
+def test_a_broken_ca_config_is_named_not_a_traceback(tmp_path: Path) -> None:
+    import pytest
+
+    from pytest_medperf.config.loader import load_container_config
+    from pytest_medperf.engine.inputs.ca_inputs import write_ca_config
+    from pytest_medperf.engine.sandbox import Sandbox
+    from pytest_medperf.errors import InputMissing
+
+    folder = tmp_path / "ca"
+    (folder / "workspace").mkdir(parents=True)
+    (folder / "container_config.yaml").write_text(CA.read_text())
+    config = load_container_config(folder / "container_config.yaml")
+    sandbox = Sandbox(os.getuid(), os.getgid(), base=tmp_path)
+    try:
+        written = write_ca_config(sandbox, config)  # none beside it: MedPerf's mock CA's
+        assert '"address": "https://127.0.0.1"' in written.read_text()
+        (folder / "workspace" / "ca_config.json").write_text("{'address': 1")
+        with pytest.raises(InputMissing, match=r"ca_config\.json: the CA config cannot be read"):
+            write_ca_config(sandbox, config)
+        (folder / "workspace" / "ca_config.json").write_text("[1, 2]")
+        with pytest.raises(InputMissing, match="is a JSON list, not an object"):
+            write_ca_config(sandbox, config)
+    finally:
+        sandbox.close()

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 from ...config import ContainerConfig
+from ...errors import InputMissing
 from ..sandbox import Sandbox
 from . import pki
 
@@ -52,7 +53,21 @@ def write_ca_config(sandbox: Sandbox, config: ContainerConfig) -> Path:
     """The JSON file MedPerf mounts as ca_config (CA.prepare_config: json.dump of the
     registered config): the author's, written back as MedPerf writes it, or the default."""
     source = ca_config_source(config)
-    data = json.loads(source.read_text()) if source is not None else DEFAULT_CA_CONFIG
+    data: object = DEFAULT_CA_CONFIG
+    if source is not None:
+        try:
+            data = json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputMissing(
+                f"{source}: the CA config cannot be read as JSON ({exc}); MedPerf registers "
+                "it as a JSON object (address, port, fingerprint, client_provisioner, "
+                "server_provisioner)."
+            ) from None
+        if not isinstance(data, dict):
+            raise InputMissing(
+                f"{source}: the CA config is a JSON {type(data).__name__}, not an object "
+                "(address, port, fingerprint, client_provisioner, server_provisioner)."
+            )
     folder = sandbox.new_dir("inputs", f"ca-config-{config.path.parent.name}")
     target = folder / CA_CONFIG_NAME
     target.write_text(json.dumps(data))
