@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 KeyType = Literal["RSA", "EC"]
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -116,9 +116,11 @@ def is_private_key(data: bytes) -> bool:
 def is_ca(cert: x509.Certificate) -> bool:
     """Whether the certificate says it may sign others (basicConstraints CA:TRUE)."""
     try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
+        extensions = list(cert.extensions)
+    except ValueError:  # a malformed extension: not a certificate a CA would write
         return False
+    found = [e.value for e in extensions if e.oid == ExtensionOID.BASIC_CONSTRAINTS]
+    return bool(found) and bool(getattr(found[0], "ca", False))
 
 
 def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
