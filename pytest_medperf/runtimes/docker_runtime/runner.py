@@ -97,10 +97,18 @@ class DockerRunner:
 
     # -- engine work off the critical path ------------------------------------------
     def warm_up(self, image: str) -> None:
-        """Connect and start the network holder with `image` in the background, while the
-        session is still loading and collecting; the first run waits for it."""
+        """Connect, read the image's facts (the run user depends on them) and start the
+        network holder with `image` in the background, while the session is still loading
+        and collecting; the first run waits for them instead of doing them."""
+        self._in_background(self._prefetch_facts, image)
         if self.holders.enabled:
             self._in_background(self.holders.warm, image)
+
+    def _prefetch_facts(self, image: str) -> None:
+        """image_facts ahead of need; a failure here is met again, and reported, when the
+        session asks for the facts itself."""
+        with contextlib.suppress(Exception):
+            self.image_facts(image)
 
     def expect_runs(self, count: int) -> None:
         """Up to `count` runs are about to go at once (--medperf-jobs): their network
