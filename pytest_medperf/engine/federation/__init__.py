@@ -1,0 +1,8 @@
+"""Federated learning as a local federation: generate_plan, then start_aggregator and N
+collaborators' train on a Docker network of their own, with a throwaway certificate
+authority (docs/federation.md)."""
+
+from .outcome import Collaborator, FederationOutcome
+from .run import FL_TASKS, Federations, fl_tasks
+
+__all__ = ["FL_TASKS", "Collaborator", "FederationOutcome", "Federations", "fl_tasks"]

@@ -1,0 +1,351 @@
+"""One federation per FL config, run once on the first ask, as MedPerf's flow runs it:
+generate_plan with no network (training config + the aggregator config the kit writes),
+then start_aggregator and N collaborators' train on a network of their own; when the
+aggregator ends, collaborators that do not end by themselves are stopped (MedPerf's CI
+kills them), and everything is removed."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ...config import ContainerConfig, TaskSpec
+from ...config.loader import _build_task
+from ...config.yamlsafe import read_yaml
+from ...errors import ConfigError, EngineUnavailable, KitError
+from ...runtimes.base import ImageInfo, NetworkObservation, Runner
+from ..configs import Configs
+from ..inputs.resolve import Inputs
+from ..kit_options import KitOptions
+from ..launch import Launcher, Member
+from ..runs import FinishedRun, NotRun
+from ..sandbox import LazySandbox
+from ..scheduling.once import OnceEach
+from .files import ADMIN_PORT, PORT, FederationFiles, names_aggregator, read_plan, write_files
+from .outcome import Collaborator, FederationOutcome
+
+FL_TASKS = ("generate_plan", "start_aggregator", "train")
+CAP = 600.0  # seconds a federation may take when --medperf-timeout gives no limit
+GRACE = 10.0  # seconds collaborators get to end by themselves after the aggregator
+NOT_STARTED = "the aggregator never joined its network"
+
+
+def fl_tasks(config: ContainerConfig) -> dict[str, TaskSpec]:
+    """The config's FL tasks as TaskSpecs (the loader keeps only their names)."""
+    if not any(name in config.other_tasks for name in FL_TASKS) or config.format != (
+        "container_config"
+    ):
+        return {}
+    try:
+        tasks = read_yaml(config.path, what="container config").data["tasks"]
+    except (ConfigError, KeyError, TypeError):
+        return {}
+    return {name: _build_task(name, tasks[name] or {}) for name in FL_TASKS if name in tasks}
+
+
+class Federations:
+    """Each FL config's federation, run once on first ask (items ask from any thread)."""
+
+    def __init__(
+        self,
+        options: KitOptions,
+        runner: Runner,
+        configs: Configs,
+        inputs: Inputs,
+        launcher: Launcher,
+        sandbox: LazySandbox,
+    ) -> None:
+        self.options = options
+        self.runner = runner
+        self.configs = configs
+        self.inputs = inputs
+        self.launcher = launcher
+        self.sandbox = sandbox
+        self._done: OnceEach[Path, FederationOutcome | NotRun] = OnceEach()
+
+    def outcome(self, path: Path) -> FederationOutcome | NotRun:
+        return self._done.get(path, lambda: self._run(path))
+
+    def finished(self, path: Path) -> FederationOutcome | NotRun | None:
+        """The federation's outcome if it ran already (never starts it)."""
+        return self.outcome(path) if path in self._done else None
+
+    def plan_as_root(self, path: Path) -> FinishedRun | None:
+        """generate_plan once more as root on the same inputs (for non-root)."""
+        done = self.finished(path)
+        if not isinstance(done, FederationOutcome):
+            return None
+        plan, image = done.plan, self.configs.image(path)
+        if isinstance(image, NotRun):
+            return None
+        shown = self.configs.shown(path)
+        try:
+            return self.launcher.launch(
+                shown,
+                plan.config,
+                image,
+                plan.task,
+                dict(plan.inputs),
+                user="0:0",
+                label="generate_plan-as-root",
+            )
+        except EngineUnavailable:
+            return None
+
+    def _run(self, path: Path) -> FederationOutcome | NotRun:
+        config = self.configs.config(path)
+        if not isinstance(config, ContainerConfig):
+            return NotRun("config", f"{path} is not a valid config (see config-valid).")
+        tasks = fl_tasks(config)
+        missing = [name for name in FL_TASKS if name not in tasks]
+        if missing:
+            return NotRun(
+                "unsupported",
+                f"a federation needs {', '.join(FL_TASKS)} in one config; this one lacks "
+                f"{', '.join(missing)}",
+            )
+        if self.runner.name != "docker" or not hasattr(self.runner, "private_network"):
+            return NotRun("unsupported", "the kit runs a federation on Docker only")
+        image = self.configs.image(path)
+        if isinstance(image, NotRun):
+            return image
+        try:
+            return _Federation(self, config, image, tasks).run()
+        except EngineUnavailable as exc:
+            return NotRun("engine", str(exc))
+        except KitError as exc:
+            return NotRun("input", str(exc))
+
+
+class _Federation:
+    def __init__(
+        self, owner: Federations, config: ContainerConfig, image: ImageInfo, tasks: dict
+    ) -> None:
+        self.owner = owner
+        self.options = owner.options
+        self.config = config
+        self.image = image
+        self.tasks: dict[str, TaskSpec] = tasks
+        self.shown = owner.configs.shown(config.path)
+        token = secrets.token_hex(4)
+        self.token = token
+        self.address = f"medperf-aggregator-{token}"
+        self.labels = [f"col{n}@example.org" for n in range(1, self.options.collaborators + 1)]
+
+    def run(self) -> FederationOutcome:
+        root = self.owner.sandbox.get().new_dir("federation", Path(self.shown).parent.name)
+        files = write_files(root, self.address, self.labels)
+        plan = self._generate_plan(files)
+        outcome = FederationOutcome(plan, self.address, PORT, ADMIN_PORT)
+        if not plan.result.succeeded:
+            return dataclasses.replace(
+                outcome,
+                members_not_run=NotRun("upstream", "generate_plan failed (see its exit-status)"),
+            )
+        plan_path = plan.outputs["plan_path"]
+        data, problem = read_plan(plan_path)
+        outcome = dataclasses.replace(outcome, plan_data=data, plan_problem=problem)
+        if problem is None and not all(names_aggregator(data, self.address, PORT)):
+            problem = "plan.yaml does not name the aggregator (see plan-valid)"
+        if problem is not None:  # one cause, one failure: plan-valid names it
+            return dataclasses.replace(
+                outcome, members_not_run=NotRun("upstream", f"no plan to run: {problem}")
+            )
+        return self._members(outcome, files, plan_path)
+
+    def _inputs(self, task: str, given: dict[str, Path]) -> dict[str, Path]:
+        """What MedPerf mounts for the task: the federation's files, and the two inputs
+        it always offers (parameters_file, additional_files) where declared."""
+        found: dict[str, Path] = {}
+        for volume in self.tasks[task].inputs:
+            if volume.key in given:
+                found[volume.key] = given[volume.key]
+            elif volume.key == "additional_files":
+                found[volume.key] = self.owner.inputs.workspace.additional_files(self.config)
+            elif volume.key == "parameters_file":
+                found[volume.key] = self.owner.inputs.parameters.file_for(self.config, task)
+            else:
+                raise KitError(f"{task}: MedPerf offers no input {volume.key} to this task")
+        return found
+
+    def _generate_plan(self, files: FederationFiles) -> FinishedRun:
+        training = self.options.training_config or (
+            self.config.path.parent / "workspace" / "training_config.yaml"
+        )
+        if not training.is_file():
+            raise KitError(
+                f"generate_plan needs a training config: give --medperf-training-config FILE "
+                f"({training} does not exist)."
+            )
+        inputs = self._inputs(
+            "generate_plan",
+            {"training_config_path": training, "aggregator_config_path": files.aggregator_config},
+        )
+        launched = self.owner.launcher.launch(
+            self.shown, self.config, self.image, self.tasks["generate_plan"], inputs
+        )
+        return launched
+
+    def _members(
+        self, outcome: FederationOutcome, files: FederationFiles, plan: Path
+    ) -> FederationOutcome:
+        runner: Any = self.owner.runner
+        network = runner.private_network(f"medperf-fl-{self.token}")
+        cap = self.options.timeout or CAP
+        try:
+            ports = (f"127.0.0.1:{PORT}:{PORT}", f"127.0.0.1:{ADMIN_PORT}:{ADMIN_PORT}")
+            network.member(self.address)
+            aggregator = _Member(
+                lambda: self.owner.launcher.launch(
+                    self.shown,
+                    self.config,
+                    self.image,
+                    self.tasks["start_aggregator"],
+                    self._inputs(
+                        "start_aggregator",
+                        {
+                            "node_cert_folder": files.aggregator_node,
+                            "ca_cert_folder": files.ca_folder,
+                            "plan_path": plan,
+                            "collaborators": files.collaborators_list,
+                        },
+                    ),
+                    label="start_aggregator",
+                    member=Member(self.address, network.name, ports),
+                )
+            )
+            address = self._address_of(network, aggregator)
+            members: list[tuple[str, str, Any, _Member]] = []
+            datasets = [d.name for d in self.options.data] or [""]
+            for number, label in enumerate(self.labels):
+                if address is None:
+                    break
+                dataset = datasets[number % len(datasets)]
+                members.append(self._collaborator(network, files, plan, label, dataset, address))
+            ended = aggregator.join(cap)
+            if not ended:
+                runner.stop_run(self.address)
+                aggregator.join(30)
+            grace_end = time.monotonic() + GRACE
+            stopped: set[str] = set()
+            for label, _, _, member in members:
+                if not member.join(max(grace_end - time.monotonic(), 0.0)):
+                    runner.stop_run(member.name)
+                    stopped.add(label)
+                    member.join(30)
+            collaborators = tuple(
+                self._collaborator_outcome(label, dataset, holder, member, label in stopped)
+                for label, dataset, holder, member in members
+            )
+            return dataclasses.replace(
+                outcome,
+                aggregator=aggregator.result(),
+                collaborators=collaborators,
+                timed_out=not ended,
+                cap=cap,
+                watch_note=network.problem,
+                members_not_run=None if address else NotRun("engine", NOT_STARTED),
+            )
+        finally:
+            network.close()
+
+    def _address_of(self, network: Any, aggregator: _Member) -> str | None:
+        """The aggregator's address on the network, once its container runs."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and aggregator.alive():
+            found = network.address_of(self.address)
+            if found:
+                return str(found)
+            time.sleep(0.05)
+        return None
+
+    def _collaborator(
+        self,
+        network: Any,
+        files: FederationFiles,
+        plan: Path,
+        label: str,
+        dataset: str,
+        address: str,
+    ) -> tuple[str, str, Any, _Member]:
+        number = self.labels.index(label) + 1
+        name = f"medperf-train-{self.token}-{number}"
+        holder = network.holder(
+            self.image.reference, f"medperf-fl-holder-{self.token}-{number}", address
+        )
+        network.member(name)
+        prepared = self.owner.inputs.prepared_data("train", dataset)
+        inputs = self._inputs(
+            "train",
+            {
+                "data_path": prepared.data,
+                "labels_path": prepared.labels,
+                "node_cert_folder": files.nodes[label],
+                "ca_cert_folder": files.ca_folder,
+                "plan_path": plan,
+            },
+        )
+        member = _Member(
+            lambda: self.owner.launcher.launch(
+                self.shown,
+                self.config,
+                self.image,
+                self.tasks["train"],
+                inputs,
+                label=f"train-{number}",
+                member=Member(
+                    name, holder.network_mode, environment={"MEDPERF_PARTICIPANT_LABEL": label}
+                ),
+            ),
+            name,
+        )
+        return label, dataset, holder, member
+
+    def _collaborator_outcome(
+        self, label: str, dataset: str, holder: Any, member: _Member, stopped: bool
+    ) -> Collaborator:
+        run = member.result()
+        watch = holder.watch
+        if watch is None:
+            seen = NetworkObservation(False, note=None)
+            reached = None
+        else:
+            seen = NetworkObservation(True, tuple(watch.since(0)))
+            reached = tuple(watch.reached())
+        run = dataclasses.replace(run, result=dataclasses.replace(run.result, network=seen))
+        return Collaborator(label, dataset or "the only one", run, stopped, reached)
+
+
+class _Member:
+    """One member's launch in a thread of its own."""
+
+    def __init__(self, work: Any, name: str = "") -> None:
+        self.name = name
+        self._result: FinishedRun | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, args=(work,), daemon=True)
+        self._thread.start()
+
+    def _work(self, work: Any) -> None:
+        try:
+            self._result = work()
+        except BaseException as exc:  # handed to the asking thread by result()
+            self._error = exc
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, seconds: float) -> bool:
+        self._thread.join(seconds)
+        return not self._thread.is_alive()
+
+    def result(self) -> FinishedRun:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
