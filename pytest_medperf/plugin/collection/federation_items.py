@@ -36,7 +36,8 @@ class FederationItem(KitItem):
         federations = self.kit_session.federations
         outcome = federations.outcome(self.config_path)
         if isinstance(outcome, NotRun):
-            if outcome.cause in ("input", "engine") and self.rule_id == "exit-status":
+            first = self.task == "generate_plan"  # one cause, one failure
+            if outcome.cause in ("input", "engine") and self.rule_id == "exit-status" and first:
                 self.finding = Finding(
                     "exit-status",
                     self.task,
