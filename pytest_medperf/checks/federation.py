@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..engine.federation.files import names_aggregator
+from ..engine.federation.files import names_aggregator, read_plan
+from ..engine.federation.run import ADMIN_TASK
 from ..observe.links import regular_files
 from .base import CheckContext, Finding, Verdict
 from .basic import exit_status, log_evidence
@@ -43,6 +44,13 @@ FL_RULES: dict[str, tuple[str, ...]] = {
     "train": (
         "exit-status",
         "talks-only-to-aggregator",
+        "no-writes-outside",
+        "inputs-untouched",
+        "non-root",
+    ),
+    "get_experiment_status": (
+        "exit-status",
+        "outputs-present",
         "no-writes-outside",
         "inputs-untouched",
         "non-root",
@@ -292,6 +300,35 @@ def _talks_only(outcome: FederationOutcome) -> Verdict:
     )
 
 
+def admin_verdict(rule: str, run: FinishedRun, ctx: CheckContext) -> Verdict:
+    """An FL admin's get_experiment_status, run against the live aggregator."""
+    if rule == "exit-status":
+        return exit_status(run)
+    if rule == "non-root":
+        return _member_non_root(run, ctx)
+    if rule != "outputs-present":
+        return SAME_RULE[rule](run, ctx)
+    if not run.result.succeeded:
+        return Verdict.skipped("not judged: the task failed (see exit-status)")
+    status = run.outputs["output_status_file"]
+    data, problem = read_plan(status)
+    if problem is None and not isinstance(data, dict):
+        problem = "it is not a YAML mapping"
+    if problem is None:
+        return Verdict.passed()
+    problem = problem.replace("plan.yaml", "the status file")
+    return Verdict.failed(
+        Finding(
+            "outputs-present",
+            ADMIN_TASK,
+            f"the status file ({status}) cannot be shown: {problem}. MedPerf reads it with "
+            "yaml.safe_load, prints it and keeps it as the experiment's status.",
+            (str(status),),
+            "write the aggregator's status as a YAML mapping at output_status_file.",
+        )
+    )
+
+
 def fl_log(task: str, outcome: FederationOutcome) -> FinishedRun | None:
     """The run whose log a task's item shows: the aggregator's, the first collaborator
     that failed (else the first one), generate_plan's."""
@@ -299,6 +336,8 @@ def fl_log(task: str, outcome: FederationOutcome) -> FinishedRun | None:
         return outcome.plan
     if task == "start_aggregator":
         return outcome.aggregator
+    if task == ADMIN_TASK:
+        return None
     members = outcome.collaborators
     failed = [m for m in members if not (m.stopped or m.run.result.succeeded)]
     chosen = failed or list(members)

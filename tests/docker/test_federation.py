@@ -16,6 +16,7 @@ from conftest import DATA, SAMPLES, VIOLATIONS, containers_of, kit_containers, s
 from pytest_medperf.runtimes.base import LABEL_KIT, LABEL_PID
 
 FL = SAMPLES / "fl" / "container_config.yaml"
+ADMIN = SAMPLES / "fl_admin" / "container_config.yaml"
 FL_ITEMS = {
     "generate_plan": {
         "exit-status",
@@ -51,13 +52,22 @@ def kit_networks(pid: int) -> list:
 
 def test_good_fl_pair_passes_every_item_and_leaves_nothing(run_kit) -> None:
     started = time.monotonic()
-    run = run_kit(FL, args=("--medperf-data", str(DATA["prepared"])))
+    run = run_kit(FL, ADMIN, args=("--medperf-data", str(DATA["prepared"])))
     took = time.monotonic() - started
     print(f"the good FL pair's session took {took:.1f} s")  # the figure: < 60 s
     assert set(run.outcomes.values()) == {"passed"}, run.messages
     found = {name for name in run.outcomes if name.count("::") == 2}
     assert found == {
         f"fl/container_config.yaml::{t}::{r}" for t, rs in FL_ITEMS.items() for r in rs
+    } | {
+        f"fl_admin/container_config.yaml::get_experiment_status::{r}"
+        for r in (
+            "exit-status",
+            "outputs-present",
+            "no-writes-outside",
+            "inputs-untouched",
+            "non-root",
+        )
     }
     assert took < 300  # a cap that turns a hang into a failure, not a speed test
     assert kit_containers() == []
@@ -139,3 +149,13 @@ def test_a_killed_federations_network_is_swept_by_the_next_session(run_kit, tmp_
     assert set(run.outcomes.values()) == {"passed"}, run.messages
     assert kit_networks(proc.pid) == []
     assert containers_of(proc.pid) == []
+
+
+def test_an_admin_config_alone_says_it_needs_the_fl_config(run_kit) -> None:
+    run = run_kit(ADMIN, args=("--medperf-data", str(DATA["prepared"]))).only("fl_admin")
+    steps = {k: v for k, v in run.outcomes.items() if "::" in k}
+    assert set(steps.values()) == {"skipped"}, run.messages
+    assert (
+        "--medperf-config fl/container_config.yaml"
+        in run.messages["get_experiment_status::exit-status"]
+    )

@@ -3,6 +3,13 @@ collaborators' train on a Docker network of their own, with a throwaway certific
 authority (docs/federation.md)."""
 
 from .outcome import Collaborator, FederationOutcome
-from .run import FL_TASKS, Federations, fl_tasks
+from .run import ADMIN_TASK, FL_TASKS, Federations, fl_tasks
 
-__all__ = ["FL_TASKS", "Collaborator", "FederationOutcome", "Federations", "fl_tasks"]
+__all__ = [
+    "ADMIN_TASK",
+    "FL_TASKS",
+    "Collaborator",
+    "FederationOutcome",
+    "Federations",
+    "fl_tasks",
+]

@@ -31,8 +31,11 @@ class FederationFiles:
     nodes: dict[str, Path]  # collaborator label -> node folder
 
 
-def write_files(root: Path, address: str, labels: list[str]) -> FederationFiles:
-    """Every file the federation needs, readable by any uid the tasks run as."""
+def write_files(
+    root: Path, address: str, labels: list[str], admins: tuple[str, ...] = ()
+) -> FederationFiles:
+    """Every file the federation needs, readable by any uid the tasks run as; admins get
+    a node folder (EC, like collaborators) but are not in cols.yaml."""
     aggregator_config = root / "aggregator_config.yaml"
     aggregator_config.write_text(
         yaml.safe_dump({"address": address, "port": PORT, "admin_port": ADMIN_PORT})
@@ -42,9 +45,11 @@ def write_files(root: Path, address: str, labels: list[str]) -> FederationFiles:
     aggregator_node = authority.issue(address, "RSA", server=True).write(_folder(root / "agg"))
     nodes: dict[str, Path] = {}
     listed: dict[str, dict[str, str]] = {}
-    for number, label in enumerate(labels, 1):
+    for number, label in enumerate([*labels, *admins], 1):
         issued = authority.issue(label, "EC")
-        nodes[label] = issued.write(_folder(root / f"col{number}"))
+        nodes[label] = issued.write(_folder(root / f"node{number}"))
+        if label in admins:
+            continue
         listed[label] = {
             "email": label,
             "certificate": base64.b64encode(issued.cert_pem).decode("ascii"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ...observe.netwatch import Attempt
@@ -39,4 +40,5 @@ class FederationOutcome:
     watch_note: str | None = None  # why collaborators were not watched
     plan_data: Any = None  # plan.yaml as read (None: missing, empty or unreadable)
     plan_problem: str | None = None
-    admin: dict[str, FinishedRun] = field(default_factory=dict)
+    # Each FL admin config's get_experiment_status, by the config's path.
+    admin: dict[Path, FinishedRun | NotRun] = field(default_factory=dict)

@@ -17,6 +17,7 @@ from ...config import ContainerConfig, TaskSpec
 from ...config.loader import _build_task
 from ...config.yamlsafe import read_yaml
 from ...errors import ConfigError, EngineUnavailable, KitError
+from ...interrupts import checkpoint
 from ...runtimes.base import ImageInfo, NetworkObservation, Runner
 from ..configs import Configs
 from ..inputs.resolve import Inputs
@@ -29,14 +30,16 @@ from .files import ADMIN_PORT, PORT, FederationFiles, names_aggregator, read_pla
 from .outcome import Collaborator, FederationOutcome
 
 FL_TASKS = ("generate_plan", "start_aggregator", "train")
+ADMIN_TASK = "get_experiment_status"  # an FL admin's task that writes a status file
+ADMIN = "admin@example.org"  # the admin's email, its certificate's common name
 CAP = 600.0  # seconds a federation may take when --medperf-timeout gives no limit
 GRACE = 10.0  # seconds collaborators get to end by themselves after the aggregator
 NOT_STARTED = "the aggregator never joined its network"
 
 
 def fl_tasks(config: ContainerConfig) -> dict[str, TaskSpec]:
-    """The config's FL tasks as TaskSpecs (the loader keeps only their names)."""
-    if not any(name in config.other_tasks for name in FL_TASKS) or config.format != (
+    """The config's FL (and FL admin) tasks as TaskSpecs (the loader keeps only names)."""
+    if not any(n in config.other_tasks for n in (*FL_TASKS, ADMIN_TASK)) or config.format != (
         "container_config"
     ):
         return {}
@@ -44,7 +47,11 @@ def fl_tasks(config: ContainerConfig) -> dict[str, TaskSpec]:
         tasks = read_yaml(config.path, what="container config").data["tasks"]
     except (ConfigError, KeyError, TypeError):
         return {}
-    return {name: _build_task(name, tasks[name] or {}) for name in FL_TASKS if name in tasks}
+    return {
+        name: _build_task(name, tasks[name] or {})
+        for name in (*FL_TASKS, ADMIN_TASK)
+        if name in tasks
+    }
 
 
 class Federations:
@@ -69,6 +76,33 @@ class Federations:
 
     def outcome(self, path: Path) -> FederationOutcome | NotRun:
         return self._done.get(path, lambda: self._run(path))
+
+    def admin_run(self, path: Path) -> FinishedRun | NotRun:
+        """An FL admin config's get_experiment_status, run against the live aggregator of
+        the session's FL config (the first one with every FL task)."""
+        for other in self.options.configs:
+            config = self.configs.config(other)
+            if isinstance(config, ContainerConfig) and set(FL_TASKS) <= set(fl_tasks(config)):
+                outcome = self.outcome(other)
+                if isinstance(outcome, NotRun):
+                    return NotRun("upstream", f"the federation did not run: {outcome.reason}")
+                if outcome.members_not_run is not None:
+                    return outcome.members_not_run
+                return outcome.admin.get(path) or NotRun("upstream", NOT_STARTED)
+        return NotRun(
+            "unsupported",
+            f"{ADMIN_TASK} asks a live aggregator: check the FL config in the same session "
+            "(--medperf-config fl/container_config.yaml)",
+        )
+
+    def admins(self) -> list[tuple[Path, ContainerConfig]]:
+        """The session's configs with the admin's task (the FL config itself may have it)."""
+        found = []
+        for path in self.options.configs:
+            config = self.configs.config(path)
+            if isinstance(config, ContainerConfig) and ADMIN_TASK in fl_tasks(config):
+                found.append((path, config))
+        return found
 
     def finished(self, path: Path) -> FederationOutcome | NotRun | None:
         """The federation's outcome if it ran already (never starts it)."""
@@ -138,8 +172,9 @@ class _Federation:
 
     def run(self) -> FederationOutcome:
         root = self.owner.sandbox.get().new_dir("federation", Path(self.shown).parent.name)
-        files = write_files(root, self.address, self.labels)
+        files = write_files(root, self.address, self.labels, (ADMIN,))
         plan = self._generate_plan(files)
+        checkpoint()  # a run a signal stopped is no result to judge
         outcome = FederationOutcome(plan, self.address, PORT, ADMIN_PORT)
         if not plan.result.succeeded:
             return dataclasses.replace(
@@ -226,6 +261,11 @@ class _Federation:
                     break
                 dataset = datasets[number % len(datasets)]
                 members.append(self._collaborator(network, files, plan, label, dataset, address))
+            admins = {
+                path: self._admin(network, files, plan, path, config, number)
+                for number, (path, config) in enumerate(self.owner.admins(), 1)
+                if address is not None
+            }
             ended = aggregator.join(cap)
             if not ended:
                 runner.stop_run(self.address)
@@ -241,8 +281,13 @@ class _Federation:
                 self._collaborator_outcome(label, dataset, holder, member, label in stopped)
                 for label, dataset, holder, member in members
             )
+            admin = {
+                path: member.result() if isinstance(member, _Member) else member
+                for path, member in admins.items()
+            }
             return dataclasses.replace(
                 outcome,
+                admin=admin,
                 aggregator=aggregator.result(),
                 collaborators=collaborators,
                 timed_out=not ended,
@@ -305,6 +350,44 @@ class _Federation:
         )
         return label, dataset, holder, member
 
+    def _admin(
+        self,
+        network: Any,
+        files: FederationFiles,
+        plan: Path,
+        path: Path,
+        config: ContainerConfig,
+        number: int,
+    ) -> _Member | NotRun:
+        """An admin's get_experiment_status, on the federation's network as an admin's
+        machine reaches the aggregator (network on, MEDPERF_ADMIN_PARTICIPANT_CN)."""
+        image = self.owner.configs.image(path)
+        if isinstance(image, NotRun):
+            return image
+        name = f"medperf-admin-{self.token}-{number}"
+        network.member(name)
+        spec = fl_tasks(config)[ADMIN_TASK]
+        given = {
+            "node_cert_folder": files.nodes[ADMIN],
+            "ca_cert_folder": files.ca_folder,
+            "plan_path": plan,
+        }
+        inputs = {v.key: given[v.key] for v in spec.inputs if v.key in given}
+        shown = self.owner.configs.shown(path)
+        environment = {"MEDPERF_ADMIN_PARTICIPANT_CN": ADMIN}
+        return _Member(
+            lambda: self.owner.launcher.launch(
+                shown,
+                config,
+                image,
+                spec,
+                inputs,
+                label=ADMIN_TASK,
+                member=Member(name, network.name, environment=environment),
+            ),
+            name,
+        )
+
     def _collaborator_outcome(
         self, label: str, dataset: str, holder: Any, member: _Member, stopped: bool
     ) -> Collaborator:
@@ -340,7 +423,12 @@ class _Member:
         return self._thread.is_alive()
 
     def join(self, seconds: float) -> bool:
-        self._thread.join(seconds)
+        """Wait up to `seconds` for the member's end; a signal stops the wait (the kit's
+        watcher has killed the containers: no result to report)."""
+        deadline = time.monotonic() + seconds
+        while self._thread.is_alive() and time.monotonic() < deadline:
+            self._thread.join(min(0.2, max(deadline - time.monotonic(), 0.0)))
+            checkpoint()
         return not self._thread.is_alive()
 
     def result(self) -> FinishedRun:

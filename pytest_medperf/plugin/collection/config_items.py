@@ -12,7 +12,7 @@ from ...checks.portable import hard_problems, soft_problems
 from ...config.mlcube import LegacyFormatNotice
 from ...config.model import KIND_WORDS
 from ...config.yamlsafe import read_yaml
-from ...engine.federation import FL_TASKS
+from ...engine.federation import ADMIN_TASK, FL_TASKS
 from ...errors import ConfigError, ConfigErrors
 from ...runtimes.base import ImageInfo
 from ..kit import KIT_KEY
@@ -66,7 +66,7 @@ class ConfigValidItem(KitItem):
             f"{name} is a {KIND_WORDS[kind]} task MedPerf runs; the kit checked this config "
             "and its image, and does not run this task yet."
             for name, kind in other.items()
-            if name not in FL_TASKS  # the kit runs these as a local federation
+            if name not in (*FL_TASKS, ADMIN_TASK)  # the kit runs these in a local federation
         ]
         self.notes = (*self.notes, *notes)
         for name in ignored:

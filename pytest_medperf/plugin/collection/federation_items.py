@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from ...checks import CheckContext, Finding
-from ...checks.federation import FL_RULES, fl_log, fl_verdict
-from ...engine.federation import FederationOutcome
+from ...checks.federation import FL_RULES, admin_verdict, fl_log, fl_verdict
+from ...engine.federation import ADMIN_TASK, FederationOutcome
 from ...engine.runs import FinishedRun, NotRun
 from ..kit import KIT_KEY
 from .items import CheckFailed, KitItem, skip_here
@@ -29,11 +29,23 @@ class FederationItem(KitItem):
         return self.task
 
     def run(self) -> FinishedRun | None:
+        if self.task == ADMIN_TASK:
+            return self._admin_run
         done = self.kit_session.federations.finished(self.config_path)
         return fl_log(self.task, done) if isinstance(done, FederationOutcome) else None
 
+    _admin_run: FinishedRun | None = None
+
     def runtest(self) -> None:
         federations = self.kit_session.federations
+        if self.task == ADMIN_TASK:
+            admin = federations.admin_run(self.config_path)
+            if isinstance(admin, NotRun):
+                skip_here(f"{self.task} did not run: {admin.reason}")
+                return
+            self._admin_run = admin
+            self.apply(admin_verdict(self.rule_id, admin, self._context()))
+            return
         outcome = federations.outcome(self.config_path)
         if isinstance(outcome, NotRun):
             first = self.task == "generate_plan"  # one cause, one failure
@@ -47,15 +59,16 @@ class FederationItem(KitItem):
                 raise CheckFailed(self.finding)
             skip_here(f"{self.task} did not run: {outcome.reason}")
             return
-        settings = self.config.stash[KIT_KEY].settings
-        path = self.config_path
-        context = CheckContext(
+        self.apply(fl_verdict(self.task, self.rule_id, outcome, self._context()))
+
+    def _context(self) -> CheckContext:
+        federations, path = self.kit_session.federations, self.config_path
+        return CheckContext(
             rerun_as_root=lambda: federations.plan_as_root(path),
             second_run=lambda: None,
             corrupted_sanity_runs=lambda: [],
-            strict=settings.strict,
+            strict=self.config.stash[KIT_KEY].settings.strict,
         )
-        self.apply(fl_verdict(self.task, self.rule_id, outcome, context))
 
 
 class FederationNode(pytest.Collector):

@@ -5,7 +5,9 @@ start_aggregator: waits for the collaborators of cols.yaml (HTTP on the plan's p
   averages one number over a few rounds, writes report.yaml and the weights.
 train: joins the aggregator named in the plan and sends an update each round.
 A flag breaks one thing on purpose (the kit's violation samples):
-  --forget-address, --no-report, --contact-other, --crash-as LABEL.
+  --forget-address, --no-report, --contact-other, --crash-as LABEL, --no-status.
+get_experiment_status (the FL admin's task): asks the live aggregator for its status and
+  writes status.yaml.
 """
 
 from __future__ import annotations
@@ -49,7 +51,10 @@ def check_pki() -> None:
 def generate_plan(flags: list[str]) -> None:
     training = read_yaml(VOLUMES / "training_config" / "training_config.yaml")
     aggregator = read_yaml(VOLUMES / "aggregator_config" / "aggregator_config.yaml")
-    plan = {"rounds": int(training.get("rounds", 2))}
+    plan = {
+        "rounds": int(training.get("rounds", 2)),
+        "round_seconds": float(training.get("round_seconds", 0)),
+    }
     if "--forget-address" not in flags:
         plan["aggregator"] = aggregator
     (VOLUMES / "plan" / "plan.yaml").write_text(yaml.safe_dump(plan))
@@ -57,7 +62,9 @@ def generate_plan(flags: list[str]) -> None:
 
 
 class Aggregator:
-    def __init__(self, expected: list[str], rounds: int) -> None:
+    def __init__(self, expected: list[str], rounds: int, seconds: float) -> None:
+        self.seconds = seconds  # a round's least duration (the admin's window)
+        self.round_started = time.monotonic()
         self.expected = expected
         self.rounds = rounds
         self.joined: list[str] = []
@@ -69,9 +76,27 @@ class Aggregator:
         self.history: list[float] = []
         self.lock = threading.Lock()
 
+    def finish_round(self) -> None:
+        """Average the round once every collaborator sent its update and its time is up."""
+        waited = time.monotonic() - self.round_started >= self.seconds
+        if self.updates and set(self.updates) >= set(self.joined) and waited:
+            self.weight = sum(self.updates.values()) / len(self.updates)
+            self.history.append(self.weight)
+            log(f"round {self.round + 1}/{self.rounds}: weight {self.weight:.3f}")
+            self.updates = {}
+            self.round += 1
+            self.round_started = time.monotonic()
+
     def answer(self, path: str, body: dict) -> dict:
         with self.lock:
             label = str(body.get("label"))
+            if path == "/status":
+                return {
+                    "round": self.round,
+                    "rounds": self.rounds,
+                    "collaborators": self.joined,
+                    "asked_by": label,
+                }
             if path == "/join":
                 if label not in self.expected:
                     return {"error": f"{label} is not in cols.yaml"}
@@ -81,18 +106,14 @@ class Aggregator:
                 return {"ok": True}
             if path == "/update" and body.get("round") == self.round:
                 self.updates[label] = float(body["value"])
-                if set(self.updates) >= set(self.joined):
-                    self.weight = sum(self.updates.values()) / len(self.updates)
-                    self.history.append(self.weight)
-                    log(f"round {self.round + 1}/{self.rounds}: weight {self.weight:.3f}")
-                    self.updates = {}
-                    self.round += 1
+                self.finish_round()
                 return {"ok": True}
             if not self.started:
                 return {"wait": True}
             if self.round >= self.rounds:
                 self.finished_by.add(label)
                 return {"done": True}
+            self.finish_round()  # when the round's time is up
             if label in self.updates:
                 return {"wait": True}
             return {"round": self.round, "weight": self.weight}
@@ -102,7 +123,7 @@ def start_aggregator(flags: list[str]) -> None:
     check_pki()
     plan = read_yaml(VOLUMES / "plan" / "plan.yaml")
     expected = sorted(read_yaml(VOLUMES / "collaborators" / "cols.yaml"))
-    state = Aggregator(expected, int(plan["rounds"]))
+    state = Aggregator(expected, int(plan["rounds"]), float(plan.get("round_seconds", 0)))
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -128,6 +149,7 @@ def start_aggregator(flags: list[str]) -> None:
         if len(state.joined) < len(expected):
             log(f"going on with {state.joined}: the others did not join in {JOIN_WAIT:g} s")
         state.started = True
+        state.round_started = time.monotonic()
     while state.round < state.rounds:
         time.sleep(0.05)
     deadline = time.monotonic() + 5
@@ -194,8 +216,31 @@ def train(flags: list[str]) -> None:
     log(f"{label} done after {rounds} rounds")
 
 
+def get_experiment_status(flags: list[str]) -> None:
+    check_pki()
+    plan = read_yaml(VOLUMES / "plan" / "plan.yaml")
+    address, port = plan["aggregator"]["address"], int(plan["aggregator"]["port"])
+    admin = os.environ["MEDPERF_ADMIN_PARTICIPANT_CN"]
+    deadline = time.monotonic() + CONNECT_WAIT
+    while True:
+        try:
+            status = post(address, port, "/status", {"label": admin})
+            break
+        except OSError as exc:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"cannot reach the aggregator {address}:{port}: {exc}") from None
+            time.sleep(0.2)
+    log(f"status: {status}")
+    if "--no-status" not in flags:
+        (VOLUMES / "status" / "status.yaml").write_text(yaml.safe_dump(status))
+
+
 if __name__ == "__main__":
     task, flags = sys.argv[1], sys.argv[2:]
-    {"generate_plan": generate_plan, "start_aggregator": start_aggregator, "train": train}[task](
-        flags
-    )
+    tasks = {
+        "generate_plan": generate_plan,
+        "start_aggregator": start_aggregator,
+        "train": train,
+        "get_experiment_status": get_experiment_status,
+    }
+    tasks[task](flags)
