@@ -14,7 +14,7 @@ from ..engine.federation.run import ADMIN_TASK
 from ..observe.links import regular_files
 from .base import CheckContext, Finding, Verdict
 from .basic import exit_status, log_evidence
-from .isolation import inputs_untouched, no_network, no_writes_outside, non_root
+from .isolation import _non_root_fix, inputs_untouched, no_network, no_writes_outside, non_root
 
 if TYPE_CHECKING:
     from ..engine.federation import Collaborator, FederationOutcome
@@ -64,8 +64,19 @@ SAME_RULE: dict[str, Callable[..., Verdict]] = {
 }
 
 
-def fl_verdict(task: str, rule: str, outcome: FederationOutcome, ctx: CheckContext) -> Verdict:
-    """The rule's verdict on the task's run(s) in this federation."""
+def fl_verdict(
+    task: str,
+    rule: str,
+    outcome: FederationOutcome,
+    ctx: CheckContext,
+    as_root: Callable[[], FederationOutcome | None] = lambda: None,
+) -> Verdict:
+    """The rule's verdict on the task's run(s) in this federation; as_root: the whole
+    federation once more as root (non-root asks for it when a member failed by itself)."""
+    if rule == "non-root" and task in ("start_aggregator", "train"):
+        if outcome.members_not_run is not None:
+            return Verdict.skipped(f"{task} did not run: {outcome.members_not_run.reason}")
+        return _members_non_root(task, outcome, as_root)
     if task == "generate_plan":
         return _plan_verdict(rule, outcome, ctx)
     if outcome.members_not_run is not None:
@@ -221,6 +232,62 @@ def _member_non_root(run: FinishedRun, ctx: CheckContext) -> Verdict:
     if run.result.succeeded:
         return Verdict.passed()
     return Verdict.skipped(NO_ROOT_RERUN)
+
+
+def _failed_by_itself(run: FinishedRun, stopped: bool = False) -> bool:
+    result = run.result
+    return not (stopped or result.succeeded or result.timed_out or result.start_error)
+
+
+def _members_non_root(
+    task: str, outcome: FederationOutcome, as_root: Callable[[], FederationOutcome | None]
+) -> Verdict:
+    """A member that failed by itself is judged by the same member in the whole
+    federation run again as root: working there, it fails only for its uid."""
+    if task == "start_aggregator":
+        assert outcome.aggregator is not None
+        failed = [("the aggregator", outcome.aggregator)]
+    else:
+        failed = [
+            (f"collaborator {m.label}", m.run)
+            for m in outcome.collaborators
+            if _failed_by_itself(m.run, m.stopped)
+        ]
+    failed = [(who, run) for who, run in failed if _failed_by_itself(run)]
+    if not failed:
+        return Verdict.passed()
+    root = as_root()
+    if root is None or root.members_not_run is not None:
+        return Verdict.skipped("the kit could not run the federation a second time as root")
+    for who, run in failed:
+        if task == "start_aggregator":
+            works = root.aggregator is not None and root.aggregator.result.succeeded
+        else:
+            label = who.removeprefix("collaborator ")
+            works = any(
+                m.label == label and (m.stopped or m.run.result.succeeded)
+                for m in root.collaborators
+            )
+        if works:
+            denied = [d for d in run.result.denied if not d.read_only]
+            evidence: tuple[str, ...] = (
+                "as root (uid 0), in a second federation: it did its part",
+                f"as uid {run.result.user}: exit status {run.result.exit_code}",
+            )
+            evidence += tuple(f"denied: {d.path} (log: {d.line})" for d in denied[:5])
+            if not denied:
+                evidence += log_evidence(run, 6)
+            return Verdict.failed(
+                Finding(
+                    "non-root",
+                    task,
+                    f"{who} works as root but fails as uid {run.result.user}, the non-root "
+                    "user MedPerf runs it as.",
+                    evidence,
+                    _non_root_fix(denied),
+                )
+            )
+    return Verdict.passed()  # fails as root too: not a permission problem
 
 
 def _train_verdict(rule: str, outcome: FederationOutcome, ctx: CheckContext) -> Verdict:

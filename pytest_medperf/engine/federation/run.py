@@ -73,6 +73,7 @@ class Federations:
         self.launcher = launcher
         self.sandbox = sandbox
         self._done: OnceEach[Path, FederationOutcome | NotRun] = OnceEach()
+        self._as_root: OnceEach[Path, FederationOutcome | None] = OnceEach()
 
     def outcome(self, path: Path) -> FederationOutcome | NotRun:
         return self._done.get(path, lambda: self._run(path))
@@ -103,6 +104,21 @@ class Federations:
             if isinstance(config, ContainerConfig) and ADMIN_TASK in fl_tasks(config):
                 found.append((path, config))
         return found
+
+    def as_root(self, path: Path) -> FederationOutcome | None:
+        """The whole federation once more with every member as root (for non-root: a
+        member that failed as the site's uid is judged by how it does as root)."""
+
+        def make() -> FederationOutcome | None:
+            config, image = self.configs.config(path), self.configs.image(path)
+            if not isinstance(config, ContainerConfig) or isinstance(image, NotRun):
+                return None
+            try:
+                return _Federation(self, config, image, fl_tasks(config), "0:0").run()
+            except (EngineUnavailable, KitError):
+                return None
+
+        return self._as_root.get(path, make)
 
     def finished(self, path: Path) -> FederationOutcome | NotRun | None:
         """The federation's outcome if it ran already (never starts it)."""
@@ -157,9 +173,15 @@ class Federations:
 
 class _Federation:
     def __init__(
-        self, owner: Federations, config: ContainerConfig, image: ImageInfo, tasks: dict
+        self,
+        owner: Federations,
+        config: ContainerConfig,
+        image: ImageInfo,
+        tasks: dict,
+        user: str | None = None,
     ) -> None:
         self.owner = owner
+        self.user = user  # "0:0": every member as root (for non-root), else the site's uid
         self.options = owner.options
         self.config = config
         self.image = image
@@ -169,6 +191,11 @@ class _Federation:
         self.token = token
         self.address = f"medperf-aggregator-{token}"
         self.labels = [f"col{n}@example.org" for n in range(1, self.options.collaborators + 1)]
+
+    def _launch(self, *args: Any, label: str | None = None, **kwargs: Any) -> FinishedRun:
+        if self.user is not None and label is not None:
+            label += "-as-root"
+        return self.owner.launcher.launch(*args, user=self.user, label=label, **kwargs)
 
     def run(self) -> FederationOutcome:
         root = self.owner.sandbox.get().new_dir("federation", Path(self.shown).parent.name)
@@ -220,8 +247,13 @@ class _Federation:
             "generate_plan",
             {"training_config_path": training, "aggregator_config_path": files.aggregator_config},
         )
-        launched = self.owner.launcher.launch(
-            self.shown, self.config, self.image, self.tasks["generate_plan"], inputs
+        launched = self._launch(
+            self.shown,
+            self.config,
+            self.image,
+            self.tasks["generate_plan"],
+            inputs,
+            label="generate_plan",
         )
         return launched
 
@@ -235,7 +267,7 @@ class _Federation:
             ports = (f"127.0.0.1:{PORT}:{PORT}", f"127.0.0.1:{ADMIN_PORT}:{ADMIN_PORT}")
             network.member(self.address)
             aggregator = _Member(
-                lambda: self.owner.launcher.launch(
+                lambda: self._launch(
                     self.shown,
                     self.config,
                     self.image,
@@ -335,7 +367,7 @@ class _Federation:
             },
         )
         member = _Member(
-            lambda: self.owner.launcher.launch(
+            lambda: self._launch(
                 self.shown,
                 self.config,
                 self.image,
@@ -376,7 +408,7 @@ class _Federation:
         shown = self.owner.configs.shown(path)
         environment = {"MEDPERF_ADMIN_PARTICIPANT_CN": ADMIN}
         return _Member(
-            lambda: self.owner.launcher.launch(
+            lambda: self._launch(
                 shown,
                 config,
                 image,

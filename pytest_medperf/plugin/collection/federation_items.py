@@ -59,7 +59,16 @@ class FederationItem(KitItem):
                 raise CheckFailed(self.finding)
             skip_here(f"{self.task} did not run: {outcome.reason}")
             return
-        self.apply(fl_verdict(self.task, self.rule_id, outcome, self._context()))
+        path = self.config_path
+        self.apply(
+            fl_verdict(
+                self.task,
+                self.rule_id,
+                outcome,
+                self._context(),
+                lambda: federations.as_root(path),
+            )
+        )
 
     def _context(self) -> CheckContext:
         federations, path = self.kit_session.federations, self.config_path

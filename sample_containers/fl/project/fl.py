@@ -5,7 +5,8 @@ start_aggregator: waits for the collaborators of cols.yaml (HTTP on the plan's p
   averages one number over a few rounds, writes report.yaml and the weights.
 train: joins the aggregator named in the plan and sends an update each round.
 A flag breaks one thing on purpose (the kit's violation samples):
-  --forget-address, --no-report, --contact-other, --crash-as LABEL, --no-status.
+  --forget-address, --no-report, --contact-other, --crash-as LABEL, --no-status,
+  --read-root-only-as LABEL (a setting only root may read).
 get_experiment_status (the FL admin's task): asks the live aggregator for its status and
   writes status.yaml.
 """
@@ -179,6 +180,8 @@ def train(flags: list[str]) -> None:
     if "--crash-as" in flags and flags[flags.index("--crash-as") + 1] == label:
         raise RuntimeError(f"{label}: the data loader crashed (on purpose)")
     check_pki()
+    if "--read-root-only-as" in flags and flags[flags.index("--read-root-only-as") + 1] == label:
+        log(f"setting: {Path('/etc/fl-root-only.conf').read_text().strip()}")
     plan = read_yaml(VOLUMES / "plan" / "plan.yaml")
     address, port = plan["aggregator"]["address"], int(plan["aggregator"]["port"])
     if "--contact-other" in flags:
