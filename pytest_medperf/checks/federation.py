@@ -76,6 +76,8 @@ def fl_verdict(
     if rule == "non-root" and task in ("start_aggregator", "train"):
         if outcome.members_not_run is not None:
             return Verdict.skipped(f"{task} did not run: {outcome.members_not_run.reason}")
+        if task == "train" and not outcome.collaborators:
+            return _train_verdict(rule, outcome, ctx)
         return _members_non_root(task, outcome, as_root)
     if task == "generate_plan":
         return _plan_verdict(rule, outcome, ctx)
@@ -157,6 +159,10 @@ def _completes(outcome: FederationOutcome, run: FinishedRun) -> Verdict:
         problems.append(f"the aggregator was still running after {outcome.cap:g} s")
     elif not run.result.succeeded:
         problems.append(f"the aggregator exited with status {run.result.exit_code}")
+    if not outcome.collaborators:
+        problems.append(
+            "no collaborator started: the aggregator ended before it joined its network"
+        )
     absent = [c for c in outcome.collaborators if not took_part(c)]
     problems += [f"{c.label} did not take part: {_why_absent(c)}" for c in absent]
     if not problems:
@@ -292,6 +298,11 @@ def _members_non_root(
 
 def _train_verdict(rule: str, outcome: FederationOutcome, ctx: CheckContext) -> Verdict:
     members = outcome.collaborators
+    if not members:
+        return Verdict.skipped(
+            "train did not run: the aggregator ended before it joined its network "
+            "(see start_aggregator's exit-status)"
+        )
     if rule == "talks-only-to-aggregator":
         return _talks_only(outcome)
     for member in members:

@@ -180,3 +180,34 @@ def test_a_forced_exit_names_the_network_and_its_removal() -> None:
     assert "docker network rm medperf-fl-1" in ledger.removal_command()
     ledger.drop_network("medperf-fl-1")
     assert ledger.empty()
+
+
+def test_an_aggregator_that_ends_before_any_collaborator_starts(tmp_path: Path) -> None:
+    outcome = _federation(tmp_path, code=1)  # no collaborator ever started
+    completes = fl_verdict("start_aggregator", "federation-completes", outcome, CONTEXT)
+    assert completes.finding is not None
+    assert "no collaborator started" in completes.finding.summary
+    for rule in ("exit-status", "non-root", "talks-only-to-aggregator"):
+        verdict = fl_verdict("train", rule, outcome, CONTEXT)
+        assert verdict.status == "skipped" and "start_aggregator's exit-status" in str(
+            verdict.reason
+        )
+
+
+def test_non_root_compares_a_failed_member_with_the_federation_as_root(tmp_path: Path) -> None:
+    failed = _federation(tmp_path, _member("col1"), _member("col2", code=1))
+    same_as_root = _federation(tmp_path, _member("col1"), _member("col2", code=1))
+    works_as_root = _federation(tmp_path, _member("col1"), _member("col2"))
+    verdict = fl_verdict("train", "non-root", failed, CONTEXT, lambda: works_as_root)
+    assert verdict.finding is not None
+    assert verdict.finding.summary.startswith("collaborator col2 works as root but fails")
+    assert fl_verdict("train", "non-root", failed, CONTEXT, lambda: same_as_root).status == (
+        "passed"
+    )
+    assert fl_verdict("train", "non-root", failed, CONTEXT, lambda: None).status == "skipped"
+    asked: list[int] = []
+    fine = _federation(tmp_path, _member("col1"))
+    assert fl_verdict("train", "non-root", fine, CONTEXT, lambda: asked.append(1)).status == (
+        "passed"
+    )
+    assert asked == []  # nothing failed: no second federation

@@ -198,6 +198,12 @@ class _Federation:
         return self.owner.launcher.launch(*args, user=self.user, label=label, **kwargs)
 
     def run(self) -> FederationOutcome:
+        datasets = [d.name for d in self.options.data] or [""]
+        self.datasets = {  # each collaborator's, found before anything starts
+            label: datasets[number % len(datasets)] for number, label in enumerate(self.labels)
+        }
+        for name in dict.fromkeys(self.datasets.values()):
+            self.owner.inputs.prepared_data("train", name)
         root = self.owner.sandbox.get().new_dir("federation", Path(self.shown).parent.name)
         files = write_files(root, self.address, self.labels, (ADMIN,))
         plan = self._generate_plan(files)
@@ -287,12 +293,11 @@ class _Federation:
             )
             address = self._address_of(network, aggregator)
             members: list[tuple[str, str, Any, _Member]] = []
-            datasets = [d.name for d in self.options.data] or [""]
-            for number, label in enumerate(self.labels):
-                if address is None:
-                    break
-                dataset = datasets[number % len(datasets)]
-                members.append(self._collaborator(network, files, plan, label, dataset, address))
+            if address is not None:
+                members += [
+                    self._collaborator(network, files, plan, label, self.datasets[label], address)
+                    for label in self.labels
+                ]
             admins = {
                 path: self._admin(network, files, plan, path, config, number)
                 for number, (path, config) in enumerate(self.owner.admins(), 1)
@@ -309,6 +314,12 @@ class _Federation:
                     runner.stop_run(member.name)
                     stopped.add(label)
                     member.join(30)
+            for asking in admins.values():  # an admin still asking is stopped too
+                if isinstance(asking, _Member) and not asking.join(
+                    max(grace_end - time.monotonic(), 0.0)
+                ):
+                    runner.stop_run(asking.name)
+                    asking.join(30)
             collaborators = tuple(
                 self._collaborator_outcome(label, dataset, holder, member, label in stopped)
                 for label, dataset, holder, member in members
@@ -325,7 +336,6 @@ class _Federation:
                 timed_out=not ended,
                 cap=cap,
                 watch_note=network.problem,
-                members_not_run=None if address else NotRun("engine", NOT_STARTED),
             )
         finally:
             network.close()
