@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..engine.federation.files import names_aggregator, read_plan
-from ..engine.federation.run import ADMIN_TASK
+from ..engine.federation.tasks import ADMIN_TASK
 from ..observe.links import regular_files
 from .base import CheckContext, Finding, Verdict
 from .basic import exit_status, log_evidence

@@ -159,3 +159,13 @@ def test_an_admin_config_alone_says_it_needs_the_fl_config(run_kit) -> None:
         "--medperf-config fl/container_config.yaml"
         in run.messages["get_experiment_status::exit-status"]
     )
+
+
+def test_under_xdist_the_admin_goes_with_its_federation(run_kit) -> None:
+    """The FL config and its admin form one chain: one worker runs both, so the admin's
+    task meets the federation that worker runs."""
+    run = run_kit(FL, ADMIN, args=("--medperf-data", str(DATA["prepared"]), "-n", "2"))
+    assert set(run.outcomes.values()) == {"passed"}, run.messages
+    assert "fl_admin/container_config.yaml::get_experiment_status::outputs-present" in (
+        run.outcomes
+    )

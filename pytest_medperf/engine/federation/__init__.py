@@ -3,7 +3,8 @@ collaborators' train on a Docker network of their own, with a throwaway certific
 authority (docs/federation.md)."""
 
 from .outcome import Collaborator, FederationOutcome
-from .run import ADMIN_TASK, FL_TASKS, Federations, fl_tasks
+from .run import Federations
+from .tasks import ADMIN_TASK, FL_TASKS, fl_tasks
 
 __all__ = [
     "ADMIN_TASK",
