@@ -184,11 +184,12 @@ def train(flags: list[str]) -> None:
         log(f"setting: {Path('/etc/fl-root-only.conf').read_text().strip()}")
     plan = read_yaml(VOLUMES / "plan" / "plan.yaml")
     address, port = plan["aggregator"]["address"], int(plan["aggregator"]["port"])
-    if "--contact-other" in flags:
-        try:
-            socket.create_connection(("telemetry.example.org", 443), timeout=3).close()
-        except OSError as exc:
-            log(f"telemetry not sent: {exc}")
+    if "--contact-other" in flags:  # a host name, then an address (TEST-NET-3)
+        for host in ("telemetry.example.org", "203.0.113.7"):
+            try:
+                socket.create_connection((host, 443), timeout=3).close()
+            except OSError as exc:
+                log(f"telemetry not sent to {host}: {exc}")
     files = [p for p in (VOLUMES / "data").rglob("*") if p.is_file()]
     value = sum(p.stat().st_size for p in files) / max(len(files), 1)
     deadline = time.monotonic() + CONNECT_WAIT
