@@ -111,10 +111,10 @@ class Aggregator:
                 return {"ok": True}
             if not self.started:
                 return {"wait": True}
+            self.finish_round()  # when the round's time is up
             if self.round >= self.rounds:
                 self.finished_by.add(label)
                 return {"done": True}
-            self.finish_round()  # when the round's time is up
             if label in self.updates:
                 return {"wait": True}
             return {"round": self.round, "weight": self.weight}
