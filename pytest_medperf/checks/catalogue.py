@@ -158,6 +158,28 @@ RULES: tuple[Rule, ...] = (
         consequence=ADVICE,
     ),
     Rule(
+        "plan-valid",
+        "generate_plan (FL)",
+        "plan.yaml is missing, empty, not a YAML mapping, or does not name the aggregator's "
+        "address and port from the aggregator config",
+        "write plan.yaml as a mapping carrying the aggregator config's address and port",
+    ),
+    Rule(
+        "federation-completes",
+        "start_aggregator (FL)",
+        "in the local federation the aggregator does not exit 0 within the timeout, or a "
+        "collaborator does not take part (it fails, or never connects to the aggregator)",
+        "make the aggregator wait for every collaborator in cols.yaml, finish its rounds and "
+        "exit 0",
+    ),
+    Rule(
+        "talks-only-to-aggregator",
+        "train (FL)",
+        "a collaborator tries to reach any host but the aggregator (the kit names the attempt)",
+        "remove downloads, telemetry and uploads from train; reach only the plan's aggregator",
+        consequence=FORBIDDEN,
+    ),
+    Rule(
         "deterministic",
         "infer, evaluate (opt-in)",
         "two runs on the same input give different outputs",
@@ -173,7 +195,7 @@ RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 # they are skipped (one cause, one failure: exit-status names it). Rules that judge
 # behaviour (no-network, no-writes-outside, inputs-untouched) still judge.
 JUDGES_OUTPUTS = frozenset(
-    {"outputs-present", "statistics-valid", "results-valid", "matches-baseline"}
+    {"outputs-present", "statistics-valid", "results-valid", "matches-baseline", "plan-valid"}
 )
 NOT_JUDGED = "not judged: the task failed (see exit-status)"
 

@@ -7,6 +7,7 @@ import re
 import secrets
 import shlex
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..config import ContainerConfig, TaskSpec, Volume
@@ -18,6 +19,16 @@ from .kit_options import KitOptions, parse_user
 from .runs import FinishedRun
 from .sandbox import LazySandbox
 from .site_user import SiteUsers
+
+
+@dataclass(frozen=True)
+class Member:
+    """How a federation's member differs from a task MedPerf runs with no network."""
+
+    name: str  # the container's name (the aggregator's is its address)
+    network: str  # the network's name, or "container:ID" of a watched holder
+    ports: tuple[str, ...] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)
 
 
 class Launcher:
@@ -46,8 +57,10 @@ class Launcher:
         *,
         user: str | None = None,
         label: str | None = None,
+        member: Member | None = None,
     ) -> FinishedRun:
-        """Run the task on these inputs; EngineUnavailable when the engine stops answering."""
+        """Run the task on these inputs; EngineUnavailable when the engine stops answering.
+        member: a federation member's network, ports, name and environment."""
         sandbox = self._sandbox.get()
         label = label or spec.name
         run_dir = sandbox.new_dir("runs", Path(shown).parent.name or "config", label)
@@ -83,10 +96,14 @@ class Launcher:
             image=image.reference if image else config.image,
             command=command,
             entrypoint=entrypoint,
-            environment=self._environment(run_args.environment),
+            environment=self._environment(
+                {**run_args.environment, **(member.environment if member else {})}
+            ),
             mounts=tuple(mounts),
             user=user,
-            name=f"medperf-{spec.name.replace('_', '-')}-{secrets.token_hex(4)}",
+            name=member.name
+            if member
+            else f"medperf-{spec.name.replace('_', '-')}-{secrets.token_hex(4)}",
             gpus=gpus,
             shm_size=self.options.shm_size or run_args.shm_size,
             timeout=self.options.timeout,
@@ -94,6 +111,8 @@ class Launcher:
             limits=self.options.limits,
             disk_watch=sandbox.root,
             log_file=self._log_file(shown, label, run_dir),
+            network=member.network if member else None,
+            ports=member.ports if member else (),
         )
         digests = self.options.input_digests
         before = {

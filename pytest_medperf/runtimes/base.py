@@ -51,6 +51,11 @@ class RunSpec:
     limits: Limits = field(default_factory=lambda: Limits())
     disk_watch: Path | None = None  # stop the task if the disk under this path fills
     log_file: Path | None = None  # where the output is streamed; None: a temp file, dropped
+    # A federation's member (engine/federation/): the network it joins (a network's name,
+    # or "container:ID" of a watched holder) and the ports MedPerf publishes
+    # ("iface:host:container"); None: MedPerf's `--network none`.
+    network: str | None = None
+    ports: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

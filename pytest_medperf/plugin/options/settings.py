@@ -164,7 +164,23 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         artifact=artifact_options(config, configs),
         jobs=jobs_option(config),
         input_digests=flag(config, "input_digests"),
+        training_config=path_option(config, "training_config"),
+        collaborators=collaborators_option(config),
     )
+
+
+def collaborators_option(config: pytest.Config) -> int:
+    """--medperf-collaborators N: a whole number of at least 1 (default 2)."""
+    given = value(config, "collaborators")
+    if given is None:
+        return 2
+    text = str(given).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise pytest.UsageError(
+            f"--medperf-collaborators {given!r}: give a whole number of at least 1, e.g. "
+            "--medperf-collaborators 2."
+        )
+    return int(text)
 
 
 def jobs_option(config: pytest.Config) -> int:

@@ -64,6 +64,18 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("predictions", "predictions for a metrics container run on its own.", "DIR"),
     Option(
+        "training_config",
+        "the training config an FL config's generate_plan reads (default: "
+        "workspace/training_config.yaml beside the config).",
+        "FILE",
+    ),
+    Option(
+        "collaborators",
+        "how many collaborators train in an FL config's federation, each on a --medperf-data "
+        "dataset, reused in turn (default 2).",
+        "N",
+    ),
+    Option(
         "parameters",
         "parameters file for every config, or CONFIG=FILE for one (CONFIG: its path or "
         "folder name); repeatable (default: workspace/parameters.yaml beside the config).",

@@ -47,6 +47,7 @@ from .containers import (
 )
 from .engine import connect, engine_address, remote_engine
 from .holders.early import EarlyHolder
+from .holders.federation import PrivateNetwork
 from .holders.pool import Holder, HolderPool
 from .image_files import read_image_facts
 from .images import DockerImages
@@ -169,6 +170,13 @@ class DockerRunner:
         started = time.monotonic()
         if self._cancelled.is_set():
             return not_started(spec, started, "the session was cancelled")
+        if spec.network is not None:  # a federation's member: its network is given
+            try:
+                return self._run_held(spec, kwargs, None, progress)
+            except requests.exceptions.RequestException:
+                raise EngineUnavailable(
+                    f"The Docker engine at {self.address} stopped answering."
+                ) from None
         try:
             holder = self.holders.borrow(spec.image)
         except requests.exceptions.RequestException:
@@ -232,6 +240,19 @@ class DockerRunner:
             # All the run shows is read (log, state, changes): the engine's clean-up goes
             # on while the next step starts; close() and a next run of this name wait.
             self._removing[spec.name] = self._in_background(remove, container)
+
+    def stop_run(self, name: str) -> bool:
+        """Kill the running container of that name (a collaborator still running when its
+        aggregator has ended); False when none of that name runs."""
+        with self._running_lock:
+            found = [c for c in self._running.values() if c.name == name]
+        for container in found:
+            kill(container)
+        return bool(found)
+
+    def private_network(self, name: str) -> PrivateNetwork:
+        """A Docker network of its own for one federation, reaching nothing else."""
+        return PrivateNetwork(self.client, name, self.host, observe=self.holders.enabled)
 
     def cancel_runs(self) -> None:
         """From another thread at a signal: no run starts any more, running ones are killed."""
