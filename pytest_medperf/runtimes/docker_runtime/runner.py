@@ -31,6 +31,7 @@ from ..base import (
     Progress,
     RunResult,
     RunSpec,
+    Usage,
 )
 from ..image_facts import ImageFacts
 from ..logstream import LogStream, run_log_file
@@ -51,6 +52,7 @@ from .holders.pool import Holder, HolderPool
 from .image_files import read_image_facts
 from .images import DockerImages
 from .layers import filesystem_changes
+from .meter import Meter
 from .sweep import sweep_leftovers
 from .wait import wait_for_end
 
@@ -87,6 +89,7 @@ class DockerRunner:
             address=lambda: self.host,
             early=early_holder,
         )
+        self.meter = Meter(lambda: self.client, lambda: self.remote)
 
     @property
     def client(self) -> docker.DockerClient:
@@ -206,11 +209,16 @@ class DockerRunner:
         if removing is not None:
             removing.join(CLOSE_SECONDS)
         LEDGER.add_container(spec.name, self.host)  # from before the engine makes it
+        parent = self.meter.parent(spec.name)  # None: the engine's statistics are sampled
+        if parent is not None:
+            kwargs["cgroup_parent"] = parent
         try:
             container = self.client.containers.create(**kwargs)
         except BaseException as exc:
             # The engine may have made it before failing: removed by the name we chose.
             remove_by_name(self.client, spec.name)
+            if parent is not None:
+                self.meter.finish(parent)
             if not isinstance(exc, Exception):
                 raise
             return create_failed(spec, started, exc, self.address)
@@ -221,12 +229,18 @@ class DockerRunner:
                 return not_started(spec, started, "the session was cancelled")
             result = self._start_and_wait(container, spec, started, progress)
             seen = self.holders.observation(holder, mark)
+            if parent is not None:  # read before anything else can reuse the name
+                usage, parent = self.meter.finish(parent), None
+                if result.start_error is None:
+                    result = dataclasses.replace(result, usage=usage)
             return dataclasses.replace(result, network=seen)
         except requests.exceptions.RequestException:
             raise EngineUnavailable(
                 f"The Docker engine at {self.address} stopped answering while {spec.name} ran."
             ) from None
         finally:
+            if parent is not None:  # the run ended early: its cgroup parent goes too
+                self.meter.finish(parent)
             with self._running_lock:
                 self._running.pop(container.id, None)
             # All the run shows is read (log, state, changes): the engine's clean-up goes
@@ -266,14 +280,20 @@ class DockerRunner:
             return not_started(spec, started, explain(exc))
         stream = LogStream(sock, log_file, LogScanner(denied_limit=20))
         stream.start()
+        sampler = None
         try:
             try:
                 container.start()
             except APIError as exc:
                 return not_started(spec, started, explain(exc))
-            status, timed_out, stopped_for = wait_for_end(
-                container, spec, started, progress, stream, self._cancelled
-            )
+            if self.meter.tree() is None:
+                sampler = self.meter.sample(container.id)
+            try:
+                status, timed_out, stopped_for = wait_for_end(
+                    container, spec, started, progress, stream, self._cancelled
+                )
+            finally:
+                usage = sampler.stop() if sampler is not None else Usage()
             duration = time.monotonic() - started
             oom_killed = False
             with contextlib.suppress(APIError, requests.exceptions.RequestException):
@@ -302,6 +322,7 @@ class DockerRunner:
             changes=changes,
             denied=denied,
             oom_killed=oom_killed,
+            usage=usage,
         )
 
     def command_line(self, spec: RunSpec) -> list[str]:
