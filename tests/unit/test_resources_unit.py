@@ -151,3 +151,13 @@ def test_the_sampler_keeps_the_highest_reading() -> None:
     usage = sampler.stop()
     assert (usage.peak_memory_bytes, usage.cpu_s, usage.memory_source) == (300, 0.9, "sampled")
     assert Sampler(lambda: {}).stop().memory_source is None
+
+
+def test_the_sweep_removes_parents_whose_container_is_gone(tmp_path: Path) -> None:
+    for name in ("medperf-infer-gone", "medperf-infer-alive", "other"):
+        (tmp_path / "memory" / name).mkdir(parents=True)
+    (tmp_path / "memory" / "medperf-infer-busy").mkdir()
+    (tmp_path / "memory" / "medperf-infer-busy" / "child").mkdir()  # rmdir refuses it
+    CgroupTree(1, tmp_path).sweep({"medperf-infer-alive"})
+    left = sorted(p.name for p in (tmp_path / "memory").iterdir())
+    assert left == ["medperf-infer-alive", "medperf-infer-busy", "other"]

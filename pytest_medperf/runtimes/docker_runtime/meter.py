@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..base import Usage
+from ..base import LABEL_KIT, Usage
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 SAMPLE_SECONDS = 0.5
 REMOVE_SECONDS = 2.0  # the engine removes the container's own cgroup as it ends
+PREFIX = "medperf-"  # every run name, so every parent name, starts with it
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,16 @@ class CgroupTree:
                     if exc.errno != errno.EBUSY or time.monotonic() > deadline:
                         break
                     time.sleep(0.05)
+
+    def sweep(self, containers: set[str]) -> None:
+        """Parents whose container is gone (a killed session's, or one the container
+        sweep just removed): a live session removes a run's parent before its container.
+        rmdir refuses a cgroup that still holds one."""
+        pattern = f"*/{PREFIX}*" if self.version == 1 else f"{PREFIX}*"
+        for folder in self.root.glob(pattern):
+            if folder.name not in containers and not folder.is_symlink():
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
 
 
 def cgroup_tree(info: dict[str, Any], remote: bool, root: Path = CGROUP_ROOT) -> CgroupTree | None:
@@ -129,6 +140,7 @@ class Meter:
         self._remote = remote
         self._tree: CgroupTree | bool | None = False  # False: not decided yet
         self._lock = threading.Lock()
+        self._live: dict[str, None] = {}  # parents made and not removed yet
 
     def tree(self) -> CgroupTree | None:
         with self._lock:
@@ -142,7 +154,10 @@ class Meter:
 
     def parent(self, name: str) -> str | None:
         """The cgroup parent a run named `name` goes under, or None (sampled)."""
-        return f"/{name}" if self.tree() is not None else None
+        if self.tree() is None:
+            return None
+        self._live[f"/{name}"] = None
+        return f"/{name}"
 
     def sample(self, container_id: str) -> Sampler:
         client = self._client()
@@ -157,6 +172,25 @@ class Meter:
             return tree.read(parent) or Usage()
         finally:
             tree.remove(parent)
+            self._live.pop(parent, None)
+
+    def sweep(self) -> None:
+        """After the container sweep: the parents of containers that no longer exist."""
+        tree = self.tree()
+        if tree is None:
+            return
+        found = self._client().containers.list(all=True, sparse=True, filters={"label": LABEL_KIT})
+        names = {n.lstrip("/") for c in found for n in c.attrs.get("Names") or ()}
+        tree.sweep(names | {p.lstrip("/") for p in self._live})
+
+    def close(self) -> None:
+        """Parents of runs whose own thread did not get to remove them (a cancelled
+        session ending): removed now."""
+        tree = self.tree() if self._tree is not False else None
+        for parent in list(self._live):
+            if tree is not None:
+                tree.remove(parent)
+            self._live.pop(parent, None)
 
 
 def _number(path: Path) -> int | None:

@@ -337,8 +337,12 @@ class DockerRunner:
         try:
             self.holders.close()
         finally:
+            self.meter.close()
             self.images.close()
 
     def sweep_leftovers(self, max_age: float) -> list[str]:
-        """Remove the kit's containers whose session has provably ended (sweep.py)."""
-        return sweep_leftovers(self.client, self.address, max_age)
+        """Remove the kit's containers whose session has provably ended (sweep.py), then
+        the cgroup parents of containers that are gone (meter.py)."""
+        lines = sweep_leftovers(self.client, self.address, max_age)
+        self.meter.sweep()
+        return lines
