@@ -108,10 +108,11 @@ class DockerRunner:
             self._in_background(self.holders.warm, image)
 
     def _prefetch_facts(self, image: str) -> None:
-        """image_facts ahead of need; a failure here is met again, and reported, when the
-        session asks for the facts itself."""
+        """image_facts (and how runs are measured: `docker info`) ahead of need; a failure
+        here is met again, and reported, when the session asks for the facts itself."""
         with contextlib.suppress(Exception):
             self.image_facts(image)
+        self.meter.tree()
 
     def expect_runs(self, count: int) -> None:
         """Up to `count` runs are about to go at once (--medperf-jobs): their network
