@@ -82,7 +82,9 @@ def show_bytes(count: int) -> str:
 
 
 def show_seconds(seconds: float) -> str:
-    """A duration as people read it: '0.4 s', '12.5 min', '2.1 h'."""
+    """A duration as people read it: '45 ms', '4.2 s', '12.5 min', '2.1 h'."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
     if seconds < 120:
         return f"{_figure(seconds)} s"
     if seconds < 7200:

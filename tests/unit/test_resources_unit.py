@@ -68,7 +68,8 @@ def test_figures_as_people_read_them() -> None:
     assert show_bytes(2 << 30) == "2 GiB"
     assert show_bytes(4600) == "4.5 KiB"
     assert show_bytes(12) == "12 bytes"
-    assert show_seconds(0.42) == "0.4 s"
+    assert show_seconds(0.042) == "42 ms"
+    assert show_seconds(4.24) == "4.2 s"
     assert show_seconds(600) == "10 min"
     assert show_seconds(9000) == "2.5 h"
 
