@@ -13,7 +13,13 @@ from pytest_medperf.checks.baseline_store import profile_growth
 from pytest_medperf.checks.budget import Budget, budgets_for, parse_budget
 from pytest_medperf.errors import KitError
 from pytest_medperf.observe.footprint import count_cases, disk_use, show_bytes, show_seconds
-from pytest_medperf.runtimes.docker_runtime.meter import CgroupTree, Sampler, cgroup_tree
+from pytest_medperf.runtimes.base import Usage
+from pytest_medperf.runtimes.docker_runtime.meter import (
+    CgroupTree,
+    Sampler,
+    cgroup_tree,
+    merged,
+)
 
 
 @pytest.mark.parametrize(
@@ -129,9 +135,15 @@ def test_a_v2_parent_without_memory_peak_has_cpu_but_unknown_memory(tmp_path: Pa
     usage = CgroupTree(2, tmp_path).read("/medperf-infer-2")
     assert usage is not None
     assert (usage.cpu_s, usage.peak_memory_bytes, usage.memory_source) == (0.25, None, None)
+    # Then the run's memory is sampled, its CPU time still the parent's.
+    assert not CgroupTree(2, tmp_path).visible("/medperf-infer-2")
+    sampled = Usage(0.2, 300 << 20, "sampled")
+    assert merged(usage, sampled) == Usage(0.25, 300 << 20, "sampled")
     (tmp_path / "medperf-infer-2" / "memory.peak").write_text("123456\n")
+    assert CgroupTree(2, tmp_path).visible("/medperf-infer-2")
     usage = CgroupTree(2, tmp_path).read("/medperf-infer-2")
     assert usage is not None and usage.peak_memory_bytes == 123456
+    assert merged(usage, Usage()) == Usage(0.25, 123456, "cgroup")
 
 
 def test_the_cgroup_parent_is_used_only_where_the_kit_can_own_it(tmp_path: Path) -> None:

@@ -55,6 +55,14 @@ class CgroupTree:
             cpu = _usage_usec(folder / "cpu.stat")
         return Usage(cpu, memory, "cgroup" if memory is not None else None)
 
+    def visible(self, parent: str) -> bool:
+        """Whether the engine made the parent in this tree, with a peak counter (an engine
+        in a cgroup namespace of its own makes it where this process cannot see it; cgroup
+        v2 before Linux 5.19 has no memory.peak)."""
+        if self.version == 1:
+            return (self.root / "memory" / parent.lstrip("/")).is_dir()
+        return (self.root / parent.lstrip("/") / "memory.peak").is_file()
+
     def remove(self, parent: str) -> None:
         """The parent in every hierarchy the engine made it in; an empty cgroup is removed
         with rmdir (its own files go with it)."""
@@ -159,6 +167,11 @@ class Meter:
         self._live[f"/{name}"] = None
         return f"/{name}"
 
+    def exact(self, name: str) -> bool:
+        """Whether the run named `name`, started, is measured through its cgroup parent."""
+        tree = self.tree()
+        return tree is not None and tree.visible(f"/{name}")
+
     def sample(self, container_id: str) -> Sampler:
         client = self._client()
         return Sampler(lambda: client.api.stats(container_id, stream=False, one_shot=True))
@@ -191,6 +204,14 @@ class Meter:
             if tree is not None:
                 tree.remove(parent)
             self._live.pop(parent, None)
+
+
+def merged(exact: Usage, sampled: Usage) -> Usage:
+    """The parent's figures where it has them, the sampled ones elsewhere."""
+    cpu = exact.cpu_s if exact.cpu_s is not None else sampled.cpu_s
+    if exact.peak_memory_bytes is not None:
+        return Usage(cpu, exact.peak_memory_bytes, exact.memory_source)
+    return Usage(cpu, sampled.peak_memory_bytes, sampled.memory_source)
 
 
 def _number(path: Path) -> int | None:

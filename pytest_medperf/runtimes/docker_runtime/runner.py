@@ -52,7 +52,7 @@ from .holders.pool import Holder, HolderPool
 from .image_files import read_image_facts
 from .images import DockerImages
 from .layers import filesystem_changes
-from .meter import Meter
+from .meter import Meter, merged
 from .sweep import sweep_leftovers
 from .wait import wait_for_end
 
@@ -233,7 +233,7 @@ class DockerRunner:
             if parent is not None:  # read before anything else can reuse the name
                 usage, parent = self.meter.finish(parent), None
                 if result.start_error is None:
-                    result = dataclasses.replace(result, usage=usage)
+                    result = dataclasses.replace(result, usage=merged(usage, result.usage))
             return dataclasses.replace(result, network=seen)
         except requests.exceptions.RequestException:
             raise EngineUnavailable(
@@ -287,7 +287,7 @@ class DockerRunner:
                 container.start()
             except APIError as exc:
                 return not_started(spec, started, explain(exc))
-            if self.meter.tree() is None:
+            if not self.meter.exact(spec.name):  # the engine's statistics, sampled
                 sampler = self.meter.sample(container.id)
             try:
                 status, timed_out, stopped_for = wait_for_end(
