@@ -27,6 +27,7 @@ build pytest-medperf/violations:0.1 sample_containers/violations
 build pytest-medperf/hostile:0.1 sample_containers/hostile
 build pytest-medperf/site-user:0.1 sample_containers/site_user
 build pytest-medperf/sample-fl:0.1 sample_containers/fl
+build pytest-medperf/sample-memory:0.1 sample_containers/memory_model
 
 # A rebuilt sample leaves its previous image untagged: remove those, and nothing else.
 docker image prune -f --filter label=io.github.pytest-medperf.sample=1 >/dev/null

@@ -11,7 +11,8 @@ from .catalogue import ADVICE, FAILS_AT_SITES, FORBIDDEN, MEDPERF_FAILS, RULES_B
 
 if TYPE_CHECKING:
     from ..engine.runs import FinishedRun
-    from .baseline_store import BaselineSettings
+    from .budget import Budget
+    from .compare.baseline_store import BaselineSettings
 
 Status = Literal["passed", "failed", "skipped"]
 
@@ -101,6 +102,7 @@ class CheckContext:
     strict: bool = False  # --medperf-strict: fail what MedPerf accepts but an owner may not
     baseline: BaselineSettings | None = None  # --medperf-baseline DIR
     identity: StepIdentity | None = None
+    budgets: tuple[Budget, ...] = ()  # --medperf-budget, every entry of the session
 
 
 @dataclass(frozen=True)

@@ -180,6 +180,15 @@ RULES: tuple[Rule, ...] = (
         consequence=FORBIDDEN,
     ),
     Rule(
+        "within-budget",
+        "tasks with a budget (--medperf-budget)",
+        "the task used more peak memory, wall time, CPU time or output space than the "
+        "benchmark owner's budget for it (no budget, no item)",
+        "make the task fit (smaller batches, fewer workers, one case at a time), or agree a "
+        "larger budget with the benchmark owner",
+        consequence=FORBIDDEN,
+    ),
+    Rule(
         "deterministic",
         "infer, evaluate (opt-in)",
         "two runs on the same input give different outputs",

@@ -13,7 +13,7 @@ from ..config.schema import load_schema
 from ..config.yamlsafe import read_yaml
 from ..errors import ConfigError, KitError
 from .base import Finding, Verdict, task_check
-from .output_diff import first_difference
+from .compare.output_diff import first_difference
 
 if TYPE_CHECKING:
     from ..engine.runs import FinishedRun

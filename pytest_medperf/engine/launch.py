@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from ..config import ContainerConfig, TaskSpec, Volume
 from ..config.mlcube import plan_invocation
 from ..observe.digests import differences, fingerprint
+from ..observe.footprint import Resources, count_cases, disk_use
 from ..runtimes.base import ImageInfo, Mount, Progress, Runner, RunResult, RunSpec
 from ..runtimes.gpu import gpu_refusal
 from .kit_options import KitOptions, parse_user
@@ -132,6 +133,7 @@ class Launcher:
         }
         reproduce = shlex.join(self.runner.command_line(run_spec)) if self.options.keep else None
         log_path = result.log_file if self._log_kept() else None
+        written, left = disk_use(outputs.values()), disk_use([tmp])
         return FinishedRun(
             config,
             spec,
@@ -145,6 +147,17 @@ class Launcher:
             log_path,
             user_why=decided.why if user == decided.user else f"uid {parse_user(user)[0]}",
             image_facts=self.site.facts(image),
+            resources=Resources(
+                wall_s=round(result.duration, 3),
+                cpu_s=round(result.usage.cpu_s, 3) if result.usage.cpu_s is not None else None,
+                peak_memory_bytes=result.usage.peak_memory_bytes,
+                output_bytes=written[0] if written else None,
+                output_files=written[1] if written else None,
+                tmp_bytes=left[0] if left else None,
+                log_bytes=result.log_bytes,
+                memory_source=result.usage.memory_source,
+            ),
+            cases=count_cases(inputs),
         )
 
     def _environment(self, configured: Mapping[str, str]) -> dict[str, str]:

@@ -3,7 +3,7 @@ verdict, then the model x dataset table."""
 
 from __future__ import annotations
 
-from . import matrix
+from . import matrix, resources
 from .session_report import SessionReport
 
 
@@ -17,6 +17,7 @@ def markdown(report: SessionReport) -> str:
         ran += [f"- `{config.path}` {_md(config.run_as() or '')}"] if config.run_as() else []
     if ran:
         lines += ["", *ran]
+    lines += resources.markdown_lines(report)
     rows = matrix.rows(matrix.build(report))
     if rows:
         lines += ["", "### Model x dataset", ""]

@@ -92,6 +92,18 @@ class DeniedAccess:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """What a run cost the machine, as the runtime measured it; None: not measured
+    (never a guess). memory_source: "cgroup" (the kernel's peak counter of a cgroup the
+    kit owns, read after the end), "sampled" (the engine's statistics polled while the
+    task ran: a lower bound) or None."""
+
+    cpu_s: float | None = None  # user + system
+    peak_memory_bytes: int | None = None
+    memory_source: str | None = None
+
+
+@dataclass(frozen=True)
 class RunResult:
     """What happened: the facts every check reads; no verdicts here."""
 
@@ -112,6 +124,7 @@ class RunResult:
     network: NetworkObservation | None = None
     denied: tuple[DeniedAccess, ...] = ()
     oom_killed: bool = False  # the engine says the memory cap killed it
+    usage: Usage = field(default_factory=Usage)  # CPU time and peak memory (meter.py)
 
     @property
     def succeeded(self) -> bool:

@@ -43,7 +43,7 @@ def test_links_are_judged_where_they_lead_without_following_them(tmp_path: Path)
 
 
 def test_determinism_compares_links_as_links(tmp_path: Path) -> None:
-    from pytest_medperf.checks.output_diff import first_difference
+    from pytest_medperf.checks.compare.output_diff import first_difference
 
     first, second = tmp_path / "first", tmp_path / "second"
     for folder in (first, second):

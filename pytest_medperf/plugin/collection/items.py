@@ -160,6 +160,8 @@ class KitItem(pytest.Item):
             dataset=graph.dataset_of(self.config_path, step),
             has_metrics=evaluate,
             metrics=metrics_of(run) if evaluate else None,
+            resources=run.resources.to_dict() if run.resources else None,
+            cases=run.cases,
         )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:

@@ -163,6 +163,20 @@ OPTIONS: tuple[Option, ...] = (
         "(nothing is ever written without it).",
         kind="flag",
     ),
+    Option(
+        "resource_tolerance",
+        "with --medperf-baseline: warn when a task's peak memory or CPU time grew by more "
+        "than this against its stored profile (default 50%%).",
+        "PERCENT",
+    ),
+    Option(
+        "budget",
+        "a benchmark's limit on what a task may cost, checked by a within-budget item: "
+        "TASK (a task or *) : memory|output (bytes, KiB, MiB, GiB) or wall|cpu (s, m, h), "
+        "e.g. infer:memory=8GiB; repeatable, added to the ini setting's.",
+        "TASK:RESOURCE=LIMIT",
+        kind="list",
+    ),
     Option("results_schema", "a stricter JSON Schema (JSON or YAML) for results.yaml.", "FILE"),
     Option(
         "statistics_schema", "a stricter JSON Schema (JSON or YAML) for statistics.yaml.", "FILE"

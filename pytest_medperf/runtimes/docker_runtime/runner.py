@@ -31,6 +31,7 @@ from ..base import (
     Progress,
     RunResult,
     RunSpec,
+    Usage,
 )
 from ..image_facts import ImageFacts
 from ..logstream import LogStream, run_log_file
@@ -52,6 +53,7 @@ from .holders.pool import Holder, HolderPool
 from .image_files import read_image_facts
 from .images import DockerImages
 from .layers import filesystem_changes
+from .meter import Meter, merged
 from .sweep import sweep_leftovers
 from .wait import wait_for_end
 
@@ -88,6 +90,7 @@ class DockerRunner:
             address=lambda: self.host,
             early=early_holder,
         )
+        self.meter = Meter(lambda: self.client, lambda: self.remote)
 
     @property
     def client(self) -> docker.DockerClient:
@@ -106,10 +109,11 @@ class DockerRunner:
             self._in_background(self.holders.warm, image)
 
     def _prefetch_facts(self, image: str) -> None:
-        """image_facts ahead of need; a failure here is met again, and reported, when the
-        session asks for the facts itself."""
+        """image_facts (and how runs are measured: `docker info`) ahead of need; a failure
+        here is met again, and reported, when the session asks for the facts itself."""
         with contextlib.suppress(Exception):
             self.image_facts(image)
+        self.meter.tree()
 
     def expect_runs(self, count: int) -> None:
         """Up to `count` runs are about to go at once (--medperf-jobs): their network
@@ -214,11 +218,16 @@ class DockerRunner:
         if removing is not None:
             removing.join(CLOSE_SECONDS)
         LEDGER.add_container(spec.name, self.host)  # from before the engine makes it
+        parent = self.meter.parent(spec.name)  # None: the engine's statistics are sampled
+        if parent is not None:
+            kwargs["cgroup_parent"] = parent
         try:
             container = self.client.containers.create(**kwargs)
         except BaseException as exc:
             # The engine may have made it before failing: removed by the name we chose.
             remove_by_name(self.client, spec.name)
+            if parent is not None:
+                self.meter.finish(parent)
             if not isinstance(exc, Exception):
                 raise
             return create_failed(spec, started, exc, self.address)
@@ -229,12 +238,18 @@ class DockerRunner:
                 return not_started(spec, started, "the session was cancelled")
             result = self._start_and_wait(container, spec, started, progress)
             seen = self.holders.observation(holder, mark)
+            if parent is not None:  # read before anything else can reuse the name
+                usage, parent = self.meter.finish(parent), None
+                if result.start_error is None:
+                    result = dataclasses.replace(result, usage=merged(usage, result.usage))
             return dataclasses.replace(result, network=seen)
         except requests.exceptions.RequestException:
             raise EngineUnavailable(
                 f"The Docker engine at {self.address} stopped answering while {spec.name} ran."
             ) from None
         finally:
+            if parent is not None:  # the run ended early: its cgroup parent goes too
+                self.meter.finish(parent)
             with self._running_lock:
                 self._running.pop(container.id, None)
             # All the run shows is read (log, state, changes): the engine's clean-up goes
@@ -287,14 +302,20 @@ class DockerRunner:
             return not_started(spec, started, explain(exc))
         stream = LogStream(sock, log_file, LogScanner(denied_limit=20))
         stream.start()
+        sampler = None
         try:
             try:
                 container.start()
             except APIError as exc:
                 return not_started(spec, started, explain(exc))
-            status, timed_out, stopped_for = wait_for_end(
-                container, spec, started, progress, stream, self._cancelled
-            )
+            if not self.meter.exact(spec.name):  # the engine's statistics, sampled
+                sampler = self.meter.sample(container.id)
+            try:
+                status, timed_out, stopped_for = wait_for_end(
+                    container, spec, started, progress, stream, self._cancelled
+                )
+            finally:
+                usage = sampler.stop() if sampler is not None else Usage()
             duration = time.monotonic() - started
             oom_killed = False
             with contextlib.suppress(APIError, requests.exceptions.RequestException):
@@ -323,6 +344,7 @@ class DockerRunner:
             changes=changes,
             denied=denied,
             oom_killed=oom_killed,
+            usage=usage,
         )
 
     def command_line(self, spec: RunSpec) -> list[str]:
@@ -337,8 +359,12 @@ class DockerRunner:
         try:
             self.holders.close()
         finally:
+            self.meter.close()
             self.images.close()
 
     def sweep_leftovers(self, max_age: float) -> list[str]:
-        """Remove the kit's containers whose session has provably ended (sweep.py)."""
-        return sweep_leftovers(self.client, self.address, max_age)
+        """Remove the kit's containers whose session has provably ended (sweep.py), then
+        the cgroup parents of containers that are gone (meter.py)."""
+        lines = sweep_leftovers(self.client, self.address, max_age)
+        self.meter.sweep()
+        return lines
