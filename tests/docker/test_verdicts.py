@@ -58,6 +58,10 @@ def test_tutorial_like_preparator_passes_with_one_advice_warning(pytester, tmp_p
     assert advice[0].startswith("[sanity-check-rejects-bad-data] sanity_check: advice")
     assert "accepted: every data file truncated to zero bytes" not in advice[0]  # summary only
     assert "MedPerf accepts this sanity_check" in advice[0]
+    # MedPerf also runs sanity_check on a dataset submitted as already prepared, which no
+    # prepare wrote: the message must not say it runs only on prepare's output.
+    assert "on the data a site prepared or submitted as prepared" in advice[0]
+    assert "only runs it on prepare's output" not in advice[0]
 
     data = json.loads(report.read_text())
     jsonschema.validate(data, SCHEMA)
