@@ -62,6 +62,16 @@ def test_tutorial_like_preparator_passes_with_one_advice_warning(pytester, tmp_p
     # prepare wrote: the message must not say it runs only on prepare's output.
     assert "on the data a site prepared or submitted as prepared" in advice[0]
     assert "only runs it on prepare's output" not in advice[0]
+    # The warning points at the task in the config (pytest quotes that line under it),
+    # not at line 1, which quoted an unrelated key ("container_type: DockerImage").
+    (where,) = [
+        call.warning_message
+        for call in reprec.getcalls("pytest_warning_recorded")
+        if type(call.warning_message.message).__name__ == "MedPerfAdviceWarning"
+    ]
+    lines = TUTORIAL_LIKE.read_text().splitlines()
+    assert where.filename == str(TUTORIAL_LIKE)
+    assert lines[where.lineno - 1] == "  sanity_check:", where.lineno
 
     data = json.loads(report.read_text())
     jsonschema.validate(data, SCHEMA)
