@@ -43,10 +43,11 @@ def _advice_warnings(reprec: pytest.HookRecorder) -> list[str]:
 def test_tutorial_like_preparator_passes_with_one_advice_warning(pytester, tmp_path) -> None:
     """Like MedPerf's chest X-ray tutorial: its sanity_check accepts truncated files,
     which MedPerf never checks, so every item passes and one advice warning says it."""
-    report = tmp_path / "report.json"
+    report, summary = tmp_path / "report.json", tmp_path / "summary.md"
     reprec = pytester.inline_run(
         "-p", "no:cacheprovider", "--medperf-config", str(TUTORIAL_LIKE),
         "--medperf-demo-data", str(DATA["demo"]), "--medperf-report", str(report),
+        "--medperf-markdown", str(summary),
     )  # fmt: skip
     outcomes = {
         r.nodeid.split("::", 1)[1]: r.outcome for r in reprec.getreports() if r.when == "call"
@@ -82,6 +83,13 @@ def test_tutorial_like_preparator_passes_with_one_advice_warning(pytester, tmp_p
     assert "accepted: every data file truncated to zero bytes" in kept["evidence"]
     assert checks["exit-status"]["consequence"] == "medperf-fails"
     assert checks["no-network"]["consequence"] == "forbidden"
+
+    # A CI step summary shows the advice too: "pass" alone would hide it.
+    markdown = summary.read_text()
+    shown = f"{TUTORIAL_LIKE.parent.name}/{TUTORIAL_LIKE.name}"
+    assert f"{shown}` | pass, 1 advice |" in markdown, markdown
+    assert "### Advice (MedPerf accepts these; --medperf-strict fails them)" in markdown
+    assert f"{shown}::{ADVICE_ITEM}`: [sanity-check-rejects-bad-data] sanity_check: " in markdown
 
 
 def test_tutorial_like_preparator_terminal_lists_advice(pytester) -> None:
