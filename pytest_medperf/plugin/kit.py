@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 from typing import Any
@@ -224,7 +225,12 @@ class Progress:
         with self._lock:
             lines, self._pending = self._pending, []
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is None:
+        if reporter is None or not lines:
             return
-        for line in lines:
-            reporter.write_line(line)
+        # Written while an item runs: without suspending capture the line would be
+        # swallowed, or shown as the captured output of whichever item failed, though it
+        # is another step's progress.
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            for line in lines:
+                reporter.write_line(line)
