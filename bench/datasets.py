@@ -12,7 +12,9 @@ times:
          default rule (a process of its own: its peak RSS from wait4), with its sandbox
          in a folder of its own whose size is sampled while it runs (the extra disk).
 A third alternated run, the kit on the sample's 6-case dataset, tells the session's fixed
-cost from what the dataset costs. Prints medians, kit/bare, the sandbox's peak size and
+cost from what the dataset costs; a fourth, a pytest session that only imports docker-py,
+jsonschema and PyYAML and makes the bare run from one test, is the floor of any plugin
+built on those libraries. Prints medians, kit/bare, the sandbox's peak size and
 the kit's peak RSS. Targets at 1 GB and 20,000 files: kit/bare <= 1.5, extra disk
 <= 100 MB, RSS <= 150 MB. It asserts nothing. The generated data is removed at the end.
 """
@@ -20,6 +22,7 @@ the kit's peak RSS. Targets at 1 GB and 20,000 files: kit/bare <= 1.5, extra dis
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -82,8 +85,18 @@ def bare(dataset: Path, work: Path) -> float:
     tmp = Path(tempfile.mkdtemp(dir=work, prefix="bare-tmp-"))
     for folder in (out, tmp):
         folder.chmod(0o777)
+    argv = bare_argv(dataset, out, tmp)
+    started = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
+    elapsed = time.perf_counter() - started
+    shutil.rmtree(out)
+    shutil.rmtree(tmp)
+    return elapsed
+
+
+def bare_argv(dataset: Path, out: Path, tmp: Path) -> list[str]:
     workspace = MODEL / "workspace"
-    argv = [
+    return [
         "docker", "run", "--rm", "-u", user(), "--network", "none",
         "--volume", f"{dataset / 'data'}:{VOL}/data:ro",
         "--volume", f"{workspace / 'parameters.yaml'}:{VOL}/parameters/parameters.yaml:ro",
@@ -92,11 +105,37 @@ def bare(dataset: Path, work: Path) -> float:
         "--volume", f"{tmp}:/tmp:rw",
         IMAGE, "python3", "/project/infer.py",
     ]  # fmt: skip
+
+
+FLOOR_TEST = """
+import json, os, subprocess
+import docker, jsonschema, yaml  # what any kit built on the design card's libraries loads
+
+def test_bare_run():
+    subprocess.run(json.loads(os.environ["FLOOR_ARGV"]), check=True)
+"""
+
+
+def floor(dataset: Path, work: Path) -> float:
+    """A pytest session that imports docker-py, jsonschema and PyYAML and makes the same
+    bare `docker run` from one test: the least any pytest plugin on these libraries costs."""
+    project = Path(tempfile.mkdtemp(dir=work, prefix="floor-"))
+    (project / "test_floor.py").write_text(FLOOR_TEST)
+    out = Path(tempfile.mkdtemp(dir=work, prefix="floor-out-"))
+    out.chmod(0o777)
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_floor.py"]
+    env = {
+        **os.environ,
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "FLOOR_ARGV": json.dumps(bare_argv(dataset, out, out)),
+    }
     started = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
+    done = subprocess.run(argv, cwd=project, env=env, stdout=subprocess.DEVNULL, check=False)
     elapsed = time.perf_counter() - started
+    shutil.rmtree(project)
+    if done.returncode != 0:
+        print(f"  the floor session failed (status {done.returncode})")
     shutil.rmtree(out)
-    shutil.rmtree(tmp)
     return elapsed
 
 
@@ -145,10 +184,12 @@ def measure(gigabytes: float, work: Path, runs: int) -> None:
         made = time.perf_counter() - started
         print(f"{gigabytes:g} GB, {FILES} files: made in {made:.0f} s")
         bare(dataset, work)  # warm the page cache and the image once, for both
-        bares, kits, smalls, peaks, rsses, statuses = [], [], [], [], [], []
+        kit(SMALL, work)  # and the kit's bytecode cache
+        bares, kits, smalls, floors, peaks, rsses, statuses = [], [], [], [], [], [], []
         for _ in range(runs):
             bares.append(bare(dataset, work))
             smalls.append(kit(SMALL, work)[0])
+            floors.append(floor(dataset, work))
             wall, peak, rss, status = kit(dataset, work)
             kits.append(wall)
             peaks.append(peak)
@@ -163,6 +204,11 @@ def measure(gigabytes: float, work: Path, runs: int) -> None:
         )
         print(f"  kit on 6 files    median {s:6.2f} s  (the session's fixed cost, same rules)")
         print(f"  kit/bare          {k / b:6.2f}   (target <= 1.5 at 1 GB)")
+        f = statistics.median(floors)
+        print(
+            f"  pytest floor/bare {f / b:6.2f}   (pytest + docker-py + jsonschema + PyYAML and the"
+            " bare run: no plugin on them can do better)"
+        )
         print(f"  dataset's cost    {k - s:+6.2f} s  (kit on it - kit on 6 files)")
         print(
             f"  extra disk        {max(peaks) / 1e6:6.1f} MB peak sandbox size (target <= 100 MB)"
@@ -186,6 +232,10 @@ def main() -> int:
         print(f"not enough free disk in {args.dir} ({free / 1e9:.1f} GB) for {max(sizes):g} GB")
         return 1
     work = Path(tempfile.mkdtemp(dir=args.dir, prefix="medperf-datasets-"))
+    # An installed kit runs from bytecode pip compiled; where writing it is forbidden
+    # (PYTHONDONTWRITEBYTECODE), each session would compile the kit again (~0.1 s): a
+    # private cache, removed with `work`, measures the installed case.
+    os.environ.update(PYTHONPYCACHEPREFIX=str(work / "pycache"), PYTHONDONTWRITEBYTECODE="")
     try:
         for size in sizes:
             measure(size, work, args.runs)
@@ -195,5 +245,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     sys.exit(main())

@@ -8,6 +8,7 @@ from .plugin.warning_types import (
     MedPerfAdviceWarning,
     MedPerfDataWarning,
     MedPerfFormatWarning,
+    MedPerfResourceWarning,
     MedPerfTaskWarning,
     MedPerfWarning,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "MedPerfAdviceWarning",
     "MedPerfDataWarning",
     "MedPerfFormatWarning",
+    "MedPerfResourceWarning",
     "MedPerfTaskWarning",
     "MedPerfWarning",
     "RuleFailed",

@@ -26,6 +26,8 @@ build pytest-medperf/sample-legacy-model:0.1 sample_containers/legacy_model/proj
 build pytest-medperf/violations:0.1 sample_containers/violations
 build pytest-medperf/hostile:0.1 sample_containers/hostile
 build pytest-medperf/site-user:0.1 sample_containers/site_user
+build pytest-medperf/sample-fl:0.1 sample_containers/fl
+build pytest-medperf/sample-memory:0.1 sample_containers/memory_model
 build pytest-medperf/sample-script:0.1 sample_containers/script
 build pytest-medperf/sample-ca:0.1 sample_containers/ca
 

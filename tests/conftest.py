@@ -16,7 +16,7 @@ from second_engine import second_engine  # noqa: F401  (a second real Docker eng
 # in-process runs drop modules first imported inside them; importing the client here
 # keeps one copy of docker/requests (and of cryptography, whose exception classes the
 # CA checks catch) for the whole test session.
-import pytest_medperf.engine.inputs.pki
+import pytest_medperf.engine.inputs.pki  # cryptography's Rust half must not see two copies
 import pytest_medperf.runtimes.docker_runtime.runner
 import pytest_medperf.runtimes.singularity_runtime.runner  # noqa: F401
 

@@ -1,13 +1,13 @@
 """Checks: a RunResult (and what the run saw) in, a Verdict with evidence out.
 
-One small function per rule in basic, data, isolation, baseline and certs; importing them
-here fills the registry (base.TASK_CHECKS) that the plugin collects items from, so a rule without a
-function never appears as an item.
+One small function per rule in basic, data, isolation, budget and certs; importing them
+here fills the registry (base.TASK_CHECKS) that the plugin collects items from, so a rule
+without a function never appears as an item.
 """
 
 from __future__ import annotations
 
-from . import baseline, basic, certs, data, isolation  # noqa: F401  (each registers its checks)
+from . import basic, budget, certs, data, isolation  # noqa: F401  (each registers its checks)
 from .base import (
     TASK_CHECKS,
     CheckContext,
@@ -18,6 +18,7 @@ from .base import (
     task_check,
 )
 from .catalogue import RULES
+from .compare import baseline  # noqa: F401  (registers matches-baseline)
 
 __all__ = [
     "TASK_CHECKS",

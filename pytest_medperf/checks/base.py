@@ -11,7 +11,8 @@ from .catalogue import ADVICE, FAILS_AT_SITES, FORBIDDEN, MEDPERF_FAILS, RULES_B
 
 if TYPE_CHECKING:
     from ..engine.runs import FinishedRun
-    from .baseline_store import BaselineSettings
+    from .budget import Budget
+    from .compare.baseline_store import BaselineSettings
 
 Status = Literal["passed", "failed", "skipped"]
 
@@ -103,6 +104,7 @@ class CheckContext:
     identity: StepIdentity | None = None
     # verify_cert once more, on a certificate a CA the container never saw signed
     foreign_cert_run: Callable[[], FinishedRun | None] | None = None
+    budgets: tuple[Budget, ...] = ()  # --medperf-budget, every entry of the session
 
 
 @dataclass(frozen=True)

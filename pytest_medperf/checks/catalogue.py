@@ -175,6 +175,37 @@ RULES: tuple[Rule, ...] = (
         consequence=FORBIDDEN,
     ),
     Rule(
+        "plan-valid",
+        "generate_plan (FL)",
+        "plan.yaml is missing, empty, not a YAML mapping, or does not name the aggregator's "
+        "address and port from the aggregator config",
+        "write plan.yaml as a mapping carrying the aggregator config's address and port",
+    ),
+    Rule(
+        "federation-completes",
+        "start_aggregator (FL)",
+        "in the local federation the aggregator does not exit 0 within the timeout, or a "
+        "collaborator does not take part (it fails, or never connects to the aggregator)",
+        "make the aggregator wait for every collaborator in cols.yaml, finish its rounds and "
+        "exit 0",
+    ),
+    Rule(
+        "talks-only-to-aggregator",
+        "train (FL)",
+        "a collaborator tries to reach any host but the aggregator (the kit names the attempt)",
+        "remove downloads, telemetry and uploads from train; reach only the plan's aggregator",
+        consequence=FORBIDDEN,
+    ),
+    Rule(
+        "within-budget",
+        "tasks with a budget (--medperf-budget)",
+        "the task used more peak memory, wall time, CPU time or output space than the "
+        "benchmark owner's budget for it (no budget, no item)",
+        "make the task fit (smaller batches, fewer workers, one case at a time), or agree a "
+        "larger budget with the benchmark owner",
+        consequence=FORBIDDEN,
+    ),
+    Rule(
         "deterministic",
         "infer, evaluate, run_script (opt-in)",
         "two runs on the same input give different outputs",
@@ -195,6 +226,7 @@ JUDGES_OUTPUTS = frozenset(
         "statistics-valid",
         "results-valid",
         "matches-baseline",
+        "plan-valid",
         "cert-files-present",
         "verify-cert-works",
     }

@@ -13,7 +13,7 @@ from ..config.schema import load_schema
 from ..config.yamlsafe import read_yaml
 from ..errors import ConfigError, KitError
 from .base import Finding, Verdict, task_check
-from .output_diff import first_difference
+from .compare.output_diff import first_difference
 
 if TYPE_CHECKING:
     from ..engine.runs import FinishedRun
@@ -282,8 +282,9 @@ def sanity_check_rejects_bad_data(run: FinishedRun, ctx: CheckContext) -> Verdic
         Finding(
             "sanity-check-rejects-bad-data",
             run.task.name,
-            "MedPerf accepts this sanity_check (it only runs it on prepare's output and never "
-            "feeds it broken data), but it exited 0 on data the kit broke on purpose "
+            "MedPerf accepts this sanity_check (it judges it by its exit status alone, on the "
+            "data a site prepared or submitted as prepared, and never feeds it broken data), but "
+            "it exited 0 on data the kit broke on purpose "
             f"({len(accepted)} of {len(ctx.corrupted_sanity_runs())} corruptions got through): "
             "a site's broken dataset would pass it too.",
             tuple(f"accepted: {c}" for c in accepted),

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..config import ContainerConfig
 from ..config.model import CA_TASKS
 from .configs import Configs
 from .kit_options import KitOptions
@@ -162,7 +163,15 @@ class StepGraph:
             if offers(path, "evaluate") and self.options.predictions is None:
                 for model in models:
                     join(path, model)
+        federations = [p for p in paths if self._offers_other(p, "start_aggregator")]
+        for path in paths:  # an FL admin's task asks the FL config's live aggregator
+            if federations and self._offers_other(path, "get_experiment_status"):
+                join(path, federations[0])
         return {path: root(path) for path in paths}
+
+    def _offers_other(self, path: Path, task: str) -> bool:
+        config = self.configs.config(path)
+        return isinstance(config, ContainerConfig) and task in config.other_tasks
 
     # -- what a step belongs to (the model x dataset view, baselines, owners' rules) --
     def model_of(self, path: Path, step: Step) -> str | None:

@@ -51,6 +51,10 @@ class KitOptions:
     artifact: ArtifactOptions = field(default_factory=ArtifactOptions)
     jobs: int = 1  # steps at once (--medperf-jobs)
     input_digests: bool = False  # inputs-untouched also compares every byte (opt-in)
+    # A federation (FL configs): the training config generate_plan reads, how many
+    # collaborators train (each on a --medperf-data dataset, reused in turn).
+    training_config: Path | None = None
+    collaborators: int = 2
 
 
 @dataclass(frozen=True)

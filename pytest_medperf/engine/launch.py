@@ -8,11 +8,13 @@ import secrets
 import shlex
 import shutil
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..config import ContainerConfig, TaskSpec, Volume
 from ..config.mlcube import plan_invocation
 from ..observe.digests import differences, fingerprint
+from ..observe.footprint import Resources, count_cases, disk_use
 from ..runtimes.base import ImageInfo, Mount, Progress, Runner, RunResult, RunSpec
 from ..runtimes.gpu import gpu_refusal
 from .inputs.ca_inputs import ca_environment
@@ -20,6 +22,16 @@ from .kit_options import KitOptions, parse_user
 from .runs import FinishedRun
 from .sandbox import LazySandbox
 from .site_user import SiteUsers
+
+
+@dataclass(frozen=True)
+class Member:
+    """How a federation's member differs from a task MedPerf runs with no network."""
+
+    name: str  # the container's name (the aggregator's is its address)
+    network: str  # the network's name, or "container:ID" of a watched holder
+    ports: tuple[str, ...] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)
 
 
 class Launcher:
@@ -49,9 +61,11 @@ class Launcher:
         user: str | None = None,
         label: str | None = None,
         seeds: Mapping[str, Path] | None = None,
+        member: Member | None = None,
     ) -> FinishedRun:
         """Run the task on these inputs; EngineUnavailable when the engine stops answering.
-        seeds: folders whose files an output folder starts with (MedPerf wrote them)."""
+        seeds: folders whose files an output folder starts with (MedPerf wrote them);
+        member: a federation member's network, ports, name and environment."""
         sandbox = self._sandbox.get()
         label = label or spec.name
         run_dir = sandbox.new_dir("runs", Path(shown).parent.name or "config", label)
@@ -91,10 +105,14 @@ class Launcher:
             image=image.reference if image else config.image,
             command=command,
             entrypoint=entrypoint,
-            environment=self._environment(spec.name, run_args.environment),
+            environment=self._environment(
+                spec.name, {**run_args.environment, **(member.environment if member else {})}
+            ),
             mounts=tuple(mounts),
             user=user,
-            name=f"medperf-{spec.name.replace('_', '-')}-{secrets.token_hex(4)}",
+            name=member.name
+            if member
+            else f"medperf-{spec.name.replace('_', '-')}-{secrets.token_hex(4)}",
             gpus=gpus,
             shm_size=self.options.shm_size or run_args.shm_size,
             timeout=self.options.timeout,
@@ -102,6 +120,8 @@ class Launcher:
             limits=self.options.limits,
             disk_watch=sandbox.root,
             log_file=self._log_file(shown, label, run_dir),
+            network=member.network if member else None,
+            ports=member.ports if member else (),
         )
         digests = self.options.input_digests
         before = {
@@ -121,6 +141,7 @@ class Launcher:
         }
         reproduce = shlex.join(self.runner.command_line(run_spec)) if self.options.keep else None
         log_path = result.log_file if self._log_kept() else None
+        written, left = disk_use(outputs.values()), disk_use([tmp])
         return FinishedRun(
             config,
             spec,
@@ -134,6 +155,17 @@ class Launcher:
             log_path,
             user_why=decided.why if user == decided.user else f"uid {parse_user(user)[0]}",
             image_facts=self.site.facts(image),
+            resources=Resources(
+                wall_s=round(result.duration, 3),
+                cpu_s=round(result.usage.cpu_s, 3) if result.usage.cpu_s is not None else None,
+                peak_memory_bytes=result.usage.peak_memory_bytes,
+                output_bytes=written[0] if written else None,
+                output_files=written[1] if written else None,
+                tmp_bytes=left[0] if left else None,
+                log_bytes=result.log_bytes,
+                memory_source=result.usage.memory_source,
+            ),
+            cases=count_cases(inputs),
         )
 
     def _environment(self, task: str, configured: Mapping[str, str]) -> dict[str, str]:

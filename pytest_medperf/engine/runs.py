@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..config import ContainerConfig, TaskSpec
+from ..observe.footprint import Resources
 from ..runtimes.base import RunResult, RunSpec
 from ..runtimes.image_facts import ImageFacts
 
@@ -38,6 +39,8 @@ class FinishedRun:
     log_path: Path | None = None
     user_why: str | None = None  # why the task ran as its uid (kit_options.run_user)
     image_facts: ImageFacts = field(default_factory=ImageFacts)  # passwd, WORKDIR, USER
+    resources: Resources | None = None  # what the run cost (observe/footprint.py)
+    cases: int | None = None  # entries of the data mount, for the time per case
 
 
 StepOutcome = FinishedRun | NotRun

@@ -22,6 +22,7 @@ from ..runtimes.artifacts.artifact import Artifacts
 from ..runtimes.base import Progress, Runner, is_singularity
 from .configs import Configs
 from .executor import StepExecutor, task_run
+from .federation import Federations
 from .graph import StepGraph
 from .inputs.access import AccessChecks
 from .inputs.corruptions import CORRUPTIONS, applies
@@ -74,6 +75,9 @@ class KitSession:
         self.inputs = Inputs(options, self.configs, self.sandbox, semantics, self.results.require)
         launcher = Launcher(options, runner, self.sandbox, progress)
         self.site = launcher.site  # each image's facts and run user, read once
+        self.federations = Federations(
+            options, runner, self.configs, self.inputs, launcher, self.sandbox
+        )  # FL configs: one local federation each (federation/)
         executor = StepExecutor(self.configs, self.inputs, launcher, self.results, self.sandbox)
         self.scheduler = Scheduler(
             self.graph,

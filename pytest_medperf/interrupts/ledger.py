@@ -29,6 +29,7 @@ class Ledger:
         self._folders: dict[str, None] = {}
         self._images: dict[tuple[str, str | None], None] = {}
         self._processes: dict[int, None] = {}
+        self._networks: dict[tuple[str, str | None], None] = {}  # a federation's own
 
     # -- bookkeeping (any thread) ----------------------------------------------------
     def add_container(self, name: str, engine: str | None = None) -> None:
@@ -49,6 +50,12 @@ class Ledger:
     def drop_image(self, reference: str, engine: str | None = None) -> None:
         self._images.pop((reference, engine), None)
 
+    def add_network(self, name: str, engine: str | None = None) -> None:
+        self._networks[(name, engine)] = None
+
+    def drop_network(self, name: str, engine: str | None = None) -> None:
+        self._networks.pop((name, engine), None)
+
     def add_process(self, pid: int) -> None:
         """A child that leads a process group of its own."""
         self._processes[pid] = None
@@ -66,8 +73,13 @@ class Ledger:
     def images(self) -> list[tuple[str, str | None]]:
         return list(self._images.copy())
 
+    def networks(self) -> list[tuple[str, str | None]]:
+        return list(self._networks.copy())
+
     def empty(self) -> bool:
-        return not (self._containers or self._folders or self._images or self._processes)
+        return not (
+            self._containers or self._folders or self._images or self._processes or self._networks
+        )
 
     def kill_processes(self) -> None:
         """SIGKILL the child process groups still running (each task runs in a session of
@@ -82,7 +94,8 @@ class Ledger:
     def leftovers_text(self) -> list[str]:
         """What is left, and one command line that removes it all."""
         containers, folders, images = self.containers(), self.folders(), self.images()
-        if not (containers or folders or images):
+        networks = self.networks()
+        if not (containers or folders or images or networks):
             return ["pytest-medperf: nothing was left behind."]
         lines = []
         if containers:
@@ -90,6 +103,8 @@ class Ledger:
             lines.append(f"pytest-medperf: containers left: {names}")
         if images:
             lines.append(f"pytest-medperf: images left: {', '.join(r for r, _ in images)}")
+        if networks:
+            lines.append(f"pytest-medperf: networks left: {', '.join(n for n, _ in networks)}")
         if folders:
             lines.append(f"pytest-medperf: folders left: {', '.join(folders)}")
         lines.append(f"pytest-medperf: remove them with: {self.removal_command()}")
@@ -103,6 +118,9 @@ class Ledger:
         for engine in dict.fromkeys(e for _, e in self.images()):
             refs = [r for r, e in self.images() if e == engine]
             parts.append(shlex.join([*_docker(engine), "rmi", *refs]))
+        for engine in dict.fromkeys(e for _, e in self.networks()):
+            names = [n for n, e in self.networks() if e == engine]
+            parts.append(shlex.join([*_docker(engine), "network", "rm", *names]))
         if self.folders():
             parts.append(shlex.join(["rm", "-rf", *self.folders()]))
         return "; ".join(parts)

@@ -175,7 +175,25 @@ def _candidate_lines(block: bytes, lowered: bytes, keys: tuple[bytes, ...], per_
 
 
 def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="replace").rstrip("\r")
+    """A log line as a terminal shows it: a progress bar (Keras, tqdm) redraws its line
+    with carriage returns and backspaces, and only what is left on screen is meant."""
+    text = raw.decode("utf-8", errors="replace").rstrip("\r")
+    if "\r" not in text and "\b" not in text:
+        return text
+    shown: list[str] = []
+    at = 0
+    for char in text:
+        if char == "\r":
+            at = 0
+        elif char == "\b":
+            at = max(at - 1, 0)
+        else:
+            if at < len(shown):
+                shown[at] = char
+            else:
+                shown.append(char)
+            at += 1
+    return "".join(shown).rstrip()
 
 
 def scan_file(path: Path, **limits: int) -> LogScanner:

@@ -116,7 +116,9 @@ def _ip(*argv: str) -> None:
         raise ObservationUnavailable(f"`ip {' '.join(argv)}` failed: {done.stderr.strip()}")
 
 
-def _setup_in_namespace(ns_fd: int) -> tuple[socket.socket, socket.socket]:
+def _setup_in_namespace(
+    ns_fd: int, allow: str | None = None
+) -> tuple[socket.socket, socket.socket, socket.socket | None]:
     """In a throwaway thread that joins the holder's namespace (setns changes only the
     calling thread, and what it starts): turn IPv6 on (Docker turns it off under
     --network none, so an attempt would leave no packet), route every IPv4 and IPv6
@@ -131,7 +133,12 @@ def _setup_in_namespace(ns_fd: int) -> tuple[socket.socket, socket.socket]:
                 raise ObservationUnavailable(f"setns failed: {os.strerror(ctypes.get_errno())}")
             if not _same_file(os.stat("/proc/thread-self/ns/net"), wanted):
                 raise ObservationUnavailable("the kit did not land in the holder's namespace")
-            _ip("-4", "route", "add", "local", "0.0.0.0/0", "dev", "lo")
+            if allow is None:
+                _ip("-4", "route", "add", "local", "0.0.0.0/0", "dev", "lo")
+            else:  # a federation's member: one address leaves by eth0, the rest stays on lo
+                _ip("-4", "route", "flush", "table", "main")
+                _ip("-4", "route", "add", "local", "0.0.0.0/0", "dev", "lo", "table", "main")
+                _ip("-4", "route", "add", f"{allow}/32", "dev", "eth0")
             # A kernel booted without IPv6 has no /proc/sys/net/ipv6: then no task can
             # use IPv6 at all, and there is nothing to route.
             if os.path.isdir("/proc/sys/net/ipv6"):
@@ -143,7 +150,11 @@ def _setup_in_namespace(ns_fd: int) -> tuple[socket.socket, socket.socket]:
             sniffer.bind(("lo", 0))
             dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             dns.bind(("127.0.0.1", 53))
-            made["sockets"] = (sniffer, dns)
+            reach = None
+            if allow is not None:  # what reaches the allowed address, seen on eth0
+                reach = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+                reach.bind(("eth0", 0))
+            made["sockets"] = (sniffer, dns, reach)
         except Exception as exc:  # reported to the caller below
             made["error"] = exc
 
@@ -159,20 +170,24 @@ def _setup_in_namespace(ns_fd: int) -> tuple[socket.socket, socket.socket]:
 
 
 class NetworkWatch:
-    """Serves one holder namespace; attempts are read per task with mark()/since()."""
+    """Serves one holder namespace; attempts are read per task with mark()/since().
 
-    def __init__(self, holder_pid: int, holder_id: str) -> None:
+    allow: a federation member's holder (on a network of its own), whose one allowed
+    address (the aggregator's) stays reachable by eth0; connections to it are reached()."""
+
+    def __init__(self, holder_pid: int, holder_id: str, allow: str | None = None) -> None:
         ns_fd = holder_namespace(holder_pid, holder_id)
         try:
-            self._sniffer, self._dns = _setup_in_namespace(ns_fd)
+            self._sniffer, self._dns, self._reach = _setup_in_namespace(ns_fd, allow)
         finally:
             os.close(ns_fd)
+        self._reached: list[Attempt] = []
         self._attempts: list[Attempt] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._selector = selectors.DefaultSelector()
         self._wake_read, self._wake_write = socket.socketpair()  # close() ends select at once
-        for sock in (self._sniffer, self._dns, self._wake_read):
+        for sock in (self._sniffer, self._dns, self._wake_read, *self._extra()):
             sock.setblocking(False)
             self._selector.register(sock, selectors.EVENT_READ)
         self._thread = threading.Thread(target=self._serve, name="medperf-netwatch", daemon=True)
@@ -188,6 +203,15 @@ class NetworkWatch:
             self._drain()
             return list(self._attempts[mark:])
 
+    def _extra(self) -> tuple[socket.socket, ...]:
+        return (self._reach,) if self._reach is not None else ()
+
+    def reached(self) -> list[Attempt]:
+        """The connections opened to the allowed address (the aggregator)."""
+        with self._lock:
+            self._drain()
+            return list(self._reached)
+
     def stop(self) -> None:
         """Ask the serving thread to end, without waiting for it (close() waits)."""
         self._stop.set()
@@ -198,7 +222,7 @@ class NetworkWatch:
         self.stop()
         self._thread.join(timeout=2)
         self._selector.close()
-        for sock in (self._sniffer, self._dns, self._wake_read, self._wake_write):
+        for sock in (self._sniffer, self._dns, self._wake_read, self._wake_write, *self._extra()):
             with contextlib.suppress(OSError):
                 sock.close()
 
@@ -230,6 +254,15 @@ class NetworkWatch:
                 attempt = _attempt_in_frame(frame)
                 if attempt is not None:
                     self._attempts.append(attempt)
+        while self._reach is not None:
+            try:
+                frame, info = self._reach.recvfrom(65535)
+            except (BlockingIOError, OSError):
+                break
+            if info[2] == PACKET_OUTGOING:
+                attempt = _attempt_in_frame(frame)
+                if attempt is not None and attempt.kind == "tcp":
+                    self._reached.append(attempt)
 
     def _answer_dns(self, query: bytes, address: Any) -> None:
         name = _dns_question(query)

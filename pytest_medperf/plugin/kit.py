@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from ..benchmark_rules.finder import FoundRule, RuleSet, find_rules
+from ..checks.budget import Budget
 from ..engine.kit_options import user_rule
 from ..engine.session import KitSession
 from ..errors import KitError
@@ -19,7 +21,7 @@ from ..reports.record import ItemRecord
 from ..reports.session_report import SessionReport
 from ..runtimes.base import Runner
 from ..runtimes.choice import make_runner
-from .options.settings import Settings
+from .options.settings import Settings, budgets
 from .options.table import KIT_KEY as KIT_KEY
 from .options.values import shown_name
 
@@ -68,6 +70,10 @@ class Kit:
         """The address of the Docker engine this process runs containers on (None: not
         Docker). Each xdist worker has its own (--medperf-docker-hosts)."""
         return getattr(self.session.runner, "address", None)
+
+    def budgets(self) -> tuple[Budget, ...]:
+        """The session's budgets as they stand now (a late conftest.py may add some)."""
+        return budgets(self.pytest_config)
 
     # -- owners' rules --------------------------------------------------------------
     def rules_for(self, config_path: Path) -> list[FoundRule]:
@@ -219,7 +225,12 @@ class Progress:
         with self._lock:
             lines, self._pending = self._pending, []
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is None:
+        if reporter is None or not lines:
             return
-        for line in lines:
-            reporter.write_line(line)
+        # Written while an item runs: without suspending capture the line would be
+        # swallowed, or shown as the captured output of whichever item failed, though it
+        # is another step's progress.
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            for line in lines:
+                reporter.write_line(line)

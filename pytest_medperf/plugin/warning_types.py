@@ -29,3 +29,9 @@ class MedPerfFormatWarning(MedPerfWarning):
 
 class MedPerfTaskWarning(MedPerfWarning):
     """A config names a task MedPerf never runs: MedPerf ignores it, and so does the kit."""
+
+
+class MedPerfResourceWarning(MedPerfWarning):
+    """With --medperf-baseline: a task's peak memory or CPU time grew beyond
+    --medperf-resource-tolerance against its stored profile (timings are noisy: a warning,
+    never a failure, unless -W error::pytest_medperf.MedPerfResourceWarning asks)."""

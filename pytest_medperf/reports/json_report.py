@@ -11,6 +11,7 @@ from typing import Any
 from ..version import __version__
 from . import matrix
 from .record import ItemRecord
+from .resources import per_case
 from .session_report import ConfigFindings, SessionReport
 
 
@@ -70,6 +71,9 @@ def _config_dict(config: ConfigFindings) -> dict[str, Any]:
                 "model": task.run.model,
                 "dataset": task.run.dataset,
                 **({"metrics": task.run.metrics} if task.run.has_metrics else {}),
+                "resources": task.run.resources,
+                "cases": task.run.cases,
+                "wall_per_case_s": per_case(task.run),
                 "checks": [_check_dict(c) for c in task.checks.values()],
             }
             for task in config.tasks.values()

@@ -3,7 +3,10 @@ properties as <property> elements; these are read from the item's record."""
 
 from __future__ import annotations
 
+from . import resources
 from .record import ItemRecord
+
+RESOURCE_RULES = frozenset({"exit-status", "within-budget"})
 
 
 def junit_properties(record: ItemRecord) -> list[tuple[str, object]]:
@@ -28,4 +31,6 @@ def junit_properties(record: ItemRecord) -> list[tuple[str, object]]:
         if record.source is None:
             properties.append(("exit_code", record.run.exit_code))
             properties += [("runtime", record.run.runtime), ("user", record.run.user)]
+        if record.rule in RESOURCE_RULES:  # the step's profile, once a step
+            properties += resources.junit_properties(record.run)
     return properties

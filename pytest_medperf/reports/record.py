@@ -49,6 +49,8 @@ class RunInfo:
     dataset: str | None = None
     has_metrics: bool = False  # an evaluate: its metrics (None when unreadable) are shown
     metrics: Json = None
+    resources: dict[str, Any] | None = None  # observe/footprint.Resources as plain data
+    cases: int | None = None  # entries of the data mount: the time per case
 
     def updated(self, newer: RunInfo) -> RunInfo:
         """A step's run as its items report it, in order: a finished run's facts replace

@@ -4,7 +4,7 @@ each failure's first line, warnings and notes; then the model x dataset view."""
 from __future__ import annotations
 
 from ..checks.catalogue import RULES, RULES_BY_ID
-from . import matrix
+from . import matrix, resources
 from .record import ItemRecord
 from .session_report import ConfigFindings, SessionReport
 
@@ -38,6 +38,7 @@ def table_lines(report: SessionReport, verbose: bool = False, engines: bool = Fa
         if ran:
             lines.append(f"  {ran}")
         lines += _step_table(config, verbose)
+        lines += resources.terminal_lines(config)
         for where, check in config.failures():
             first = check.message.splitlines()[0] if check.message else ""
             lines.append(f"  FAIL {where}: {first}")

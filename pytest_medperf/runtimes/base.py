@@ -51,6 +51,11 @@ class RunSpec:
     limits: Limits = field(default_factory=lambda: Limits())
     disk_watch: Path | None = None  # stop the task if the disk under this path fills
     log_file: Path | None = None  # where the output is streamed; None: a temp file, dropped
+    # A federation's member (engine/federation/): the network it joins (a network's name,
+    # or "container:ID" of a watched holder) and the ports MedPerf publishes
+    # ("iface:host:container"); None: MedPerf's `--network none`.
+    network: str | None = None
+    ports: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,18 @@ class DeniedAccess:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """What a run cost the machine, as the runtime measured it; None: not measured
+    (never a guess). memory_source: "cgroup" (the kernel's peak counter of a cgroup the
+    kit owns, read after the end), "sampled" (the engine's statistics polled while the
+    task ran: a lower bound) or None."""
+
+    cpu_s: float | None = None  # user + system
+    peak_memory_bytes: int | None = None
+    memory_source: str | None = None
+
+
+@dataclass(frozen=True)
 class RunResult:
     """What happened: the facts every check reads; no verdicts here."""
 
@@ -107,6 +124,7 @@ class RunResult:
     network: NetworkObservation | None = None
     denied: tuple[DeniedAccess, ...] = ()
     oom_killed: bool = False  # the engine says the memory cap killed it
+    usage: Usage = field(default_factory=Usage)  # CPU time and peak memory (meter.py)
 
     @property
     def succeeded(self) -> bool:

@@ -130,17 +130,21 @@ def test_junit_and_html_carry_rule_task_image_and_log(pytester, tmp_path: Path) 
     assert "telemetry unavailable" in html.read_text()
 
 
-def test_progress_shows_a_long_task_is_alive(pytester, monkeypatch) -> None:
-    import importlib
+def test_progress_shows_a_long_task_is_alive(pytester) -> None:
+    # A subprocess, as a user runs pytest: only there does pytest's capture take the
+    # terminal's file descriptor, which is what swallowed the line or showed it as the
+    # captured output of whichever item failed (another step's progress, at times).
+    pytester.makepyfile(
+        progress_every_second="""
+        from pytest_medperf.plugin import kit
 
-    # The module the inner session will use: an earlier in-process session's import was
-    # dropped from sys.modules, while the package's attribute may still name it.
-    kit = importlib.import_module("pytest_medperf.plugin.kit")
-
-    monkeypatch.setattr(kit.Progress, "FIRST", 1.0)
-    monkeypatch.setattr(kit.Progress, "EVERY", 1.0)
+        kit.Progress.FIRST = kit.Progress.EVERY = 1.0
+        """
+    )
     hang = VIOLATIONS / "exit-status-timeout" / "container_config.yaml"
     args = (
+        "-p",
+        "progress_every_second",
         "--medperf-config",
         str(hang),
         "--medperf-data",
@@ -150,11 +154,14 @@ def test_progress_shows_a_long_task_is_alive(pytester, monkeypatch) -> None:
         "-p",
         "no:cacheprovider",
     )
-    shown = pytester.runpytest_inprocess(*args)
+    shown = pytester.runpytest_subprocess(*args)
     shown.stdout.fnmatch_lines(
         ["pytest-medperf: medperf-infer-* running for * s: waiting for worker threads ..."]
     )
-    quiet = pytester.runpytest_inprocess("-q", *args)
+    before, failures = shown.stdout.str().split("= FAILURES =")
+    assert "running for" in before  # shown while the task runs
+    assert "running for" not in failures and "Captured stdout" not in failures
+    quiet = pytester.runpytest_subprocess("-q", *args)
     assert "running for" not in quiet.stdout.str()
 
 

@@ -43,10 +43,11 @@ def _advice_warnings(reprec: pytest.HookRecorder) -> list[str]:
 def test_tutorial_like_preparator_passes_with_one_advice_warning(pytester, tmp_path) -> None:
     """Like MedPerf's chest X-ray tutorial: its sanity_check accepts truncated files,
     which MedPerf never checks, so every item passes and one advice warning says it."""
-    report = tmp_path / "report.json"
+    report, summary = tmp_path / "report.json", tmp_path / "summary.md"
     reprec = pytester.inline_run(
         "-p", "no:cacheprovider", "--medperf-config", str(TUTORIAL_LIKE),
         "--medperf-demo-data", str(DATA["demo"]), "--medperf-report", str(report),
+        "--medperf-markdown", str(summary),
     )  # fmt: skip
     outcomes = {
         r.nodeid.split("::", 1)[1]: r.outcome for r in reprec.getreports() if r.when == "call"
@@ -58,6 +59,20 @@ def test_tutorial_like_preparator_passes_with_one_advice_warning(pytester, tmp_p
     assert advice[0].startswith("[sanity-check-rejects-bad-data] sanity_check: advice")
     assert "accepted: every data file truncated to zero bytes" not in advice[0]  # summary only
     assert "MedPerf accepts this sanity_check" in advice[0]
+    # MedPerf also runs sanity_check on a dataset submitted as already prepared, which no
+    # prepare wrote: the message must not say it runs only on prepare's output.
+    assert "on the data a site prepared or submitted as prepared" in advice[0]
+    assert "only runs it on prepare's output" not in advice[0]
+    # The warning points at the task in the config (pytest quotes that line under it),
+    # not at line 1, which quoted an unrelated key ("container_type: DockerImage").
+    (where,) = [
+        call.warning_message
+        for call in reprec.getcalls("pytest_warning_recorded")
+        if type(call.warning_message.message).__name__ == "MedPerfAdviceWarning"
+    ]
+    lines = TUTORIAL_LIKE.read_text().splitlines()
+    assert where.filename == str(TUTORIAL_LIKE)
+    assert lines[where.lineno - 1] == "  sanity_check:", where.lineno
 
     data = json.loads(report.read_text())
     jsonschema.validate(data, SCHEMA)
@@ -68,6 +83,13 @@ def test_tutorial_like_preparator_passes_with_one_advice_warning(pytester, tmp_p
     assert "accepted: every data file truncated to zero bytes" in kept["evidence"]
     assert checks["exit-status"]["consequence"] == "medperf-fails"
     assert checks["no-network"]["consequence"] == "forbidden"
+
+    # A CI step summary shows the advice too: "pass" alone would hide it.
+    markdown = summary.read_text()
+    shown = f"{TUTORIAL_LIKE.parent.name}/{TUTORIAL_LIKE.name}"
+    assert f"{shown}` | pass, 1 advice |" in markdown, markdown
+    assert "### Advice (MedPerf accepts these; --medperf-strict fails them)" in markdown
+    assert f"{shown}::{ADVICE_ITEM}`: [sanity-check-rejects-bad-data] sanity_check: " in markdown
 
 
 def test_tutorial_like_preparator_terminal_lists_advice(pytester) -> None:

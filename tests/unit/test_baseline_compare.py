@@ -12,7 +12,7 @@ import pytest
 import yaml
 from conftest import REPO
 
-from pytest_medperf.checks.baseline_store import (
+from pytest_medperf.checks.compare.baseline_store import (
     Entry,
     Recorded,
     compare,

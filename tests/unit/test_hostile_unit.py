@@ -27,6 +27,27 @@ def test_the_scanner_keeps_evidence_and_tail_in_bounded_memory() -> None:
     assert "step 2 ok" in tail
 
 
+def test_a_redrawn_progress_line_reads_as_a_terminal_shows_it() -> None:
+    """Keras' progress bar as the chest X-ray tutorial's MobileNetV2 prints it: carriage
+    returns and backspaces redraw one line; the tail and the progress line keep what is
+    left on screen, not the control characters."""
+    scanner = LogScanner()
+    scanner.feed(b"TF-TRT Warning: Could not find TensorRT\n\r1/9 [==>......] - ETA: 16s")
+    scanner.feed(b"\b" * 40)
+    assert scanner.last_line == "1/9 [==>......] - ETA: 16s"  # still running
+    scanner.feed(b"\r6/9 [=======>..] - ETA: 0s" + b"\b" * 40)
+    scanner.feed(b"\r9/9 [==========] - 2s 12ms/step\n")
+    scanner.finish()
+    assert scanner.tail()[-2:] == (
+        "TF-TRT Warning: Could not find TensorRT",
+        "9/9 [==========] - 2s 12ms/step",
+    )
+    scanner = LogScanner()
+    scanner.feed(b"50%|#####     | 1/2\r100%|##########| 2/2\r\n")  # tqdm
+    scanner.finish()
+    assert scanner.tail() == ("100%|##########| 2/2",)
+
+
 def test_links_are_judged_where_they_lead_without_following_them(tmp_path: Path) -> None:
     from pytest_medperf.observe.links import link_problems
 
@@ -43,7 +64,7 @@ def test_links_are_judged_where_they_lead_without_following_them(tmp_path: Path)
 
 
 def test_determinism_compares_links_as_links(tmp_path: Path) -> None:
-    from pytest_medperf.checks.output_diff import first_difference
+    from pytest_medperf.checks.compare.output_diff import first_difference
 
     first, second = tmp_path / "first", tmp_path / "second"
     for folder in (first, second):

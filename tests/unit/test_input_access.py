@@ -65,6 +65,20 @@ def test_group_bits_count_for_the_task_gid(tmp_path: Path) -> None:
     check_input(data, os.getuid() + 4242, os.stat(data).st_gid, option="--medperf-data")
 
 
+def test_a_file_only_others_may_read_is_unreadable_by_its_owner(tmp_path: Path) -> None:
+    """Linux applies the owner's bits alone to the owner: 0o044 keeps the owner out."""
+    data = _dataset(tmp_path / "site")
+    case = data / "data" / "case_0.csv"
+    owner = os.getuid()
+    if owner == 0:  # root reads everything: give the file to another owner
+        owner = OTHER[0] + 1
+        os.chown(case, owner, -1)
+    case.chmod(0o044)
+    with pytest.raises(InputUnreadable, match=r"case_0\.csv"):
+        check_input(data, owner, os.getgid() + 4242, option="--medperf-data")
+    check_input(data, *OTHER, option="--medperf-data")  # a stranger reads it by the other bits
+
+
 def test_only_the_first_few_unreadable_paths_are_named(tmp_path: Path) -> None:
     data = _dataset(tmp_path / "site", cases=12)
     for case in (data / "data").glob("case_*.csv"):

@@ -8,9 +8,11 @@ from collections.abc import Iterator
 import pytest
 
 from ...config import task_names_of_broken
+from ...engine.federation import fl_tasks
 from ...errors import ConfigErrors
 from ..kit import KIT_KEY
 from .config_items import ConfigValidItem, ImageAvailableItem, SingularityPortableItem
+from .federation_items import federation_nodes
 from .step_items import TaskNode
 
 
@@ -30,3 +32,5 @@ class ConfigFile(pytest.File):
             steps = session.graph.steps(path)
         for step in steps:
             yield TaskNode.from_parent(self, name=step.name, step=step)
+        if not isinstance(loaded, ConfigErrors):  # an FL config: its local federation
+            yield from federation_nodes(self, list(fl_tasks(loaded)))

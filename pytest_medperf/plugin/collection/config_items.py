@@ -12,6 +12,7 @@ from ...checks.portable import hard_problems, soft_problems
 from ...config.mlcube import LegacyFormatNotice
 from ...config.model import KIND_WORDS
 from ...config.yamlsafe import read_yaml
+from ...engine.federation import ADMIN_TASK, FL_TASKS
 from ...errors import ConfigError, ConfigErrors
 from ...runtimes.base import ImageInfo
 from ..kit import KIT_KEY
@@ -65,6 +66,7 @@ class ConfigValidItem(KitItem):
             f"{name} is a {KIND_WORDS[kind]} task MedPerf runs; the kit checked this config "
             "and its image, and does not run this task yet."
             for name, kind in other.items()
+            if not _runs_in_federation(name, other)
         ]
         self.notes = (*self.notes, *notes)
         for name in ignored:
@@ -149,3 +151,9 @@ class SingularityPortableItem(KitItem):
         image = self.kit_session.configs.image(self.config_path)
         facts = self.kit_session.site.facts(image if isinstance(image, ImageInfo) else None)
         self.apply(Verdict.passed(warnings=tuple(soft_problems(raw, facts))))
+
+
+def _runs_in_federation(name: str, other: Mapping[str, str]) -> bool:
+    """The kit runs an FL config's tasks in a local federation (all three needed) and an
+    admin's get_experiment_status against it (engine/federation/)."""
+    return name == ADMIN_TASK or (name in FL_TASKS and set(FL_TASKS) <= set(other))

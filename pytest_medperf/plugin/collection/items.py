@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from ...checks import Finding, Verdict
 from ...checks.catalogue import ADVICE, OPT_IN, RULES_BY_ID
@@ -160,6 +161,8 @@ class KitItem(pytest.Item):
             dataset=graph.dataset_of(self.config_path, step),
             has_metrics=evaluate,
             metrics=metrics_of(run) if evaluate else None,
+            resources=run.resources.to_dict() if run.resources else None,
+            cases=run.cases,
         )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
@@ -201,7 +204,7 @@ class KitItem(pytest.Item):
                 f"[{self.rule_id}] {step}{text}",
                 MedPerfDataWarning,
                 filename=str(self.path),
-                lineno=1,
+                lineno=self._warning_line(),
             )
         if outcome.status == "failed" and outcome.finding is not None:
             self.finding = outcome.finding
@@ -211,6 +214,18 @@ class KitItem(pytest.Item):
             raise CheckFailed(outcome.finding)
         if outcome.status == "skipped":
             skip_here(outcome.reason or "not applicable")
+
+    def _warning_line(self) -> int:
+        """Where in the config a warning points: the task's key (pytest shows that line
+        under the warning), not line 1, which would quote an unrelated key."""
+        step = self.task_step
+        if step is None:
+            return 1
+        try:
+            loaded = read_yaml(self.path, what="container config")
+        except ConfigError:
+            return 1
+        return _key_line(loaded.root, step.task) or 1
 
     def is_advice(self) -> bool:
         """An advice rule's finding passes with a warning, unless --medperf-strict asks to
@@ -225,8 +240,21 @@ class KitItem(pytest.Item):
             f"[{self.rule_id}] {step}advice, --medperf-strict fails it: {finding.summary}",
             MedPerfAdviceWarning,
             filename=str(self.path),
-            lineno=1,
+            lineno=self._warning_line(),
         )
+
+
+def _key_line(root: yaml.Node | None, task: str) -> int | None:
+    """1-based line of the key `task` under `tasks:` (None when absent: an mlcube.yaml
+    names it elsewhere, or the file changed since it was read)."""
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    for key, value in root.value:
+        if key.value == "tasks" and isinstance(value, yaml.MappingNode):
+            for task_key, _ in value.value:
+                if task_key.value == task:
+                    return int(task_key.start_mark.line) + 1
+    return None
 
 
 def metrics_of(run: FinishedRun) -> dict[str, Any] | None:

@@ -3,6 +3,7 @@ owner's (BenchmarkRuleItem). Each reads the step's single run from the session."
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -12,12 +13,22 @@ import pytest
 from ...benchmark_rules.api import RuleFailed, view_of
 from ...benchmark_rules.finder import FoundRule
 from ...checks import CheckContext, Finding, StepIdentity, TaskCheck, checks_for_task
+from ...checks.budget import budgets_for
 from ...checks.catalogue import JUDGES_OUTPUTS, NOT_JUDGED, RULES_BY_ID
+from ...checks.compare.baseline_store import (
+    BaselineSettings,
+    profile_growth,
+    profile_path,
+    profile_yaml,
+    read_profile,
+)
 from ...engine.runs import FinishedRun, NotRun
 from ...engine.steps import ExtraRuns, Step
 from ...reports.record import ItemRecord
 from ...runtimes.base import ImageInfo
+from ...version import __version__
 from ..kit import KIT_KEY
+from ..warning_types import MedPerfResourceWarning
 from .items import CheckFailed, KitItem, skip_here
 
 
@@ -84,8 +95,49 @@ class TaskCheckItem(StepItem):
             strict=settings.strict,
             baseline=settings.baseline,
             identity=self._identity() if settings.baseline is not None else None,
+            budgets=self.config.stash[KIT_KEY].budgets(),
         )
-        self.apply(self.check.run(outcome, context))
+        verdict = self.check.run(outcome, context)
+        if self.rule_id == "exit-status" and settings.baseline is not None:
+            # The step's resource profile against the stored one: once a step, on the
+            # item every step has; a growth warns, never fails (docs/resources.md).
+            note = self._profile_against(outcome, settings.baseline)
+            verdict = replace(verdict, notes=(*verdict.notes, note)) if note else verdict
+        self.apply(verdict)
+
+    def _profile_against(self, run: FinishedRun, baseline: BaselineSettings) -> str | None:
+        if run.resources is None or not run.result.succeeded:
+            return None
+        who = self._identity()
+        where = profile_path(baseline.root, who.config, run.task.name, who.model, who.dataset)
+        figures = run.resources.to_dict()
+        if baseline.update:
+            where.parent.mkdir(parents=True, exist_ok=True)
+            text = profile_yaml(
+                who.config,
+                run.task.name,
+                who.model,
+                who.dataset,
+                who.image_id,
+                figures,
+                __version__,
+            )
+            where.write_text(text, encoding="utf-8")
+            return f"resource profile recorded in {where}"
+        try:
+            stored = read_profile(where)
+        except FileNotFoundError:
+            return None  # no profile stored (yet): nothing to compare
+        except (OSError, ValueError) as exc:
+            return f"the stored resource profile cannot be read: {exc}"
+        for sentence in profile_growth(stored, figures, baseline.resource_tolerance):
+            warnings.warn_explicit(
+                f"[resources] {self.task}: {sentence} against the baseline {where}",
+                MedPerfResourceWarning,
+                filename=str(self.path),
+                lineno=1,
+            )
+        return None
 
     def _identity(self) -> StepIdentity:
         session, path = self.kit_session, self.config_path
@@ -180,6 +232,8 @@ class TaskNode(pytest.Collector):
                 continue  # opt-in: no item at all unless asked for
             if check.rule_id == "matches-baseline" and kit.settings.baseline is None:
                 continue  # opt-in: --medperf-baseline DIR
+            if check.rule_id == "within-budget" and not budgets_for(self.step.task, kit.budgets()):
+                continue  # no budget, no item
             yield TaskCheckItem.from_parent(self, name=check.rule_id, check=check)
         for found in kit.rules_for(self.path.absolute()):
             if self.step.task in found.rule.tasks:

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from ...checks.baseline_store import DEFAULT_ATOL, DEFAULT_RTOL, BaselineSettings
+from ...checks.budget import Budget, parse_budget
+from ...checks.compare.baseline_store import DEFAULT_ATOL, DEFAULT_RTOL, BaselineSettings
 from ...checks.data import load_user_schema
 from ...config.runargs import GPUS_FORMS, SHM_SIZE, gpus_problem, gpus_text, normalize_gpus
 from ...engine.inputs.datasets import GivenDataset
@@ -27,6 +28,7 @@ from .datasets import parse_datasets
 from .values import (
     entries,
     flag,
+    ini_then_cli,
     list_entries,
     path_option,
     per_config_option,
@@ -62,6 +64,7 @@ def read_settings(config: pytest.Config, configs: list[Path]) -> Settings:
     """The session's Settings; pytest.UsageError names the option and the fix (the
     options are judged in the order the kit has always judged them)."""
     baseline = baseline_settings(config)
+    budgets(config)  # a bad entry is a usage error before anything runs
     schemas = user_schemas(config)
     runtime = value(config, "runtime") or "docker"
     if runtime not in RUNTIMES:
@@ -90,6 +93,34 @@ def read_settings(config: pytest.Config, configs: list[Path]) -> Settings:
         docker_host=host_for_worker(hosts, worker_id(config)),
         xdist_dist=xdist_dist(config),
     )
+
+
+def budgets(config: pytest.Config) -> tuple[Budget, ...]:
+    """--medperf-budget and medperf_budget, read again whenever asked: a conftest.py
+    loaded during collection may add ini lines from its pytest_configure."""
+    found = []
+    for text in ini_then_cli(config, "budget"):
+        try:
+            found.append(parse_budget(text))
+        except KitError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return tuple(found)
+
+
+def resource_tolerance(config: pytest.Config) -> float:
+    """--medperf-resource-tolerance PERCENT as a fraction (default 50 %)."""
+    text = value(config, "resource_tolerance")
+    if text is None:
+        return 0.5
+    try:
+        number = float(str(text).strip().removesuffix("%"))
+    except ValueError:
+        number = -1.0
+    if not number >= 0:
+        raise pytest.UsageError(
+            f"--medperf-resource-tolerance {text!r}: give a percentage of at least 0, e.g. 50%."
+        )
+    return number / 100
 
 
 def docker_hosts(config: pytest.Config) -> tuple[str, ...]:
@@ -165,7 +196,23 @@ def kit_options(config: pytest.Config, configs: list[Path]) -> KitOptions:
         artifact=artifact_options(config, configs),
         jobs=jobs_option(config),
         input_digests=flag(config, "input_digests"),
+        training_config=path_option(config, "training_config"),
+        collaborators=collaborators_option(config),
     )
+
+
+def collaborators_option(config: pytest.Config) -> int:
+    """--medperf-collaborators N: a whole number of at least 1 (default 2)."""
+    given = value(config, "collaborators")
+    if given is None:
+        return 2
+    text = str(given).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise pytest.UsageError(
+            f"--medperf-collaborators {given!r}: give a whole number of at least 1, e.g. "
+            "--medperf-collaborators 2."
+        )
+    return int(text)
 
 
 def jobs_option(config: pytest.Config) -> int:
@@ -214,6 +261,7 @@ def baseline_settings(config: pytest.Config) -> BaselineSettings | None:
     """--medperf-baseline and its tolerances; None when no baseline is asked for."""
     root = path_option(config, "baseline")
     update = flag(config, "update_baseline")
+    tolerance = resource_tolerance(config)
     if root is None:
         if update:
             raise pytest.UsageError(
@@ -237,7 +285,7 @@ def baseline_settings(config: pytest.Config) -> BaselineSettings | None:
                 f"--medperf-{name} {text!r}: give a number of at least 0, e.g. 1e-6."
             )
         tolerances[name] = number
-    return BaselineSettings(root, tolerances["rtol"], tolerances["atol"], update)
+    return BaselineSettings(root, tolerances["rtol"], tolerances["atol"], update, tolerance)
 
 
 def limits(config: pytest.Config) -> Limits:

@@ -70,6 +70,18 @@ OPTIONS: tuple[Option, ...] = (
         "DIR",
     ),
     Option(
+        "training_config",
+        "the training config an FL config's generate_plan reads (default: "
+        "workspace/training_config.yaml beside the config).",
+        "FILE",
+    ),
+    Option(
+        "collaborators",
+        "how many collaborators train in an FL config's federation, each on a --medperf-data "
+        "dataset, reused in turn (default 2).",
+        "N",
+    ),
+    Option(
         "parameters",
         "parameters file for every config, or CONFIG=FILE for one (CONFIG: its path or "
         "folder name); repeatable (default: workspace/parameters.yaml beside the config).",
@@ -156,6 +168,20 @@ OPTIONS: tuple[Option, ...] = (
         "write or refresh the baseline with this session's values and say what changed "
         "(nothing is ever written without it).",
         kind="flag",
+    ),
+    Option(
+        "resource_tolerance",
+        "with --medperf-baseline: warn when a task's peak memory or CPU time grew by more "
+        "than this against its stored profile (default 50%%).",
+        "PERCENT",
+    ),
+    Option(
+        "budget",
+        "a benchmark's limit on what a task may cost, checked by a within-budget item: "
+        "TASK (a task or *) : memory|output (bytes, KiB, MiB, GiB) or wall|cpu (s, m, h), "
+        "e.g. infer:memory=8GiB; repeatable, added to the ini setting's.",
+        "TASK:RESOURCE=LIMIT",
+        kind="list",
     ),
     Option("results_schema", "a stricter JSON Schema (JSON or YAML) for results.yaml.", "FILE"),
     Option(

@@ -72,6 +72,13 @@ def entries(config: pytest.Config, name: str) -> list[str]:
     return [str(e) for e in config.getoption("medperf_" + name) or config.getini("medperf_" + name)]
 
 
+def ini_then_cli(config: pytest.Config, name: str) -> list[str]:
+    """A repeatable option whose entries add up: the ini setting's first (a benchmark's
+    pytest.ini, or a conftest.py's pytest_configure adding lines), then the command line's."""
+    ini = [str(e) for e in config.getini("medperf_" + name)]
+    return ini + [str(e) for e in config.getoption("medperf_" + name) or []]
+
+
 def xdist_dist(config: pytest.Config) -> str:
     """pytest-xdist's --dist ("no" without xdist or without -n)."""
     return str(config.getoption("dist", "no"))

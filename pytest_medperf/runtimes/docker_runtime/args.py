@@ -30,12 +30,14 @@ def create_kwargs(spec: RunSpec) -> dict[str, Any]:
         "command": list(spec.command) if spec.command else None,
         "name": spec.name,
         "user": spec.user,
-        "network_mode": "none",
+        "network_mode": spec.network or "none",
         "volumes": [f"{m.host}:{m.container}:{'ro' if m.read_only else 'rw'}" for m in spec.mounts],
         "environment": dict(spec.environment),
         "labels": dict(spec.labels),
         "detach": True,
     }
+    if spec.ports:
+        kwargs["ports"] = published_ports(spec.ports)
     if spec.entrypoint:
         # `docker run --entrypoint E` takes E as one executable, unsplit.
         kwargs["entrypoint"] = [spec.entrypoint]
@@ -49,6 +51,15 @@ def create_kwargs(spec: RunSpec) -> dict[str, Any]:
     if spec.limits.cpus:
         kwargs["nano_cpus"] = int(spec.limits.cpus * 1e9)
     return kwargs
+
+
+def published_ports(ports: tuple[str, ...]) -> dict[str, tuple[str, int]]:
+    """MedPerf's `-p iface:host:container` items as docker-py's ports argument."""
+    found: dict[str, tuple[str, int]] = {}
+    for item in ports:
+        iface, host, inside = item.rsplit(":", 2)
+        found[f"{inside}/tcp"] = (iface, int(host))
+    return found
 
 
 def default_memory_limit() -> str:
@@ -75,7 +86,9 @@ def docker_cli_argv(spec: RunSpec) -> list[str]:
     argv = ["docker", "run", "--rm", "--name", spec.name, "-u", spec.user]
     for mount in spec.mounts:
         argv += ["--volume", f"{mount.host}:{mount.container}:{'ro' if mount.read_only else 'rw'}"]
-    argv += ["--network", "none"]
+    argv += ["--network", spec.network or "none"]
+    for port in spec.ports:
+        argv += ["-p", port]
     if spec.gpus not in (None, 0, "0"):
         argv += ["--gpus", str(spec.gpus)]
     if spec.shm_size:

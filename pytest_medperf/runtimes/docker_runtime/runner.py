@@ -31,6 +31,7 @@ from ..base import (
     Progress,
     RunResult,
     RunSpec,
+    Usage,
 )
 from ..image_facts import ImageFacts
 from ..logstream import LogStream, run_log_file
@@ -47,10 +48,12 @@ from .containers import (
 )
 from .engine import connect, engine_address, remote_engine
 from .holders.early import EarlyHolder
+from .holders.federation import PrivateNetwork
 from .holders.pool import Holder, HolderPool
 from .image_files import read_image_facts
 from .images import DockerImages
 from .layers import filesystem_changes
+from .meter import Meter, merged
 from .sweep import sweep_leftovers
 from .wait import wait_for_end
 
@@ -87,6 +90,7 @@ class DockerRunner:
             address=lambda: self.host,
             early=early_holder,
         )
+        self.meter = Meter(lambda: self.client, lambda: self.remote)
 
     @property
     def client(self) -> docker.DockerClient:
@@ -97,10 +101,19 @@ class DockerRunner:
 
     # -- engine work off the critical path ------------------------------------------
     def warm_up(self, image: str) -> None:
-        """Connect and start the network holder with `image` in the background, while the
-        session is still loading and collecting; the first run waits for it."""
+        """Connect, read the image's facts (the run user depends on them) and start the
+        network holder with `image` in the background, while the session is still loading
+        and collecting; the first run waits for them instead of doing them."""
+        self._in_background(self._prefetch_facts, image)
         if self.holders.enabled:
             self._in_background(self.holders.warm, image)
+
+    def _prefetch_facts(self, image: str) -> None:
+        """image_facts (and how runs are measured: `docker info`) ahead of need; a failure
+        here is met again, and reported, when the session asks for the facts itself."""
+        with contextlib.suppress(Exception):
+            self.image_facts(image)
+        self.meter.tree()
 
     def expect_runs(self, count: int) -> None:
         """Up to `count` runs are about to go at once (--medperf-jobs): their network
@@ -161,6 +174,13 @@ class DockerRunner:
         started = time.monotonic()
         if self._cancelled.is_set():
             return not_started(spec, started, "the session was cancelled")
+        if spec.network is not None:  # a federation's member: its network is given
+            try:
+                return self._run_held(spec, kwargs, None, progress)
+            except requests.exceptions.RequestException:
+                raise EngineUnavailable(
+                    f"The Docker engine at {self.address} stopped answering."
+                ) from None
         try:
             holder = self.holders.borrow(spec.image)
         except requests.exceptions.RequestException:
@@ -198,11 +218,16 @@ class DockerRunner:
         if removing is not None:
             removing.join(CLOSE_SECONDS)
         LEDGER.add_container(spec.name, self.host)  # from before the engine makes it
+        parent = self.meter.parent(spec.name)  # None: the engine's statistics are sampled
+        if parent is not None:
+            kwargs["cgroup_parent"] = parent
         try:
             container = self.client.containers.create(**kwargs)
         except BaseException as exc:
             # The engine may have made it before failing: removed by the name we chose.
             remove_by_name(self.client, spec.name)
+            if parent is not None:
+                self.meter.finish(parent)
             if not isinstance(exc, Exception):
                 raise
             return create_failed(spec, started, exc, self.address)
@@ -213,17 +238,36 @@ class DockerRunner:
                 return not_started(spec, started, "the session was cancelled")
             result = self._start_and_wait(container, spec, started, progress)
             seen = self.holders.observation(holder, mark)
+            if parent is not None:  # read before anything else can reuse the name
+                usage, parent = self.meter.finish(parent), None
+                if result.start_error is None:
+                    result = dataclasses.replace(result, usage=merged(usage, result.usage))
             return dataclasses.replace(result, network=seen)
         except requests.exceptions.RequestException:
             raise EngineUnavailable(
                 f"The Docker engine at {self.address} stopped answering while {spec.name} ran."
             ) from None
         finally:
+            if parent is not None:  # the run ended early: its cgroup parent goes too
+                self.meter.finish(parent)
             with self._running_lock:
                 self._running.pop(container.id, None)
             # All the run shows is read (log, state, changes): the engine's clean-up goes
             # on while the next step starts; close() and a next run of this name wait.
             self._removing[spec.name] = self._in_background(remove, container)
+
+    def stop_run(self, name: str) -> bool:
+        """Kill the running container of that name (a collaborator still running when its
+        aggregator has ended); False when none of that name runs."""
+        with self._running_lock:
+            found = [c for c in self._running.values() if c.name == name]
+        for container in found:
+            kill(container)
+        return bool(found)
+
+    def private_network(self, name: str) -> PrivateNetwork:
+        """A Docker network of its own for one federation, reaching nothing else."""
+        return PrivateNetwork(self.client, name, self.host, observe=self.holders.enabled)
 
     def cancel_runs(self) -> None:
         """From another thread at a signal: no run starts any more, running ones are killed."""
@@ -258,14 +302,20 @@ class DockerRunner:
             return not_started(spec, started, explain(exc))
         stream = LogStream(sock, log_file, LogScanner(denied_limit=20))
         stream.start()
+        sampler = None
         try:
             try:
                 container.start()
             except APIError as exc:
                 return not_started(spec, started, explain(exc))
-            status, timed_out, stopped_for = wait_for_end(
-                container, spec, started, progress, stream, self._cancelled
-            )
+            if not self.meter.exact(spec.name):  # the engine's statistics, sampled
+                sampler = self.meter.sample(container.id)
+            try:
+                status, timed_out, stopped_for = wait_for_end(
+                    container, spec, started, progress, stream, self._cancelled
+                )
+            finally:
+                usage = sampler.stop() if sampler is not None else Usage()
             duration = time.monotonic() - started
             oom_killed = False
             with contextlib.suppress(APIError, requests.exceptions.RequestException):
@@ -294,6 +344,7 @@ class DockerRunner:
             changes=changes,
             denied=denied,
             oom_killed=oom_killed,
+            usage=usage,
         )
 
     def command_line(self, spec: RunSpec) -> list[str]:
@@ -308,8 +359,12 @@ class DockerRunner:
         try:
             self.holders.close()
         finally:
+            self.meter.close()
             self.images.close()
 
     def sweep_leftovers(self, max_age: float) -> list[str]:
-        """Remove the kit's containers whose session has provably ended (sweep.py)."""
-        return sweep_leftovers(self.client, self.address, max_age)
+        """Remove the kit's containers whose session has provably ended (sweep.py), then
+        the cgroup parents of containers that are gone (meter.py)."""
+        lines = sweep_leftovers(self.client, self.address, max_age)
+        self.meter.sweep()
+        return lines

@@ -3,11 +3,13 @@ when), or older than the sweep age, removed from one engine."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from datetime import datetime
 
 import docker
 import requests
-from docker.errors import APIError
+from docker.errors import APIError, NotFound
 
 from ...errors import EngineUnavailable
 from ..base import LABEL_KIT
@@ -40,9 +42,26 @@ def sweep_leftovers(client: docker.DockerClient, address: str, max_age: float) -
         who = owner.describe() if owner is not None else "an older kit's session"
         names = container.attrs.get("Names") or [container.id[:12]]
         removed.setdefault((who, why), []).append(str(names[0]).lstrip("/"))
+    for network in client.networks.list(filters={"label": LABEL_KIT}):  # a federation's
+        owner = Owner.from_labels(network.attrs.get("Labels") or {})
+        why = verdict(owner, now - _created(network.attrs.get("Created")), max_age)
+        if why is None:
+            continue
+        with contextlib.suppress(APIError, NotFound):  # after its containers, above
+            network.remove()
+            who = owner.describe() if owner is not None else "an older kit's session"
+            removed.setdefault((who, why), []).append(f"network {network.name}")
     return [
         f"removed {len(names)} container(s) left by {who}, "
         + ("which has ended" if why == "ended" else f"older than {max_age / 3600:g} h")
         + f": {', '.join(sorted(names)[:5])}"
         for (who, why), names in removed.items()
     ]
+
+
+def _created(stamp: str | None) -> float:
+    """A network's creation time (the engine gives RFC 3339 with nanoseconds)."""
+    try:
+        return datetime.fromisoformat(str(stamp)[:19] + "+00:00").timestamp()
+    except ValueError:
+        return time.time()

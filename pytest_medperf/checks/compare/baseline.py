@@ -7,15 +7,15 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config.yamlsafe import read_yaml
-from ..errors import ConfigError
-from ..version import __version__
-from .base import Finding, Verdict, task_check
+from ...config.yamlsafe import read_yaml
+from ...errors import ConfigError
+from ...version import __version__
+from ..base import Finding, Verdict, task_check
 from .baseline_store import Entry, Recorded, compare, entry_path, read_entry, table
 
 if TYPE_CHECKING:
-    from ..engine.runs import FinishedRun
-    from .base import CheckContext
+    from ...engine.runs import FinishedRun
+    from ..base import CheckContext
 
 KIND_OF_TASK = {"statistics": "statistics", "evaluate": "results"}
 

@@ -33,6 +33,7 @@ class BaselineSettings:
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
     update: bool = False  # --medperf-update-baseline: the only way anything is written
+    resource_tolerance: float = 0.5  # --medperf-resource-tolerance, a fraction
 
 
 @dataclass(frozen=True)
@@ -226,3 +227,73 @@ def _slug(text: str) -> str:
 
 def _short(digest: str | None) -> str:
     return digest[:12] if digest else "none"
+
+
+# -- resource profiles (issue #27): stored beside the golden values, compared to warn --
+
+PROFILE_FIGURES = {"peak_memory_bytes": "peak memory", "cpu_s": "CPU time"}
+
+
+def profile_path(root: Path, config: str, task: str, model: str | None, dataset: str) -> Path:
+    """<root>/<config folder>/resources/<task>[-<model>]/<dataset>.yaml"""
+    folder = Path(config).parent.name or _slug(config)
+    name = task if model is None else f"{task}-{_slug(model)}"
+    return root / _slug(folder) / "resources" / name / f"{_slug(dataset)}.yaml"
+
+
+def profile_yaml(
+    config: str,
+    task: str,
+    model: str | None,
+    dataset: str,
+    image: str | None,
+    resources: Mapping[str, Any],
+    kit_version: str,
+) -> str:
+    """A stored profile (schemas/resources-baseline.schema.json)."""
+    data = {
+        "version": BASELINE_VERSION,
+        "kind": "resources",
+        "config": config,
+        "task": task,
+        "model": model,
+        "dataset": dataset,
+        "recorded": {"image": image, "kit_version": kit_version},
+        "resources": dict(resources),
+    }
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def read_profile(path: Path) -> Mapping[str, Any]:
+    """A stored profile's figures; ValueError says what is wrong with the file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or data.get("kind") != "resources":
+        raise ValueError(f"{path}: not a pytest-medperf resource profile")
+    figures = data.get("resources")
+    if not isinstance(figures, dict):
+        raise ValueError(f"{path}: resources must be a mapping")
+    return figures
+
+
+def profile_growth(
+    stored: Mapping[str, Any], now: Mapping[str, Any], tolerance: float
+) -> list[str]:
+    """Sentences for each figure (peak memory, CPU time) that grew by more than the
+    tolerance; a figure unknown then or now is not compared."""
+    from ...observe.footprint import show_bytes, show_seconds
+
+    found = []
+    for key, name in PROFILE_FIGURES.items():
+        then, later = stored.get(key), now.get(key)
+        if not (isinstance(then, (int, float)) and isinstance(later, (int, float))):
+            continue
+        before, after = float(then), float(later)
+        if before <= 0:
+            continue
+        if after > before * (1 + tolerance):
+            show = show_seconds if key == "cpu_s" else (lambda n: show_bytes(int(n)))
+            found.append(
+                f"{name} grew from {show(before)} to {show(after)} "
+                f"({(after - before) / before:+.0%}; tolerance {tolerance:.0%})"
+            )
+    return found

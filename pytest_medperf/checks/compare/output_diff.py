@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..observe.links import same_bytes, tree_entries
+from ...observe.links import same_bytes, tree_entries
 
 
 def first_difference(first: Path, second: Path) -> str | None:
