@@ -7,6 +7,8 @@ train: joins the aggregator named in the plan and sends an update each round.
 A flag breaks one thing on purpose (the kit's violation samples):
   --forget-address, --no-report, --contact-other, --crash-as LABEL, --no-status,
   --read-root-only-as LABEL (a setting only root may read).
+  --join-wait SECONDS (aggregator; default 20): the samples whose collaborator never joins
+  say how long to wait for it, so their tests do not wait the default.
 get_experiment_status (the FL admin's task): asks the live aggregator for its status and
   writes status.yaml.
 """
@@ -141,14 +143,17 @@ def start_aggregator(flags: list[str]) -> None:
     server = ThreadingHTTPServer(("0.0.0.0", int(plan["aggregator"]["port"])), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     log(f"aggregator listening on port {plan['aggregator']['port']}, expecting {expected}")
-    deadline = time.monotonic() + JOIN_WAIT
+    join_wait = JOIN_WAIT
+    if "--join-wait" in flags:
+        join_wait = float(flags[flags.index("--join-wait") + 1])
+    deadline = time.monotonic() + join_wait
     while len(state.joined) < len(expected) and time.monotonic() < deadline:
         time.sleep(0.1)
     with state.lock:
         if not state.joined:
             raise SystemExit("no collaborator joined")
         if len(state.joined) < len(expected):
-            log(f"going on with {state.joined}: the others did not join in {JOIN_WAIT:g} s")
+            log(f"going on with {state.joined}: the others did not join in {join_wait:g} s")
         state.started = True
         state.round_started = time.monotonic()
     while state.round < state.rounds:
