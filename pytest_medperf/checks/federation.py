@@ -366,6 +366,7 @@ def _talks_only(outcome: FederationOutcome) -> Verdict:
         Finding(
             "talks-only-to-aggregator",
             "train",
+            "MedPerf accepts this run (it checks nothing about a collaborator's network), but "
             f"a collaborator tried to reach {', '.join(sorted(targets)[:4]) or 'another host'}, "
             f"not the aggregator ({outcome.address}:{outcome.port}). MedPerf runs train with the "
             "network on, so at a site this attempt reaches its host: a data owner must be able "

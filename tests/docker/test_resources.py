@@ -103,6 +103,7 @@ def test_a_budget_below_the_peak_fails_and_budgets_above_pass(run_kit, pytester)
     assert figure is not None, message
     assert _near_held(int(figure.group(1)) << 20)
     assert "Consequence: forbidden" in message
+    assert "MedPerf sets no limit and accepts this run, but infer used" in message
 
     # One budget from a benchmark owner's conftest.py, one from the command line.
     pytester.makeconftest(
